@@ -1,0 +1,43 @@
+"""retrograd: define-by-run reverse-mode automatic differentiation on NumPy, with PyTorch's API.
+
+    import retrograd as torch
+    x = torch.ones(2, 2, requires_grad=True)
+    out = ((x + 2) * (x + 2) * 3).mean()
+    out.backward()
+    print(x.grad)          # tensor([[4.5000, 4.5000], [4.5000, 4.5000]])
+
+Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/engine.py.
+"""
+
+from __future__ import annotations
+
+from . import autograd, ops  # noqa: F401  (importing ops binds the Tensor methods)
+from ._tensor_str import get_printoptions, set_printoptions
+from .creation import (BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+                       arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like,
+                       randint, randint_like, randn, randn_like, randperm, seed, tensor, zeros,
+                       zeros_like)
+from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,  # noqa: A004
+                     int32, int64, promote_types, set_default_dtype, uint8)
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .ops._functions import *  # noqa: F401,F403  (torch.add, torch.sum, ...)
+from .tensor import Size, Tensor, device
+
+__version__ = "0.1.0"
+
+float = float32  # noqa: A001 - PyTorch's aliases
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    return x.numel()

@@ -1,0 +1,381 @@
+"""Function: one class per differentiable operation, its forward and backward side by side.
+
+``SomeOp.apply(*args)`` runs ``forward(ctx, *args)`` and, when grad mode is on and an input
+requires grad, records a node in the graph. The node is an instance of the Function's
+*backward class* (``AddBackward0`` for ``Add``), and it is also the ``ctx`` that forward saw:
+what forward saved on it is what backward reads. Built-in ops and user-defined Functions take
+exactly this path.
+
+Note [Forward works on arrays]
+    A built-in forward computes on the inputs' arrays (``x._data``) and returns an array (or a
+    tuple of arrays); ``apply`` wraps the result. A user Function may instead compute with
+    tensor ops and return tensors; ``apply`` runs it with grad mode off and unwraps them.
+
+Note [Backward works on tensors]
+    ``backward(ctx, *grads)`` receives and returns Tensors and is written with retrograd ops.
+    The engine runs it with grad mode equal to ``create_graph``, so the same formula gives the
+    first derivative cheaply and records a graph for higher derivatives when asked. Backward
+    returns one gradient per forward argument (``None`` for arguments that are not tensors or
+    need no gradient); the engine sums each gradient to its input's shape and dtype.
+
+Note [Saved outputs]
+    A node that saved its own output must not hold the output tensor (the tensor holds the node
+    in ``grad_fn``: a cycle). ``SavedTensor`` keeps the output's array and rebuilds a tensor
+    with ``grad_fn`` = the node when unpacked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from ..tensor import Tensor, _wrap
+from .. import grad_mode
+
+_state = grad_mode.state
+_sequence = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+
+    def __init__(self, hooks: dict, key) -> None:
+        self._hooks = hooks
+        self._key = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+_hook_ids = itertools.count()
+
+
+class SavedTensor:
+    """A tensor saved for backward, with the version it had when it was saved."""
+
+    __slots__ = ("tensor", "version", "data", "node", "output_nr")
+
+    def __init__(self, tensor, version, data=None, node=None, output_nr=0) -> None:
+        self.tensor = tensor  # None for a saved output, rebuilt from data and node
+        self.version = version
+        self.data = data
+        self.node = node
+        self.output_nr = output_nr
+
+
+class Node:
+    """A recorded operation in the graph (``grad_fn``); also the ``ctx`` of its forward.
+
+    ``next_functions`` pairs each tensor input with the node its gradient flows to next.
+    """
+
+    __slots__ = ("_edges", "needs_input_grad", "_saved", "_outputs_meta", "_sequence_nr",
+                 "_retained", "_pre_hooks", "_post_hooks", "_tensor_hooks", "__dict__",
+                 "__weakref__")
+
+    _function = None  # the Function class this node belongs to
+    _freed_message = None
+
+    def __init__(self) -> None:
+        self._edges = ()
+        self.needs_input_grad = ()
+        self._saved = None
+        self._outputs_meta = ()
+        self._sequence_nr = 0
+        self._retained = None
+        self._pre_hooks = None
+        self._post_hooks = None
+        self._tensor_hooks = None
+
+    # ---- what users see ---------------------------------------------------------------
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(e for e in self._edges if e is not None)
+
+    @property
+    def metadata(self) -> dict:
+        """A free dict for tools (graph drawing, provenance) to annotate the node."""
+        return self.__dict__.setdefault("_metadata", {})
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    # ---- saving tensors (forward) and reading them back (backward) --------------------
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors (or the array forward returns, meaning its output) for backward."""
+        self._saved = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self.__dict__["_non_differentiable"] = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.__dict__["_materialize_grads"] = value
+
+    def mark_dirty(self, *tensors) -> None:
+        self.__dict__["_dirty"] = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: the tensors "
+                f"{type(self).__name__} saved were freed by the first backward. Pass "
+                "retain_graph=True to the first backward (or autograd.grad) if you need to "
+                "backward through the same graph again.")
+        out = []
+        for s in saved:
+            if s is None:
+                out.append(None)
+                continue
+            t = s.tensor
+            if t is None:  # a saved output, see Note [Saved outputs]
+                t = _wrap(s.data, s.node, True, s.output_nr)
+                t._version_counter = s.version[1]
+                current = s.version[1][0]
+            else:
+                current = t._version_counter[0]
+            if current != s.version[0]:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: {type(self).__name__} saved a tensor of shape "
+                    f"{list(t.shape)} at version {s.version[0]}, and it is now at version "
+                    f"{current}. Use an out-of-place op (or .clone() the tensor) before "
+                    "changing it.")
+            out.append(t)
+        return tuple(out)
+
+    def _release(self) -> None:
+        """Free what forward saved (after a backward without retain_graph)."""
+        if self._saved is not None:
+            self._saved = None
+            d = self.__dict__
+            if d:  # ops may keep extra arrays on ctx; drop the big ones too
+                for k in [k for k in d if k.startswith("_saved_")]:
+                    del d[k]
+
+    # ---- hooks -------------------------------------------------------------------------
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        key = next(_hook_ids)
+        self._post_hooks[key] = fn
+        return RemovableHandle(self._post_hooks, key)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node, and may return replacement gradients."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        key = next(_hook_ids)
+        self._pre_hooks[key] = fn
+        return RemovableHandle(self._pre_hooks, key)
+
+    def _add_tensor_pre_hook(self, output_nr: int, fn):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(output_nr, {})
+        key = next(_hook_ids)
+        hooks[key] = fn
+        return RemovableHandle(hooks, key)
+
+    # ---- running backward ---------------------------------------------------------------
+
+    def _apply_backward(self, grads: list) -> tuple:
+        """Run the Function's backward on ``grads`` (one per output); return input grads."""
+        fn = self._function
+        result = fn.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n = len(self._edges)
+        if len(result) != n:
+            if len(result) > n and all(g is None for g in result[n:]):
+                return result[:n]
+            raise RuntimeError(
+                f"function {type(self).__name__} returned an incorrect number of gradients "
+                f"(expected {n}, got {len(result)}); backward must return one value per "
+                "argument of forward, None for arguments that need no gradient.")
+        return result
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf that requires grad: adds the incoming gradient into ``.grad``."""
+
+    __slots__ = ("_variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        Node.__init__(self)
+        self._variable = weakref.ref(variable)
+        self._outputs_meta = ((variable._data.shape, variable._data.dtype),)
+        self._sequence_nr = -1  # leaves run last; see the engine's ordering
+
+    @property
+    def variable(self) -> Tensor:
+        return self._variable()
+
+    @property
+    def _outputs_meta_live(self):
+        v = self._variable()
+        return None if v is None else ((v._data.shape, v._data.dtype),)
+
+
+class FunctionMeta(type):
+    """Gives each Function subclass its backward node class (``AddBackward0`` for ``Add``)."""
+
+    def __init__(cls, name, bases, attrs) -> None:
+        super().__init__(name, bases, attrs)
+        node_name = attrs.get("node_name") or f"{name}Backward"
+        cls._backward_cls = type(node_name, (Node,), {"__slots__": (), "_function": cls,
+                                                      "__module__": cls.__module__})
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of differentiable operations, built-in and user-defined.
+
+    Subclass it with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` and call
+    ``YourFunction.apply(*args)``.
+    """
+
+    # Built-in ops compute on arrays and skip the grad-mode switch around forward.
+    _builtin = False
+    # A view op's output shares memory (and the version counter) with its first input.
+    _is_view = False
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("You must implement the forward function for a custom Function.")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("You must implement the backward function for a custom Function.")
+
+    @classmethod
+    def apply(cls, *args):
+        """Run forward and, when any input requires grad, record the node."""
+        ctx = cls._backward_cls()
+        record = False
+        if _state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
+        if record:
+            edges = []
+            needs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a._requires_grad:
+                        fn = a.grad_fn
+                        edges.append((a._get_accumulator(), 0) if fn is None
+                                     else (fn, a._output_nr))
+                        needs.append(True)
+                    else:
+                        edges.append(_NO_EDGE)
+                        needs.append(False)
+                else:
+                    edges.append(None)
+                    needs.append(False)
+            ctx._edges = tuple(edges)
+            ctx.needs_input_grad = tuple(needs)
+            ctx._sequence_nr = next(_sequence)
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
+        if cls._builtin:
+            out = cls.forward(ctx, *args)
+        else:
+            prev = _state.enabled
+            _state.enabled = False
+            try:
+                out = cls.forward(ctx, *args)
+            finally:
+                _state.enabled = prev
+        return _wrap_outputs(out, ctx if record else None, cls, args)
+
+
+_NO_EDGE = (None, 0)
+
+
+def _wrap_outputs(out, ctx, cls, args):
+    """Wrap forward's result as tensors; attach ``ctx`` as their ``grad_fn`` when recording."""
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else out
+    results = []
+    meta = []
+    for i, o in enumerate(outs):
+        data = o._data if isinstance(o, Tensor) else o
+        if ctx is not None and data.dtype.kind == "f":
+            t = _wrap(data, ctx, True, i)
+        else:
+            t = _wrap(data)
+        results.append(t)
+        meta.append((t._data.shape, t._data.dtype))
+    if cls._is_view:
+        base = args[0]
+        for t in results:
+            t._version_counter = base._version_counter
+            t._base = base if base._base is None else base._base
+    if ctx is not None:
+        ctx._outputs_meta = tuple(meta)
+        saved = ctx._saved
+        if saved is not None:
+            ctx._saved = _pack_saved(saved, results, outs, ctx)
+        nd = ctx.__dict__.get("_non_differentiable")
+        if nd:
+            ids = {id(x) for x in nd}
+            for o, t in zip(outs, results):
+                if id(o) in ids:
+                    t.grad_fn = None
+                    t._requires_grad = False
+    return results[0] if single else tuple(results)
+
+
+def _pack_saved(saved, results, outs, ctx):
+    """Record versions of saved tensors; saved outputs become array + node (no cycle)."""
+    packed = []
+    for s in saved:
+        if s is None:
+            packed.append(None)
+            continue
+        for i, o in enumerate(outs):
+            if s is o:
+                t = results[i]
+                packed.append(SavedTensor(None, (t._version_counter[0], t._version_counter),
+                                          t._data, t.grad_fn, i))
+                break
+        else:
+            if not isinstance(s, Tensor):
+                raise TypeError(
+                    "save_for_backward can only save tensors (or the output forward returns), "
+                    f"but got {type(s).__name__}; keep other values as attributes of ctx.")
+            packed.append(SavedTensor(s, (s._version_counter[0],)))
+    return tuple(packed)
+
+
+class once_differentiable:
+    """Marks a backward that computes with raw arrays: it cannot be differentiated again."""
+
+    def __new__(cls, backward):
+        def wrapper(ctx, *grads):
+            if _state.enabled and any(g is not None and g._requires_grad for g in grads):
+                raise RuntimeError(
+                    f"{type(ctx).__name__}'s backward is marked once_differentiable and cannot "
+                    "be differentiated again (create_graph=True reached it).")
+            return backward(ctx, *grads)
+
+        wrapper.__name__ = getattr(backward, "__name__", "backward")
+        wrapper.__doc__ = getattr(backward, "__doc__", None)
+        return wrapper

@@ -1,0 +1,303 @@
+"""Making tensors: from data, filled with constants, ranges, and random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as _dt
+from .tensor import Tensor, _wrap
+
+
+def _check_device(device) -> None:
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"device {device} is not available; retrograd runs on the cpu")
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return default
+    return _dt.to_dtype(dtype).np
+
+
+def _array_from_data(data, dtype) -> np.ndarray:
+    """NumPy array from Python data with PyTorch's dtype inference; always a fresh copy."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (list, tuple)) and _contains_tensor(data):
+        arr = np.array(_tensors_to_lists(data))
+    else:
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise TypeError(
+                f"can't build a tensor from {type(data).__name__}: the data must be numbers or "
+                "(nested) sequences of numbers with a regular shape")
+        if arr.dtype.kind == "f" and dtype is None:
+            arr = arr.astype(_dt.get_default_dtype().np)
+        elif arr.dtype.kind in "iu" and dtype is None:
+            arr = arr.astype(np.int64)
+    if arr.dtype.kind in "USO":
+        raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; use numbers")
+    if dtype is not None:
+        return np.array(arr, dtype=_dt.to_dtype(dtype).np)
+    _dt.from_numpy_dtype(arr.dtype)  # raises TypeError for dtypes PyTorch has no tensor for
+    return np.array(arr, copy=True)
+
+
+def _contains_tensor(seq) -> bool:
+    for item in seq:
+        if isinstance(item, Tensor):
+            return True
+        if isinstance(item, (list, tuple)) and _contains_tensor(item):
+            return True
+    return False
+
+
+def _tensors_to_lists(seq):
+    return [x.tolist() if isinstance(x, Tensor) else
+            _tensors_to_lists(x) if isinstance(x, (list, tuple)) else x for x in seq]
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (dtype inferred: float32, int64 or bool)."""
+    _check_device(device)
+    return _finish(_array_from_data(data, dtype), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or _dt.to_dtype(dtype).np == data.dtype):
+        _dt.from_numpy_dtype(data.dtype)
+        return _wrap(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the NumPy array ``arr``."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    _dt.from_numpy_dtype(arr.dtype)
+    return _wrap(arr)
+
+
+def _legacy(dtype):
+    def make(*args) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=dtype)
+        return _wrap(np.zeros(args, dtype=dtype.np))
+
+    return make
+
+
+FloatTensor = _legacy(_dt.float32)
+DoubleTensor = _legacy(_dt.float64)
+LongTensor = _legacy(_dt.int64)
+IntTensor = _legacy(_dt.int32)
+BoolTensor = _legacy(_dt.bool)
+HalfTensor = _legacy(_dt.float16)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"sizes must be ints, got {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _filled(size, value, dtype, requires_grad, device) -> Tensor:
+    _check_device(device)
+    np_dtype = _np_dtype(dtype, _dt.get_default_dtype().np)
+    return _finish(np.full(_size(size), value, dtype=np_dtype), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of zeros of the given shape."""
+    return _filled(size, 0, dtype, requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of ones of the given shape."""
+    return _filled(size, 1, dtype, requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    """A tensor of the given shape with unspecified (here: zero) values."""
+    return _filled(size, 0, dtype, requires_grad, device)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given shape filled with ``fill_value`` (dtype inferred from it)."""
+    if dtype is None:
+        dtype = (_dt.bool if isinstance(fill_value, bool) else
+                 _dt.int64 if isinstance(fill_value, int) else _dt.get_default_dtype())
+    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
+                   requires_grad, device)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix."""
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype, _dt.get_default_dtype().np)),
+                   requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from start (default 0) up to, not including, end, every step."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, int) for v in vals)
+        dtype = _dt.int64 if is_int else _dt.get_default_dtype()
+    np_dtype = _dt.to_dtype(dtype).np
+    if np.dtype(np_dtype).kind == "f":
+        # PyTorch computes the length as ceil((end - start) / step) in double precision
+        n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
+        arr = (vals[0] + np.arange(max(n, 0), dtype=np.float64) * vals[2]).astype(np_dtype)
+    else:
+        arr = np.arange(vals[0], vals[1], vals[2], dtype=np_dtype)
+    return _finish(arr, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from start to end inclusive."""
+    _check_device(device)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    arr = np.linspace(start, end, steps, dtype=np.float64)
+    return _finish(arr.astype(_np_dtype(dtype, _dt.get_default_dtype().np)), requires_grad)
+
+
+# ---- *_like ------------------------------------------------------------------------------
+
+
+def _like(x: Tensor, value, dtype, requires_grad) -> Tensor:
+    np_dtype = x._data.dtype if dtype is None else _dt.to_dtype(dtype).np
+    return _finish(np.full(x._data.shape, value, dtype=np_dtype), requires_grad)
+
+
+def zeros_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    return _like(x, 0, dtype, requires_grad)
+
+
+def ones_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    return _like(x, 1, dtype, requires_grad)
+
+
+def empty_like(x: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    return _like(x, 0, dtype, requires_grad)
+
+
+def full_like(x: Tensor, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
+    return _like(x, fill_value, dtype, requires_grad)
+
+
+# ---- random numbers ----------------------------------------------------------------------
+
+
+class _Rng:
+    gen = np.random.default_rng()
+    seed = None
+
+
+def manual_seed(seed: int):
+    """Seed retrograd's random number generator (not bit-compatible with PyTorch's)."""
+    _Rng.gen = np.random.default_rng(int(seed))
+    _Rng.seed = int(seed)
+    return _Rng
+
+
+def seed() -> int:
+    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    return _Rng.seed if _Rng.seed is not None else 0
+
+
+def default_generator():
+    return _Rng.gen
+
+
+def _float_dtype(dtype):
+    np_dtype = _np_dtype(dtype, _dt.get_default_dtype().np)
+    if np.dtype(np_dtype).kind != "f":
+        raise RuntimeError(f"random floats need a floating-point dtype, got {dtype}")
+    return np_dtype
+
+
+def rand(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Uniform random numbers in [0, 1)."""
+    _check_device(device)
+    np_dtype = _float_dtype(dtype)
+    return _finish(_Rng.gen.random(_size(size)).astype(np_dtype), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Standard normal random numbers."""
+    _check_device(device)
+    np_dtype = _float_dtype(dtype)
+    return _finish(_Rng.gen.standard_normal(_size(size)).astype(np_dtype), requires_grad)
+
+
+def randint(low, high=None, size=None, *, dtype=None, device=None,
+            requires_grad: bool = False, generator=None) -> Tensor:
+    """Random integers in [low, high)."""
+    _check_device(device)
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    arr = _Rng.gen.integers(low, high, size=tuple(size)).astype(_np_dtype(dtype, np.int64))
+    return _finish(arr, requires_grad)
+
+
+def randperm(n: int, *, dtype=None, device=None, requires_grad: bool = False,
+             generator=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return _finish(_Rng.gen.permutation(n).astype(_np_dtype(dtype, np.int64)), requires_grad)
+
+
+def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(*x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(*x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randint(low, high, x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)

@@ -1,0 +1,713 @@
+"""Elementwise ops: arithmetic, powers and the usual math functions, with their derivatives.
+
+Binary ops broadcast like NumPy; Python scalars are lifted to zero-dim tensors of the dtype
+PyTorch would give them (``lift``), and mixed dtypes are promoted by PyTorch's rules inside
+forward. Gradients come back in the promoted dtype and the engine casts them to each input's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd.function import Function
+from ..tensor import Tensor, _wrap
+
+_from_np = _dt.FROM_NUMPY
+
+
+def lift(value, like: Tensor) -> Tensor:
+    """A Python scalar (or array-like) as a constant tensor to combine with ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float)):
+        dt = _dt.scalar_dtype(value, _from_np[like._data.dtype])
+        return _wrap(np.array(value, dtype=dt.np))
+    if isinstance(value, np.ndarray):
+        return _wrap(value)
+    raise TypeError(
+        f"unsupported operand type: expected a Tensor or a number, got {type(value).__name__}")
+
+
+def promote(x: Tensor, y: Tensor):
+    """The arrays of ``x`` and ``y`` converted to their common dtype (PyTorch's promotion)."""
+    a, b = x._data, y._data
+    if a.dtype is b.dtype or a.dtype == b.dtype:
+        return a, b
+    dt = _dt.result_type(_from_np[a.dtype], a.ndim == 0, _from_np[b.dtype], b.ndim == 0).np
+    return a.astype(dt, copy=False), b.astype(dt, copy=False)
+
+
+def broadcast_error(a_shape: tuple, b_shape: tuple) -> RuntimeError:
+    """PyTorch's message for shapes that do not broadcast, naming the offending dimension."""
+    n = max(len(a_shape), len(b_shape))
+    pa = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    pb = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i}: shapes {list(a_shape)} and {list(b_shape)} do "
+                "not broadcast.")
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} do not broadcast")
+
+
+def _float_result(arr: np.ndarray) -> np.ndarray:
+    """Integer inputs to float-valued functions give the default float dtype, as in PyTorch."""
+    return arr if arr.dtype.kind == "f" else arr.astype(_dt.get_default_dtype().np)
+
+
+# ---- binary arithmetic ---------------------------------------------------------------------
+
+
+class Add(Function):
+    """out = x + y;  dx = grad,  dy = grad"""
+
+    node_name = "AddBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        a, b = promote(x, y)
+        try:
+            return a + b
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """out = x - y;  dx = grad,  dy = -grad"""
+
+    node_name = "SubBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        a, b = promote(x, y)
+        if a.dtype.kind == "b":
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                "`^` or `logical_xor()` operator instead.")
+        try:
+            return a - b
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """out = x * y;  dx = grad * y,  dy = grad * x"""
+
+    node_name = "MulBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        a, b = promote(x, y)
+        try:
+            return a * b
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+
+class Div(Function):
+    """out = x / y;  dx = grad / y,  dy = -grad * x / y**2"""
+
+    node_name = "DivBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        a, b = promote(x, y)
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.true_divide(a, b)
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+        return _float_result(out) if a.dtype.kind != "f" else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = grad / y if need_x else None
+        gy = -grad * x / (y * y) if need_y else None
+        return gx, gy
+
+
+class RsubScalar(Function):
+    """out = c - x (c a number);  dx = -grad"""
+
+    node_name = "RsubBackward1"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, c):
+        return lift(c, x)._data - x._data if x._data.dtype.kind != "b" else Sub.forward(
+            ctx, lift(c, x), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad, None
+
+
+class Reciprocal(Function):
+    """out = 1 / x;  dx = -grad * out**2"""
+
+    node_name = "ReciprocalBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.reciprocal(_float_result(x._data))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return -grad * (out * out)
+
+
+class Neg(Function):
+    """out = -x;  dx = -grad"""
+
+    node_name = "NegBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        if x._data.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. Use the `~` or "
+                "`logical_not()` operator instead.")
+        return np.negative(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """out = x ** p (p a number);  dx = grad * p * x ** (p - 1)"""
+
+    node_name = "PowBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.exponent = p
+        a = x._data
+        if a.dtype.kind != "f" and isinstance(p, float):
+            a = a.astype(_dt.get_default_dtype().np)
+        elif a.dtype.kind in "iu" and p < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if p == 2:
+            return a * a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.power(a, np.asarray(p, dtype=a.dtype) if a.dtype.kind == "f" else p)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 0:
+            return grad * 0, None
+        if p == 2:
+            return grad * (x * 2.0), None
+        return grad * (x ** (p - 1) * p), None
+
+
+class Pow(Function):
+    """out = x ** y;  dx = grad * y * x ** (y - 1),  dy = grad * out * log(x)"""
+
+    node_name = "PowBackward1"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        a, b = promote(x, y)
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = np.power(a, b)
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy = None
+        if need_x:
+            gx = where(y == 0, 0.0, grad * y * x ** (y - 1))
+        if need_y:
+            # NOTE: d/dy x**y at x == 0 is taken as 0 for y >= 0 (PyTorch's choice)
+            gy = where((x == 0) & (y >= 0), 0.0, grad * out * x.log())
+        return gx, gy
+
+
+class RPowScalar(Function):
+    """out = c ** y (c a number);  dy = grad * out * log(c)"""
+
+    node_name = "PowBackward2"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, c, y):
+        b = y._data
+        base = np.asarray(c, dtype=_dt.scalar_dtype(c, _from_np[b.dtype]).np)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.power(base, b)
+        if out.dtype != b.dtype and b.dtype.kind == "f":
+            out = out.astype(b.dtype)
+        ctx.base = c
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        c = ctx.base
+        if c == 0:
+            return None, where(out == 0, 0.0, grad * out * float("-inf"))
+        return None, grad * out * float(np.log(c))
+
+
+# ---- unary math ----------------------------------------------------------------------------
+
+
+def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str):
+    """Build a one-input Function; ``saves`` is "x" (the input) or "out" (the result)."""
+
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np_fn(_float_result(x._data))
+        ctx.save_for_backward(x if saves == "x" else out)
+        return out
+
+    def backward(ctx, grad):
+        (saved,) = ctx.saved_tensors
+        return backward_fn(grad, saved)
+
+    cls = type(name, (Function,), {
+        "node_name": node_name, "_builtin": True, "__doc__": doc,
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+    })
+    cls.__module__ = __name__
+    return cls
+
+
+Exp = _unary("Exp", "ExpBackward0", np.exp, lambda g, out: g * out, "out",
+             "out = exp(x);  dx = grad * out")
+Log = _unary("Log", "LogBackward0", np.log, lambda g, x: g / x, "x",
+             "out = log(x);  dx = grad / x")
+Log1p = _unary("Log1p", "Log1PBackward0", np.log1p, lambda g, x: g / (x + 1), "x",
+               "out = log(1 + x);  dx = grad / (1 + x)")
+Sqrt = _unary("Sqrt", "SqrtBackward0", np.sqrt, lambda g, out: g / (out * 2), "out",
+              "out = sqrt(x);  dx = grad / (2 out)")
+Rsqrt = _unary("Rsqrt", "RsqrtBackward0", lambda a: 1 / np.sqrt(a),
+               lambda g, out: g * (out ** 3) * -0.5, "out",
+               "out = 1 / sqrt(x);  dx = -grad * out**3 / 2")
+Sin = _unary("Sin", "SinBackward0", np.sin, lambda g, x: g * x.cos(), "x",
+             "out = sin(x);  dx = grad * cos(x)")
+Cos = _unary("Cos", "CosBackward0", np.cos, lambda g, x: g * -x.sin(), "x",
+             "out = cos(x);  dx = -grad * sin(x)")
+Tan = _unary("Tan", "TanBackward0", np.tan, lambda g, out: g * (out * out + 1), "out",
+             "out = tan(x);  dx = grad * (1 + out**2)")
+Tanh = _unary("Tanh", "TanhBackward0", np.tanh, lambda g, out: g * (1 - out * out), "out",
+              "out = tanh(x);  dx = grad * (1 - out**2)")
+
+
+def _sigmoid_array(a: np.ndarray) -> np.ndarray:
+    # NOTE: exp of -|a| never overflows; the two branches give 1/(1+e^-a) for either sign
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array,
+                 lambda g, out: g * (out * (1 - out)), "out",
+                 "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)")
+
+
+class Relu(Function):
+    """out = max(x, 0);  dx = grad where out > 0, else 0 (so relu'(0) = 0)"""
+
+    node_name = "ReluBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._data
+        out = np.maximum(a, 0) if a.dtype.kind != "b" else a.copy()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class Abs(Function):
+    """out = |x|;  dx = grad * sign(x) (so abs'(0) = 0)"""
+
+    node_name = "AbsBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sign()
+
+
+class _ZeroGrad(Function):
+    """Piecewise-constant functions: their derivative is zero wherever it exists."""
+
+    _builtin = True
+    np_fn = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.shape = x._data.shape
+        return cls.np_fn(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Sign(_ZeroGrad):
+    """out = sign(x);  dx = 0"""
+
+    node_name = "SignBackward0"
+    np_fn = staticmethod(np.sign)
+
+
+class Floor(_ZeroGrad):
+    """out = floor(x);  dx = 0"""
+
+    node_name = "FloorBackward0"
+    np_fn = staticmethod(np.floor)
+
+
+class Ceil(_ZeroGrad):
+    """out = ceil(x);  dx = 0"""
+
+    node_name = "CeilBackward0"
+    np_fn = staticmethod(np.ceil)
+
+
+class Round(_ZeroGrad):
+    """out = round(x) (halves to even, like PyTorch);  dx = 0"""
+
+    node_name = "RoundBackward0"
+    np_fn = staticmethod(np.round)
+
+
+class Trunc(_ZeroGrad):
+    """out = trunc(x);  dx = 0"""
+
+    node_name = "TruncBackward0"
+    np_fn = staticmethod(np.trunc)
+
+
+class Clamp(Function):
+    """out = min(max(x, lo), hi) (numbers);  dx = grad where lo <= x <= hi, else 0"""
+
+    node_name = "ClampBackward1"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        a = x._data
+        if a.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
+            a = a.astype(_dt.get_default_dtype().np)
+        out = a
+        if lo is not None:
+            out = np.maximum(out, np.asarray(lo, dtype=a.dtype))
+        if hi is not None:
+            out = np.minimum(out, np.asarray(hi, dtype=a.dtype))
+        return out if out is not a else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = (x <= hi) if mask is None else mask & (x <= hi)
+        return grad * mask, None, None
+
+
+class Maximum(Function):
+    """out = max(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
+
+    node_name = "MaximumBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        a, b = promote(x, y)
+        try:
+            return np.maximum(a, b)
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        # NOTE: at ties each input gets grad / 2
+        wx = (x > y) + (x == y) * 0.5
+        return grad * wx, grad * (1 - wx)
+
+
+class Minimum(Function):
+    """out = min(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
+
+    node_name = "MinimumBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        a, b = promote(x, y)
+        try:
+            return np.minimum(a, b)
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        wx = (x < y) + (x == y) * 0.5
+        return grad * wx, grad * (1 - wx)
+
+
+class Where(Function):
+    """out = x where cond else y;  dx = grad where cond,  dy = grad where not cond"""
+
+    node_name = "WhereBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        a, b = promote(x, y)
+        try:
+            return np.where(cond._data, a, b)
+        except ValueError:
+            raise broadcast_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad[1:]
+        zero = grad * 0 if (need_x or need_y) else None
+        return (None,
+                where(cond, grad, zero) if need_x else None,
+                where(cond, zero, grad) if need_y else None)
+
+
+# ---- the functions users call ----------------------------------------------------------------
+
+
+def add(x, y, *, alpha=1) -> Tensor:
+    """x + alpha * y, broadcasting."""
+    if not isinstance(x, Tensor):
+        x = lift(x, y)
+    if alpha != 1:
+        y = mul(y, alpha) if isinstance(y, Tensor) else y * alpha
+    return Add.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+
+
+def sub(x, y, *, alpha=1) -> Tensor:
+    """x - alpha * y, broadcasting."""
+    if not isinstance(x, Tensor):
+        x = lift(x, y)
+    if alpha != 1:
+        y = mul(y, alpha) if isinstance(y, Tensor) else y * alpha
+    return Sub.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+
+
+def mul(x, y) -> Tensor:
+    """x * y, broadcasting."""
+    if not isinstance(x, Tensor):
+        x = lift(x, y)
+    return Mul.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+
+
+def div(x, y, *, rounding_mode=None) -> Tensor:
+    """x / y (true division; ``rounding_mode`` "trunc" or "floor" gives no gradient)."""
+    if not isinstance(x, Tensor):
+        x = lift(x, y)
+    y = y if isinstance(y, Tensor) else lift(y, x)
+    if rounding_mode is None:
+        return Div.apply(x, y)
+    q = Div.apply(x, y)
+    if rounding_mode == "trunc":
+        out = q.trunc()
+    elif rounding_mode == "floor":
+        out = q.floor()
+    else:
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'")
+    if x._data.dtype.kind in "iu" and y._data.dtype.kind in "iu":
+        out = out.to(_from_np[np.result_type(x._data.dtype, y._data.dtype)])
+    return out
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    return Reciprocal.apply(x)
+
+
+def pow(x, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+    """x ** exponent; either side may be a number."""
+    if not isinstance(x, Tensor):
+        return RPowScalar.apply(x, exponent)
+    if isinstance(exponent, Tensor):
+        return Pow.apply(x, exponent)
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
+        raise TypeError(f"pow() exponent must be a number or a Tensor, got {type(exponent).__name__}")
+    return PowScalar.apply(x, exponent)
+
+
+def where(condition, x, y) -> Tensor:
+    """Elements of x where condition is true, else of y (either may be a number)."""
+    if not isinstance(condition, Tensor):
+        condition = _wrap(np.asarray(condition, dtype=bool))
+    elif condition._data.dtype.kind != "b":
+        condition = _wrap(condition._data.astype(bool))
+    if not isinstance(x, Tensor):
+        if not isinstance(y, Tensor):
+            raise TypeError("where() needs x or y to be a Tensor")
+        x = lift(x, y)
+    if not isinstance(y, Tensor):
+        y = lift(y, x)
+    return Where.apply(condition, x, y)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Limit x to [min, max]; bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else lift(min, x))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else lift(max, x))
+        return out
+    return Clamp.apply(x, min, max)
+
+
+def maximum(x: Tensor, y: Tensor) -> Tensor:
+    return Maximum.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+
+
+def minimum(x: Tensor, y: Tensor) -> Tensor:
+    return Minimum.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    return Rsqrt.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(x)
+
+
+def tan(x: Tensor) -> Tensor:
+    return Tan.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    return Abs.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    return Sign.apply(x)
+
+
+def floor(x: Tensor) -> Tensor:
+    return Floor.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def ceil(x: Tensor) -> Tensor:
+    return Ceil.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    if decimals:
+        scale = 10.0 ** decimals
+        return Round.apply(x * scale) / scale
+    return Round.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def trunc(x: Tensor) -> Tensor:
+    return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()

@@ -1,0 +1,421 @@
+"""The Tensor: an array, and the autograd bookkeeping that lets gradients flow back to it.
+
+A tensor holds its values in ``_data`` (an array of the backend) and, when it was produced by a
+recorded operation, the node that produced it in ``grad_fn``. Leaves (tensors the user made)
+have ``grad_fn = None``; when they require grad, backward accumulates into their ``grad``.
+
+Operators and most methods (``x + y``, ``x.sum()``, ``x.view(...)``) are defined next to their
+derivatives in ``retrograd/ops/`` and bound onto this class there; this file holds what every
+tensor has regardless of the ops: its attributes, conversions, printing and the autograd API.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import backend
+from . import dtypes as _dt
+from ._tensor_str import tensor_repr
+from . import grad_mode
+
+_state = grad_mode.state
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints as ``torch.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class device:
+    """Where a tensor's memory lives; only ``cpu`` for now."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None) -> None:
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index
+        kind, _, idx = str(spec).partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        self.type = kind
+        self.index = int(idx) if idx else index
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        idx = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{idx})"
+
+
+CPU = device("cpu")
+_new = object.__new__
+_ndarray = backend.ndarray
+_from_np = _dt.FROM_NUMPY
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations made on it.
+
+    ``Tensor(data)`` builds a float32 tensor like ``torch.Tensor``; use ``retrograd.tensor``
+    to infer the dtype from the data.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
+                 "_base", "_accumulator", "__weakref__", "__dict__")
+
+    def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
+        if len(args) == 1 and not isinstance(args[0], int):
+            arr = np.array(args[0], dtype=np.float32 if dtype is None else _dt.to_dtype(dtype).np)
+        else:  # Tensor(2, 3): uninitialised (here: zeroed) storage of that shape
+            arr = np.zeros(args, dtype=np.float32 if dtype is None else _dt.to_dtype(dtype).np)
+        _init(self, arr)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- what the tensor is -------------------------------------------------------------
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return _from_np[self._data.dtype]
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags.c_contiguous
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (shared with its views)."""
+        return self._version_counter[0]
+
+    # ---- autograd attributes ------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Switch recording on (or off) for this leaf, in place; returns self."""
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "requires_grad can only be switched off on leaf tensors; this tensor was "
+                f"produced by {type(self.grad_fn).__name__}. Use .detach() to get a copy "
+                "of it that does not require grad.")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients "
+                f"(this one is {self.dtype}); convert it first, e.g. with .float().")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad of a non-leaf tensor is being read; backward() does not fill it "
+                "in. Call .retain_grad() on the tensor before backward() if you want its "
+                "gradient, or read .grad of the leaf tensor you meant.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {list(value.shape)} but the tensor has shape "
+                    f"{list(self.shape)}; a gradient must have the shape of its tensor.")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has dtype {value.dtype} but the tensor has dtype "
+                    f"{self.dtype}; convert it with .to({self.dtype}) first.")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self.grad_fn
+        if fn is None or not fn._retained:
+            return False
+        ref = fn._retained.get(self._output_nr)
+        return ref is not None and ref() is self
+
+    def retain_grad(self) -> None:
+        """Ask backward to fill in ``.grad`` for this non-leaf tensor too."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "can't retain_grad on a tensor that has requires_grad=False; it gets no gradient.")
+        fn = self.grad_fn
+        if fn is None:
+            return  # leaves keep their grad anyway
+        if fn._retained is None:
+            fn._retained = {}
+        fn._retained[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient for this tensor is computed.
+
+        The hook may return a new gradient to use instead. Returns a handle whose
+        ``remove()`` unregisters it.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient; call "
+                ".requires_grad_() on the leaf first.")
+        node = self.grad_fn if self.grad_fn is not None else self._get_accumulator()
+        return node._add_tensor_pre_hook(self._output_nr, hook)
+
+    def _get_accumulator(self):
+        """The AccumulateGrad node of this leaf, made on first use (and kept with the tensor)."""
+        acc = self._accumulator
+        if acc is None:
+            from .autograd.function import AccumulateGrad
+
+            acc = self._accumulator = AccumulateGrad(self)
+        return acc
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Compute the gradient of this tensor w.r.t. the leaves, accumulating into ``.grad``.
+
+        A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
+        """
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's memory, cut from the graph (never requires grad)."""
+        out = _wrap(self._data)
+        out._version_counter = self._version_counter
+        return out
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph, in place: it becomes a leaf that needs no grad."""
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError(
+                "can't detach_() a view of a tensor that requires grad in place; use "
+                ".detach() to get a detached copy instead.")
+        self.grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a tensor outside the graph (shares memory, not the version counter)."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    # ---- conversions ------------------------------------------------------------------
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar; "
+                "item() needs exactly one element (index or reduce the tensor first).")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing memory with this tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't convert a Tensor that requires grad to a NumPy array. Use "
+                "tensor.detach().numpy() instead.")
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous; use "
+                ".any() or .all() to reduce it first.")
+        return bool(self._data.reshape(()).item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        fn = self.grad_fn
+        return tensor_repr(self._data, self.dtype.name,
+                           grad_fn_name=None if fn is None else type(fn).__name__,
+                           requires_grad=self._requires_grad)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; detach() the tensor first.")
+        out = _wrap(self._data.copy(), requires_grad=self._requires_grad)
+        if self._grad is not None:
+            out._grad = _wrap(self._grad._data.copy())
+        memo[id(self)] = out
+        return out
+
+
+def _init(t: Tensor, data, requires_grad: bool = False, grad_fn=None, output_nr: int = 0) -> None:
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad = None
+    t.grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._version_counter = [0]
+    t._base = None
+    t._accumulator = None
+
+
+def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0, cls=Tensor) -> Tensor:
+    """Make a tensor around an array without copying (the fast path every op uses)."""
+    if data.__class__ is not _ndarray:
+        data = backend.asarray(data)
+    t = _new(cls)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad = None
+    t.grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._version_counter = [0]
+    t._base = None
+    t._accumulator = None
+    return t
+
+
+def _rebuild(data, requires_grad):
+    return _wrap(data, requires_grad=requires_grad)
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """Turn a possibly negative dim into an index, with PyTorch's IndexError when out of range."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
