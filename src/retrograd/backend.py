@@ -10,6 +10,7 @@ import numpy as np
 
 xp = np
 ndarray = np.ndarray
+scalar_types = np.generic  # what NumPy returns for 0-d results of ufuncs and reductions
 
 
 def asarray(obj, dtype=None) -> np.ndarray:

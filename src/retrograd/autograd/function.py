@@ -20,15 +20,17 @@ Note [Backward works on tensors]
 
 Note [Saved outputs]
     A node that saved its own output must not hold the output tensor (the tensor holds the node
-    in ``grad_fn``: a cycle). ``SavedTensor`` keeps the output's array and rebuilds a tensor
+    in ``grad_fn``: a cycle). ``SavedOutput`` keeps the output's array and rebuilds a tensor
     with ``grad_fn`` = the node when unpacked.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import weakref
 
+from .. import backend
 from ..tensor import Tensor, _wrap
 from .. import grad_mode
 
@@ -58,17 +60,15 @@ class RemovableHandle:
 _hook_ids = itertools.count()
 
 
-class SavedTensor:
-    """A tensor saved for backward, with the version it had when it was saved."""
+class SavedOutput:
+    """A node's own output saved for backward: its array, not the tensor (see Note [Saved outputs])."""
 
-    __slots__ = ("tensor", "version", "data", "node", "output_nr")
+    __slots__ = ("data", "output_nr", "version_counter")
 
-    def __init__(self, tensor, version, data=None, node=None, output_nr=0) -> None:
-        self.tensor = tensor  # None for a saved output, rebuilt from data and node
-        self.version = version
+    def __init__(self, data, output_nr: int, version_counter: list) -> None:
         self.data = data
-        self.node = node
         self.output_nr = output_nr
+        self.version_counter = version_counter
 
 
 class Node:
@@ -77,23 +77,23 @@ class Node:
     ``next_functions`` pairs each tensor input with the node its gradient flows to next.
     """
 
-    __slots__ = ("_edges", "needs_input_grad", "_saved", "_outputs_meta", "_sequence_nr",
-                 "_retained", "_pre_hooks", "_post_hooks", "_tensor_hooks", "__dict__",
-                 "__weakref__")
+    __slots__ = ("_edges", "needs_input_grad", "_saved", "_saved_versions", "_outputs_meta",
+                 "_sequence_nr", "__dict__", "__weakref__")
 
     _function = None  # the Function class this node belongs to
-    _freed_message = None
+    # Rarely used, so class-level defaults instead of per-node slots (set per node on use).
+    _retained = None  # output_nr -> weakref of a tensor that called retain_grad()
+    _pre_hooks = None
+    _post_hooks = None
+    _tensor_hooks = None  # output_nr -> {key: hook} from Tensor.register_hook
 
     def __init__(self) -> None:
         self._edges = ()
         self.needs_input_grad = ()
         self._saved = None
+        self._saved_versions = ()
         self._outputs_meta = ()
         self._sequence_nr = 0
-        self._retained = None
-        self._pre_hooks = None
-        self._post_hooks = None
-        self._tensor_hooks = None
 
     # ---- what users see ---------------------------------------------------------------
 
@@ -132,40 +132,30 @@ class Node:
         saved = self._saved
         if saved is None:
             raise RuntimeError(
-                f"Trying to backward through the graph a second time: the tensors "
+                "Trying to backward through the graph a second time: the tensors "
                 f"{type(self).__name__} saved were freed by the first backward. Pass "
                 "retain_graph=True to the first backward (or autograd.grad) if you need to "
                 "backward through the same graph again.")
         out = []
-        for s in saved:
-            if s is None:
-                out.append(None)
-                continue
-            t = s.tensor
-            if t is None:  # a saved output, see Note [Saved outputs]
-                t = _wrap(s.data, s.node, True, s.output_nr)
-                t._version_counter = s.version[1]
-                current = s.version[1][0]
+        for s, version in zip(saved, self._saved_versions):
+            if s.__class__ is SavedOutput:
+                t = _wrap(s.data, self, True, s.output_nr)
+                t._version_counter = s.version_counter
             else:
-                current = t._version_counter[0]
-            if current != s.version[0]:
+                t = s
+            if t is not None and t._version_counter[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {type(self).__name__} saved a tensor of shape "
-                    f"{list(t.shape)} at version {s.version[0]}, and it is now at version "
-                    f"{current}. Use an out-of-place op (or .clone() the tensor) before "
-                    "changing it.")
+                    f"{list(t.shape)} at version {version}, and it is now at version "
+                    f"{t._version_counter[0]}. Use an out-of-place op (or .clone() the tensor) "
+                    "before changing it.")
             out.append(t)
         return tuple(out)
 
     def _release(self) -> None:
         """Free what forward saved (after a backward without retain_graph)."""
-        if self._saved is not None:
-            self._saved = None
-            d = self.__dict__
-            if d:  # ops may keep extra arrays on ctx; drop the big ones too
-                for k in [k for k in d if k.startswith("_saved_")]:
-                    del d[k]
+        self._saved = None
 
     # ---- hooks -------------------------------------------------------------------------
 
@@ -197,9 +187,8 @@ class Node:
 
     def _apply_backward(self, grads: list) -> tuple:
         """Run the Function's backward on ``grads`` (one per output); return input grads."""
-        fn = self._function
-        result = fn.backward(self, *grads)
-        if not isinstance(result, tuple):
+        result = self._function.backward(self, *grads)
+        if result.__class__ is not tuple:
             result = (result,)
         n = len(self._edges)
         if len(result) != n:
@@ -221,16 +210,12 @@ class AccumulateGrad(Node):
         Node.__init__(self)
         self._variable = weakref.ref(variable)
         self._outputs_meta = ((variable._data.shape, variable._data.dtype),)
-        self._sequence_nr = -1  # leaves run last; see the engine's ordering
+        # Run as soon as ready (see Note [Order of execution]): frees the buffer early.
+        self._sequence_nr = 1 << 62
 
     @property
     def variable(self) -> Tensor:
         return self._variable()
-
-    @property
-    def _outputs_meta_live(self):
-        v = self._variable()
-        return None if v is None else ((v._data.shape, v._data.dtype),)
 
 
 class FunctionMeta(type):
@@ -265,35 +250,35 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args):
-        """Run forward and, when any input requires grad, record the node."""
-        ctx = cls._backward_cls()
+        """Run forward and, when grad mode is on and an input requires grad, record the node."""
+        ctx = _new(cls._backward_cls)
         record = False
         if _state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
-                    break
-        if record:
             edges = []
             needs = []
             for a in args:
                 if isinstance(a, Tensor):
                     if a._requires_grad:
                         fn = a.grad_fn
-                        edges.append((a._get_accumulator(), 0) if fn is None
-                                     else (fn, a._output_nr))
+                        if fn is None:
+                            fn = a._accumulator or a._get_accumulator()
+                        edges.append((fn, a._output_nr))
                         needs.append(True)
+                        record = True
                     else:
                         edges.append(_NO_EDGE)
                         needs.append(False)
                 else:
                     edges.append(None)
                     needs.append(False)
+        if record:
             ctx._edges = tuple(edges)
             ctx.needs_input_grad = tuple(needs)
             ctx._sequence_nr = next(_sequence)
         else:
+            ctx._edges = ()
             ctx.needs_input_grad = (False,) * len(args)
+        ctx._saved = None
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
@@ -303,36 +288,46 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(ctx, *args)
             finally:
                 _state.enabled = prev
+        if isinstance(out, _np_scalar):  # NumPy gives scalars for 0-d results
+            out = _asarray(out)
+        if out.__class__ is _ndarray and not cls._is_view:  # the common case, kept short
+            if record and out.dtype.kind == "f":
+                t = _wrap(out, ctx, True, 0)
+                ctx._outputs_meta = ((out.shape, out.dtype),)
+                if ctx._saved is not None:
+                    _pack_saved(ctx, (out,), (t,))
+                return t
+            return _wrap(out)
         return _wrap_outputs(out, ctx if record else None, cls, args)
 
 
 _NO_EDGE = (None, 0)
+_new = object.__new__
+_ndarray = backend.ndarray
+_np_scalar = backend.scalar_types
+_asarray = backend.asarray
 
 
 def _wrap_outputs(out, ctx, cls, args):
-    """Wrap forward's result as tensors; attach ``ctx`` as their ``grad_fn`` when recording."""
-    single = not isinstance(out, tuple)
+    """Wrap forward's result(s) as tensors; attach ``ctx`` as their ``grad_fn`` when recording."""
+    single = out.__class__ is not tuple
     outs = (out,) if single else out
     results = []
-    meta = []
     for i, o in enumerate(outs):
         data = o._data if isinstance(o, Tensor) else o
         if ctx is not None and data.dtype.kind == "f":
-            t = _wrap(data, ctx, True, i)
+            results.append(_wrap(data, ctx, True, i))
         else:
-            t = _wrap(data)
-        results.append(t)
-        meta.append((t._data.shape, t._data.dtype))
+            results.append(_wrap(data))
     if cls._is_view:
         base = args[0]
         for t in results:
             t._version_counter = base._version_counter
             t._base = base if base._base is None else base._base
     if ctx is not None:
-        ctx._outputs_meta = tuple(meta)
-        saved = ctx._saved
-        if saved is not None:
-            ctx._saved = _pack_saved(saved, results, outs, ctx)
+        ctx._outputs_meta = tuple((t._data.shape, t._data.dtype) for t in results)
+        if ctx._saved is not None:
+            _pack_saved(ctx, outs, results)
         nd = ctx.__dict__.get("_non_differentiable")
         if nd:
             ids = {id(x) for x in nd}
@@ -343,39 +338,84 @@ def _wrap_outputs(out, ctx, cls, args):
     return results[0] if single else tuple(results)
 
 
-def _pack_saved(saved, results, outs, ctx):
-    """Record versions of saved tensors; saved outputs become array + node (no cycle)."""
-    packed = []
-    for s in saved:
-        if s is None:
-            packed.append(None)
-            continue
+def _pack_saved(ctx, outs: tuple, results: list) -> None:
+    """Record the version of each saved tensor; a saved output becomes a ``SavedOutput``."""
+    saved = ctx._saved
+    versions = []
+    packed = None
+    for j, s in enumerate(saved):
         for i, o in enumerate(outs):
             if s is o:
                 t = results[i]
-                packed.append(SavedTensor(None, (t._version_counter[0], t._version_counter),
-                                          t._data, t.grad_fn, i))
+                if packed is None:
+                    packed = list(saved)
+                packed[j] = SavedOutput(t._data, i, t._version_counter)
+                versions.append(t._version_counter[0])
                 break
         else:
-            if not isinstance(s, Tensor):
-                raise TypeError(
-                    "save_for_backward can only save tensors (or the output forward returns), "
-                    f"but got {type(s).__name__}; keep other values as attributes of ctx.")
-            packed.append(SavedTensor(s, (s._version_counter[0],)))
-    return tuple(packed)
+            if isinstance(s, Tensor):
+                versions.append(s._version_counter[0])
+                continue
+            if s is None:
+                versions.append(0)
+                continue
+            raise TypeError(
+                "save_for_backward can only save tensors (or the output forward returns), "
+                f"but got {type(s).__name__}; keep other values as attributes of ctx.")
+    if packed is not None:
+        ctx._saved = tuple(packed)
+    ctx._saved_versions = versions
 
 
-class once_differentiable:
-    """Marks a backward that computes with raw arrays: it cannot be differentiated again."""
+class _DelayedError(Function):
+    """A node that passes values through and raises when differentiated (see below)."""
 
-    def __new__(cls, backward):
-        def wrapper(ctx, *grads):
-            if _state.enabled and any(g is not None and g._requires_grad for g in grads):
-                raise RuntimeError(
-                    f"{type(ctx).__name__}'s backward is marked once_differentiable and cannot "
-                    "be differentiated again (create_graph=True reached it).")
-            return backward(ctx, *grads)
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(ctx.message)
 
-        wrapper.__name__ = getattr(backward, "__name__", "backward")
-        wrapper.__doc__ = getattr(backward, "__doc__", None)
-        return wrapper
+
+def once_differentiable(backward):
+    """Mark a backward that computes with raw arrays: it can't be differentiated again.
+
+    The first derivative works as usual; a graph built through it with ``create_graph=True``
+    raises when someone backpropagates through that graph.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        prev = _state.enabled
+        _state.enabled = False
+        try:
+            result = backward(ctx, *grads)
+        finally:
+            _state.enabled = prev
+        if not prev or not any(isinstance(g, Tensor) and g._requires_grad for g in grads):
+            return result
+        single = not isinstance(result, tuple)
+        results = (result,) if single else result
+        present = [r for r in results if r is not None]
+        if not present:
+            return result
+        message = (f"{type(ctx).__name__}'s backward is marked once_differentiable: it cannot be "
+                   "differentiated again (a graph built with create_graph=True reached it).")
+        it = iter(_delayed(message, grads, present))
+        out = tuple(next(it) if r is not None else None for r in results)
+        return out[0] if single else out
+
+    return wrapper
+
+
+def _delayed(message: str, grads, present: list) -> tuple:
+    """``present`` as outputs of an error node whose inputs are the incoming gradients."""
+    inputs = [g for g in grads if isinstance(g, Tensor) and g._requires_grad]
+    node = _DelayedError._backward_cls()
+    node._edges = tuple((g.grad_fn or g._get_accumulator(), g._output_nr) for g in inputs)
+    node.needs_input_grad = (True,) * len(inputs)
+    node._saved = None
+    node._saved_versions = ()
+    node._sequence_nr = next(_sequence)
+    node.message = message
+    outs = tuple(_wrap(r._data, node, True, i) for i, r in enumerate(present))
+    node._outputs_meta = tuple((t._data.shape, t._data.dtype) for t in outs)
+    return outs

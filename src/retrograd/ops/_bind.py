@@ -74,10 +74,10 @@ def _square(x):
 
 CORE_METHODS = {
     # arithmetic
-    "__add__": _forward_only(ew.add), "__radd__": _commuted(ew.add),
-    "__sub__": _forward_only(ew.sub), "__rsub__": _rsub,
-    "__mul__": _forward_only(ew.mul), "__rmul__": _commuted(ew.mul),
-    "__truediv__": _forward_only(ew.div), "__rtruediv__": _rtruediv,
+    "__add__": ew.add, "__radd__": _commuted(ew.add),
+    "__sub__": ew.sub, "__rsub__": _rsub,
+    "__mul__": ew.mul, "__rmul__": _commuted(ew.mul),
+    "__truediv__": ew.div, "__rtruediv__": _rtruediv,
     "__pow__": _forward_only(ew.pow), "__rpow__": _rpow,
     "__neg__": ew.neg, "__pos__": lambda x: x, "__abs__": ew.abs,
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,

@@ -16,15 +16,33 @@ from ..tensor import Tensor, _wrap
 _from_np = _dt.FROM_NUMPY
 
 
+_constants: dict = {}
+
+
 def lift(value, like: Tensor) -> Tensor:
-    """A Python scalar (or array-like) as a constant tensor to combine with ``like``."""
+    """A Python scalar (or array-like) as a constant tensor to combine with ``like``.
+
+    Scalars are cached per (type, value, dtype): the same few constants (1, 2, 0.5, ...) recur
+    in every step of a training loop. Constants never reach users and are never written to.
+    """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        dt = _dt.scalar_dtype(value, _from_np[like._data.dtype])
-        return _wrap(np.array(value, dtype=dt.np))
+        np_dtype = like._data.dtype
+        key = (value.__class__, value, np_dtype)
+        t = _constants.get(key)
+        if t is not None and (value or value.__class__ is not float):
+            return t  # (0.0 and -0.0 compare equal: zeros are never served from the cache)
+        dt = _dt.scalar_dtype(value, _from_np[np_dtype])
+        t = _wrap(np.array(value, dtype=dt.np))
+        if len(_constants) > 4096:
+            _constants.clear()
+        _constants[key] = t
+        return t
     if isinstance(value, np.ndarray):
         return _wrap(value)
+    if isinstance(value, np.generic):
+        return lift(value.item(), like)
     raise TypeError(
         f"unsupported operand type: expected a Tensor or a number, got {type(value).__name__}")
 
@@ -32,7 +50,7 @@ def lift(value, like: Tensor) -> Tensor:
 def promote(x: Tensor, y: Tensor):
     """The arrays of ``x`` and ``y`` converted to their common dtype (PyTorch's promotion)."""
     a, b = x._data, y._data
-    if a.dtype is b.dtype or a.dtype == b.dtype:
+    if a.dtype == b.dtype:
         return a, b
     dt = _dt.result_type(_from_np[a.dtype], a.ndim == 0, _from_np[b.dtype], b.ndim == 0).np
     return a.astype(dt, copy=False), b.astype(dt, copy=False)
@@ -539,37 +557,60 @@ class Where(Function):
 
 # ---- the functions users call ----------------------------------------------------------------
 
+# What a binary op accepts besides a Tensor; anything else gives NotImplemented, so Python
+# can try the other operand's reflected method (and raises TypeError if there is none).
+_OPERAND = (Tensor, bool, int, float, np.ndarray, np.generic)
+
 
 def add(x, y, *, alpha=1) -> Tensor:
     """x + alpha * y, broadcasting."""
-    if not isinstance(x, Tensor):
+    if y.__class__ is not Tensor:
+        if not isinstance(y, _OPERAND):
+            return NotImplemented
+        if not isinstance(y, Tensor):
+            y = lift(y, x)
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
         x = lift(x, y)
     if alpha != 1:
-        y = mul(y, alpha) if isinstance(y, Tensor) else y * alpha
-    return Add.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+        y = mul(y, alpha)
+    return Add.apply(x, y)
 
 
 def sub(x, y, *, alpha=1) -> Tensor:
     """x - alpha * y, broadcasting."""
-    if not isinstance(x, Tensor):
+    if y.__class__ is not Tensor:
+        if not isinstance(y, _OPERAND):
+            return NotImplemented
+        if not isinstance(y, Tensor):
+            y = lift(y, x)
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
         x = lift(x, y)
     if alpha != 1:
-        y = mul(y, alpha) if isinstance(y, Tensor) else y * alpha
-    return Sub.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+        y = mul(y, alpha)
+    return Sub.apply(x, y)
 
 
 def mul(x, y) -> Tensor:
     """x * y, broadcasting."""
-    if not isinstance(x, Tensor):
+    if y.__class__ is not Tensor:
+        if not isinstance(y, _OPERAND):
+            return NotImplemented
+        if not isinstance(y, Tensor):
+            y = lift(y, x)
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
         x = lift(x, y)
-    return Mul.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+    return Mul.apply(x, y)
 
 
 def div(x, y, *, rounding_mode=None) -> Tensor:
     """x / y (true division; ``rounding_mode`` "trunc" or "floor" gives no gradient)."""
-    if not isinstance(x, Tensor):
+    if y.__class__ is not Tensor:
+        if not isinstance(y, _OPERAND):
+            return NotImplemented
+        if not isinstance(y, Tensor):
+            y = lift(y, x)
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
         x = lift(x, y)
-    y = y if isinstance(y, Tensor) else lift(y, x)
     if rounding_mode is None:
         return Div.apply(x, y)
     q = Div.apply(x, y)
