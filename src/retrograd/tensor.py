@@ -89,8 +89,14 @@ class Tensor:
     to infer the dtype from the data.
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_base", "_accumulator", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_version_counter", "__weakref__",
+                 "__dict__")
+
+    # Set on few tensors, so class-level defaults rather than slots every tensor must fill.
+    _grad = None  # the accumulated gradient (leaves, and non-leaves that retain_grad)
+    _output_nr = 0  # which output of grad_fn this tensor is
+    _base = None  # for views: the tensor whose memory this one shares
+    _accumulator = None  # for leaves that require grad: their AccumulateGrad node
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):
@@ -232,6 +238,7 @@ class Tensor:
             return  # leaves keep their grad anyway
         if fn._retained is None:
             fn._retained = {}
+            fn._has_hooks = True
         fn._retained[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
@@ -293,6 +300,8 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, not {type(value).__name__}")
         self._data = value._data
+        if self._accumulator is not None:  # gradients must now match the new shape/dtype
+            self._accumulator._outputs_meta = ((value._data.shape, value._data.dtype),)
 
     # ---- conversions ------------------------------------------------------------------
 
@@ -381,15 +390,11 @@ class Tensor:
         return out
 
 
-def _init(t: Tensor, data, requires_grad: bool = False, grad_fn=None, output_nr: int = 0) -> None:
+def _init(t: Tensor, data) -> None:
     t._data = data
-    t._requires_grad = requires_grad
-    t._grad = None
-    t.grad_fn = grad_fn
-    t._output_nr = output_nr
+    t._requires_grad = False
+    t.grad_fn = None
     t._version_counter = [0]
-    t._base = None
-    t._accumulator = None
 
 
 def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0, cls=Tensor) -> Tensor:
@@ -399,12 +404,10 @@ def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0, c
     t = _new(cls)
     t._data = data
     t._requires_grad = requires_grad
-    t._grad = None
     t.grad_fn = grad_fn
-    t._output_nr = output_nr
     t._version_counter = [0]
-    t._base = None
-    t._accumulator = None
+    if output_nr:
+        t._output_nr = output_nr
     return t
 
 

@@ -86,6 +86,7 @@ class Node:
     _pre_hooks = None
     _post_hooks = None
     _tensor_hooks = None  # output_nr -> {key: hook} from Tensor.register_hook
+    _has_hooks = False  # any of the three above: one check in the engine's loop
 
     def __init__(self) -> None:
         self._edges = ()
@@ -171,6 +172,7 @@ class Node:
         """``fn(grad_outputs)`` runs before this node, and may return replacement gradients."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
+            self._has_hooks = True
         key = next(_hook_ids)
         self._pre_hooks[key] = fn
         return RemovableHandle(self._pre_hooks, key)
@@ -178,6 +180,7 @@ class Node:
     def _add_tensor_pre_hook(self, output_nr: int, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
+            self._has_hooks = True
         hooks = self._tensor_hooks.setdefault(output_nr, {})
         key = next(_hook_ids)
         hooks[key] = fn
@@ -210,8 +213,8 @@ class AccumulateGrad(Node):
         Node.__init__(self)
         self._variable = weakref.ref(variable)
         self._outputs_meta = ((variable._data.shape, variable._data.dtype),)
-        # Run as soon as ready (see Note [Order of execution]): frees the buffer early.
-        self._sequence_nr = 1 << 62
+        # Older than every node that uses the leaf (see the engine's Note [Order of execution]).
+        self._sequence_nr = next(_sequence)
 
     @property
     def variable(self) -> Tensor:
@@ -252,6 +255,12 @@ class Function(metaclass=FunctionMeta):
     def apply(cls, *args):
         """Run forward and, when grad mode is on and an input requires grad, record the node."""
         ctx = _new(cls._backward_cls)
+        if not _state.enabled and cls._builtin:
+            # Nothing is recorded (e.g. backward formulas without create_graph): the short path.
+            out = cls.forward(ctx, *args)
+            if out.__class__ is tuple or cls._is_view:
+                return _wrap_outputs(out, None, cls, args)
+            return _wrap(out)
         record = False
         if _state.enabled:
             edges = []
