@@ -21,3 +21,34 @@ def asarray(obj, dtype=None) -> np.ndarray:
 def array_module(arr):
     """The module that computes on ``arr`` (NumPy for now)."""
     return np
+
+
+def _make_quiet():
+    """``quiet(fn, *args)``: call a NumPy function with floating-point warnings off.
+
+    PyTorch never warns about overflow or division by zero (it returns inf/nan), so neither do
+    we. ``np.errstate`` costs about a microsecond per use; setting NumPy's error-state context
+    variable directly costs a fifth of that, so we do that when this NumPy has it.
+    """
+    try:
+        from numpy._core._ufunc_config import _extobj_contextvar as state
+    except ImportError:  # older or newer NumPy: the public, slower way
+        def quiet(fn, *args):
+            with np.errstate(all="ignore"):
+                return fn(*args)
+
+        return quiet
+    with np.errstate(all="ignore"):
+        ignore_all = state.get()
+
+    def quiet(fn, *args):
+        token = state.set(ignore_all)
+        try:
+            return fn(*args)
+        finally:
+            state.reset(token)
+
+    return quiet
+
+
+quiet = _make_quiet()

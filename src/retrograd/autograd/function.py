@@ -301,10 +301,29 @@ class Function(metaclass=FunctionMeta):
             out = _asarray(out)
         if out.__class__ is _ndarray and not cls._is_view:  # the common case, kept short
             if record and out.dtype.kind == "f":
-                t = _wrap(out, ctx, True, 0)
+                t = _new(Tensor)
+                t._data = out
+                t._requires_grad = True
+                t.grad_fn = ctx
+                t._version_counter = [0]
                 ctx._outputs_meta = ((out.shape, out.dtype),)
-                if ctx._saved is not None:
-                    _pack_saved(ctx, (out,), (t,))
+                saved = ctx._saved
+                if saved is not None:
+                    if cls._builtin:
+                        versions = []
+                        for s in saved:
+                            if s.__class__ is not Tensor:
+                                if s is out and len(saved) == 1:  # e.g. exp, tanh
+                                    ctx._saved = (SavedOutput(out, 0, t._version_counter),)
+                                    versions.append(0)
+                                    continue
+                                _pack_saved(ctx, (out,), (t,))
+                                break
+                            versions.append(s._version_counter[0])
+                        else:
+                            ctx._saved_versions = versions
+                    else:
+                        _pack_saved(ctx, (out,), (t,))
                 return t
             return _wrap(out)
         return _wrap_outputs(out, ctx if record else None, cls, args)

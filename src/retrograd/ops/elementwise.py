@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..backend import quiet
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 
@@ -86,7 +87,10 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        a, b = promote(x, y)
+        a = x._data
+        b = y._data
+        if a.dtype is not b.dtype:
+            a, b = promote(x, y)
         try:
             return a + b
         except ValueError:
@@ -105,7 +109,10 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        a, b = promote(x, y)
+        a = x._data
+        b = y._data
+        if a.dtype is not b.dtype:
+            a, b = promote(x, y)
         if a.dtype.kind == "b":
             raise RuntimeError(
                 "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
@@ -129,7 +136,10 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        a, b = promote(x, y)
+        a = x._data
+        b = y._data
+        if a.dtype is not b.dtype:
+            a, b = promote(x, y)
         try:
             return a * b
         except ValueError:
@@ -153,8 +163,7 @@ class Div(Function):
         ctx.save_for_backward(x, y)
         a, b = promote(x, y)
         try:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = np.true_divide(a, b)
+            out = quiet(np.true_divide, a, b)
         except ValueError:
             raise broadcast_error(a.shape, b.shape) from None
         return _float_result(out) if a.dtype.kind != "f" else out
@@ -192,8 +201,7 @@ class Reciprocal(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.reciprocal(_float_result(x._data))
+        out = quiet(np.reciprocal, _float_result(x._data))
         ctx.save_for_backward(out)
         return out
 
@@ -239,8 +247,7 @@ class PowScalar(Function):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if p == 2:
             return a * a
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.power(a, np.asarray(p, dtype=a.dtype) if a.dtype.kind == "f" else p)
+        return quiet(np.power, a, np.asarray(p, dtype=a.dtype) if a.dtype.kind == "f" else p)
 
     @staticmethod
     def backward(ctx, grad):
@@ -263,8 +270,7 @@ class Pow(Function):
     def forward(ctx, x, y):
         a, b = promote(x, y)
         try:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = np.power(a, b)
+            out = quiet(np.power, a, b)
         except ValueError:
             raise broadcast_error(a.shape, b.shape) from None
         ctx.save_for_backward(x, y, out)
@@ -293,8 +299,7 @@ class RPowScalar(Function):
     def forward(ctx, c, y):
         b = y._data
         base = np.asarray(c, dtype=_dt.scalar_dtype(c, _from_np[b.dtype]).np)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.power(base, b)
+        out = quiet(np.power, base, b)
         if out.dtype != b.dtype and b.dtype.kind == "f":
             out = out.astype(b.dtype)
         ctx.base = c
@@ -313,12 +318,18 @@ class RPowScalar(Function):
 # ---- unary math ----------------------------------------------------------------------------
 
 
-def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str):
-    """Build a one-input Function; ``saves`` is "x" (the input) or "out" (the result)."""
+def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
+           can_warn: bool = True):
+    """Build a one-input Function; ``saves`` is "x" (the input) or "out" (the result).
+
+    ``can_warn``: the NumPy function may warn (overflow, log of 0, ...); PyTorch doesn't.
+    """
 
     def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np_fn(_float_result(x._data))
+        a = x._data
+        if a.dtype.kind != "f":
+            a = _float_result(a)
+        out = quiet(np_fn, a) if can_warn else np_fn(a)
         ctx.save_for_backward(x if saves == "x" else out)
         return out
 
@@ -351,8 +362,65 @@ Cos = _unary("Cos", "CosBackward0", np.cos, lambda g, x: g * -x.sin(), "x",
              "out = cos(x);  dx = -grad * sin(x)")
 Tan = _unary("Tan", "TanBackward0", np.tan, lambda g, out: g * (out * out + 1), "out",
              "out = tan(x);  dx = grad * (1 + out**2)")
-Tanh = _unary("Tanh", "TanhBackward0", np.tanh, lambda g, out: g * (1 - out * out), "out",
-              "out = tanh(x);  dx = grad * (1 - out**2)")
+class TanhGrad(Function):
+    """out = grad * (1 - y**2), tanh's derivative from its output y, as one op"""
+
+    node_name = "TanhBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        yd = y._data
+        return grad._data * (1 - yd * yd)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (TanhGrad.apply(gg, y) if need_grad else None,
+                gg * grad * y * -2.0 if need_y else None)
+
+
+class SigmoidGrad(Function):
+    """out = grad * y * (1 - y), sigmoid's derivative from its output y, as one op"""
+
+    node_name = "SigmoidBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        yd = y._data
+        return grad._data * (yd * (1 - yd))
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (SigmoidGrad.apply(gg, y) if need_grad else None,
+                gg * grad * (1 - 2.0 * y) if need_y else None)
+
+
+class ThresholdGrad(Function):
+    """out = grad where y > 0 else 0 (relu's derivative from its output y), as one op"""
+
+    node_name = "ThresholdBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)
+        return grad._data * (y._data > 0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (y,) = ctx.saved_tensors
+        return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
+
+
+Tanh = _unary("Tanh", "TanhBackward0", np.tanh, TanhGrad.apply, "out",
+              "out = tanh(x);  dx = grad * (1 - out**2)", can_warn=False)
 
 
 def _sigmoid_array(a: np.ndarray) -> np.ndarray:
@@ -361,9 +429,12 @@ def _sigmoid_array(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
-Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array,
-                 lambda g, out: g * (out * (1 - out)), "out",
-                 "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)")
+Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, SigmoidGrad.apply, "out",
+                 "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)", can_warn=False)
+
+
+_zeros = {np.dtype(t): np.dtype(t).type(0) for t in
+          (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8)}
 
 
 class Relu(Function):
@@ -375,14 +446,14 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         a = x._data
-        out = np.maximum(a, 0) if a.dtype.kind != "b" else a.copy()
+        out = np.maximum(a, _zeros[a.dtype]) if a.dtype.kind != "b" else a.copy()
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return ThresholdGrad.apply(grad, out)
 
 
 class Abs(Function):
