@@ -166,7 +166,9 @@ class Div(Function):
             out = quiet(np.true_divide, a, b)
         except ValueError:
             raise broadcast_error(a.shape, b.shape) from None
-        return _float_result(out) if a.dtype.kind != "f" else out
+        if a.dtype.kind != "f":  # integer / integer gives the default float dtype
+            return out.astype(_dt.get_default_dtype().np)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
