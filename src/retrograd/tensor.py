@@ -77,6 +77,7 @@ class device:
 
 
 CPU = device("cpu")
+_engine_backward = None
 _new = object.__new__
 _ndarray = backend.ndarray
 _from_np = _dt.FROM_NUMPY
@@ -269,9 +270,10 @@ class Tensor:
 
         A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
         """
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        global _engine_backward
+        if _engine_backward is None:  # the engine sits above this module; import it late
+            from .autograd.engine import backward as _engine_backward
+        _engine_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's memory, cut from the graph (never requires grad)."""

@@ -164,14 +164,14 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * len(node._outputs_meta)
-            heappush(ready, (-node._sequence_nr, id(node), node))
+            heappush(ready, (-node._sequence_nr, node))
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
         while ready:
-            node = heappop(ready)[2]
+            node = heappop(ready)[1]
             grads = buffers.pop(node)
             if node._has_hooks:
                 grads = _run_pre_hooks(node, grads)
@@ -195,7 +195,11 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     if node.__dict__.get("_materialize_grads", True):
                         grads = _materialize(node, grads)
                     break
-            in_grads = node._apply_backward(grads)
+            in_grads = node._function.backward(node, *grads)
+            if in_grads.__class__ is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) != len(node._edges):
+                in_grads = _check_count(node, in_grads)
             if node._post_hooks:
                 for hook in tuple(node._post_hooks.values()):
                     hook(in_grads, tuple(grads))
@@ -212,12 +216,12 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 data = g._data
                 if data.shape != shape:
                     g = _sum_to(g, shape, node)
-                if data.dtype != dtype:
+                if data.dtype is not dtype and data.dtype != dtype:
                     g = g.to(FROM_NUMPY[dtype])
                 buf = buffers.get(nxt)
                 if buf is None:
                     buf = buffers[nxt] = [None] * len(nxt._outputs_meta)
-                    heappush(ready, (-nxt._sequence_nr, id(nxt), nxt))
+                    heappush(ready, (-nxt._sequence_nr, nxt))
                 prev = buf[nr]
                 buf[nr] = g if prev is None else prev + g
     finally:
@@ -232,6 +236,17 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     f"One of the differentiated Tensors (input {i}) appears to not have been "
                     "used in the graph. Set allow_unused=True if this is the desired behavior.")
     return tuple(captured)
+
+
+def _check_count(node, in_grads: tuple) -> tuple:
+    """Backward must return one gradient per forward argument (extra Nones are tolerated)."""
+    n = len(node._edges)
+    if len(in_grads) > n and all(g is None for g in in_grads[n:]):
+        return in_grads[:n]
+    raise RuntimeError(
+        f"function {type(node).__name__} returned an incorrect number of gradients "
+        f"(expected {n}, got {len(in_grads)}); backward must return one value per "
+        "argument of forward, None for arguments that need no gradient.")
 
 
 def _materialize(node, grads: list) -> list:

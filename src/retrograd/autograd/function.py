@@ -186,22 +186,9 @@ class Node:
         hooks[key] = fn
         return RemovableHandle(hooks, key)
 
-    # ---- running backward ---------------------------------------------------------------
-
-    def _apply_backward(self, grads: list) -> tuple:
-        """Run the Function's backward on ``grads`` (one per output); return input grads."""
-        result = self._function.backward(self, *grads)
-        if result.__class__ is not tuple:
-            result = (result,)
-        n = len(self._edges)
-        if len(result) != n:
-            if len(result) > n and all(g is None for g in result[n:]):
-                return result[:n]
-            raise RuntimeError(
-                f"function {type(self).__name__} returned an incorrect number of gradients "
-                f"(expected {n}, got {len(result)}); backward must return one value per "
-                "argument of forward, None for arguments that need no gradient.")
-        return result
+    def __lt__(self, other) -> bool:
+        # Only the engine's heap compares nodes, and only on equal sequence numbers.
+        return id(self) < id(other)
 
 
 class AccumulateGrad(Node):
