@@ -2,6 +2,7 @@
 
 from .engine import backward, grad
 from .function import Function, Node, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck
 from ..grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                         set_grad_enabled)
 

@@ -285,7 +285,9 @@ class Function(metaclass=FunctionMeta):
             finally:
                 _state.enabled = prev
         if isinstance(out, _np_scalar):  # NumPy gives scalars for 0-d results
-            out = _asarray(out)
+            scalar, out = out, _asarray(out)
+            if ctx._saved is not None:  # forward may have saved the scalar as its output
+                ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
         if out.__class__ is _ndarray and not cls._is_view:  # the common case, kept short
             if record and out.dtype.kind == "f":
                 t = _new(Tensor)

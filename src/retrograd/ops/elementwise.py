@@ -558,6 +558,57 @@ class Clamp(Function):
         return grad * mask, None, None
 
 
+class ClampTensor(Function):
+    """out = min(max(x, lo), hi) with tensor bounds (either may be None);
+    dx = grad where lo <= x <= hi,  dlo = grad where x < lo <= hi,  dhi = grad where max(x, lo) > hi"""
+
+    node_name = "ClampBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        out = x._data
+        if lo is not None:
+            out = np.maximum(out, lo._data.astype(out.dtype, copy=False))
+        if hi is not None:
+            out = np.minimum(out, hi._data.astype(out.dtype, copy=False))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        need_x, need_lo, need_hi = ctx.needs_input_grad
+        gx = glo = ghi = None
+        if need_x:
+            mask = (x >= lo) if lo is not None else None
+            if hi is not None:
+                mask = (x <= hi) if mask is None else mask & (x <= hi)
+            gx = grad * mask
+        if need_lo:
+            mask = x < lo
+            glo = grad * (mask if hi is None else mask & (lo <= hi))
+        if need_hi:
+            top = x if lo is None else maximum(x, lo)
+            ghi = grad * (top > hi)
+        return gx, glo, ghi
+
+
+class RoundDecimals(Function):
+    """out = x rounded to ``decimals`` places (halves to even);  dx = 0"""
+
+    node_name = "RoundBackward1"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return np.round(x._data, decimals)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None
+
+
 class Maximum(Function):
     """out = max(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
 
@@ -739,12 +790,13 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else lift(min, x))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else lift(max, x))
-        return out
+        lo = None if min is None else lift(min, x)
+        hi = None if max is None else lift(max, x)
+        try:
+            return ClampTensor.apply(x, lo, hi)
+        except ValueError:
+            shapes = [t._data.shape for t in (x, lo, hi) if t is not None]
+            raise broadcast_error(shapes[0], shapes[-1]) from None
     return Clamp.apply(x, min, max)
 
 
@@ -818,8 +870,7 @@ def ceil(x: Tensor) -> Tensor:
 
 def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
     if decimals:
-        scale = 10.0 ** decimals
-        return Round.apply(x * scale) / scale
+        return RoundDecimals.apply(x, decimals)
     return Round.apply(x) if x._data.dtype.kind == "f" else x.clone()
 
 

@@ -173,13 +173,19 @@ def fill_(x: Tensor, value) -> Tensor:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions.")
-        if _state.enabled and value._requires_grad:
-            return apply_inplace(x, lambda s, v: v.expand(s.shape) + s * 0, value)
+        if _state.enabled and (value._requires_grad or x._requires_grad):
+            from .indexing import FillWhole, parse_key
+
+            key = parse_key(x, Ellipsis)
+            return apply_inplace(x, lambda s, v: FillWhole.apply(s, v, key, False), value)
         value = value.item()
     if _state.enabled:
         _check_leaf(x)
         if x._requires_grad:
-            return apply_inplace(x, lambda s: s * 0 + value)
+            from .indexing import FillScalar, parse_key
+
+            key = parse_key(x, Ellipsis)
+            return apply_inplace(x, lambda s: FillScalar.apply(s, value, key, False))
     if not x._data.flags.writeable:
         _write(x, x._data)  # raises the expanded-tensor error
     x._data.fill(value)
@@ -191,9 +197,6 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy the values of ``src`` (broadcast to x's shape) into x; returns x."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-
-    def copy_fn(s, v):
-        return v.to(s.dtype).expand(s.shape) + s * 0 if v._requires_grad else v.to(s.dtype).expand(s.shape) * 1
 
     if not (_state.enabled and (x._requires_grad or src._requires_grad)):
         if _state.enabled:
@@ -210,4 +213,8 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         np.copyto(x._data, src_data, casting="unsafe")
         x._version_counter[0] += 1
         return x
-    return apply_inplace(x, copy_fn, src)
+    from .indexing import CopyWhole, parse_key
+
+    key = parse_key(x, Ellipsis)
+    return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
+

@@ -1,0 +1,384 @@
+"""Checking gradients against finite differences: ``gradcheck`` and ``gradgradcheck``.
+
+``gradcheck`` builds two Jacobians for every differentiable output and every input that requires
+grad, and compares them:
+
+* the numerical one, by central differences ``(f(x + eps) - f(x - eps)) / (2 eps)``, one input
+  element at a time (the input's array is changed in place under ``no_grad`` and put back to the
+  exact bits it had);
+* the analytical one, one row at a time, from vector-Jacobian products: ``autograd.grad`` of the
+  output with a one-hot upstream gradient.
+
+Both are float64 NumPy matrices with one row per input element and one column per output
+element (PyTorch's layout). ``gradgradcheck`` runs ``gradcheck`` on the function that maps
+(inputs, grad_outputs) to the vector-Jacobian product computed with ``create_graph=True``, so it
+checks the derivative of every backward formula the function went through.
+
+``fast_mode`` compares one number per (input, output) pair instead of whole matrices:
+``v^T J u`` for random vectors ``u`` (over the input) and ``v`` (over the output).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..creation import from_numpy, rand
+from ..dtypes import float64
+from ..grad_mode import enable_grad, no_grad
+from ..tensor import Tensor
+from .engine import grad as _grad
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` and ``gradgradcheck`` when the gradients are wrong."""
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked: bool | None = None) -> bool:
+    """Check the gradients ``func`` computes against finite differences, in float64.
+
+    ``inputs`` is a tensor or a tuple of arguments for ``func``; the tensors among them that
+    require grad are the ones differentiated. An analytical entry ``a`` and a numerical entry
+    ``n`` agree when ``|a - n| <= atol + rtol * |n|``. Returns True, or raises ``GradcheckError``
+    naming the output and input whose Jacobians differ (returns False instead when
+    ``raise_exception`` is False). ``nondet_tol`` is how far two backward passes on the same
+    data may differ.
+    """
+    _unsupported(check_batched_grad=check_batched_grad, check_forward_ad=check_forward_ad,
+                 check_batched_forward_grad=check_batched_forward_grad, masked=masked)
+    inputs = _as_tuple(inputs)
+    _check_inputs(inputs)
+    if not check_backward_ad:
+        return True
+    try:
+        check = _fast_check if fast_mode else _slow_check
+        check(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        if check_undefined_grad:
+            _check_zero_upstream(func, inputs)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
+                  raise_exception: bool = True, nondet_tol: float = 0.0,
+                  check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False,
+                  check_rev_over_rev: bool = True, fast_mode: bool = False,
+                  masked: bool = False) -> bool:
+    """Check second derivatives: ``gradcheck`` of the vector-Jacobian product of ``func``.
+
+    The product is taken with ``grad_outputs`` (random values in [-1, 1) that require grad,
+    one per differentiable output, when not given) and ``create_graph=True``; both the inputs
+    and the grad_outputs are then differentiated. Other arguments are as for ``gradcheck``.
+    """
+    _unsupported(check_batched_grad=check_batched_grad, check_fwd_over_rev=check_fwd_over_rev,
+                 masked=masked)
+    inputs = _as_tuple(inputs)
+    if not check_rev_over_rev:
+        return True
+    if grad_outputs is None:
+        with enable_grad():
+            outs = _differentiable(_outputs(func, inputs))
+        grad_outputs = tuple(_random_like(o, gen_non_contig_grad_outputs) for _, o in outs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    n = len(inputs)
+
+    def vjp(*args):
+        xs, gs = args[:n], args[n:]
+        outs = [o for _, o in _differentiable(_outputs(func, xs))]
+        wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = _grad(outs, wrt, gs, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(vjp, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode)
+
+
+# ---- the two modes ---------------------------------------------------------------------------
+
+
+def _slow_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None:
+    wrt = _wrt(inputs)
+    with enable_grad():
+        outs = _outputs(func, inputs)
+    diff = _differentiable(outs)
+    if not diff:
+        _check_no_gradient(func, inputs, wrt, outs, eps)
+        return
+    analytical = {j: _analytical_jacobian(out, j, wrt, nondet_tol, check_dtypes)
+                  for j, out in diff}
+    del outs, diff  # the graph is no longer needed
+    numerical = _numerical_jacobian(func, inputs, wrt, eps)
+    for j, blocks in analytical.items():
+        for (i, _), a, per_output in zip(wrt, blocks, numerical):
+            n = per_output[j]
+            if not np.allclose(a, n, rtol, atol):
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                    f"numerical:{_show(n)}\nanalytical:{_show(a)}\n"
+                    f"(rows are elements of input {i}, columns elements of output {j}; "
+                    f"entries must agree within atol={atol} + rtol={rtol} * |numerical|)")
+
+
+def _fast_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None:
+    wrt = _wrt(inputs)
+    with enable_grad():
+        outs = _outputs(func, inputs)
+    diff = _differentiable(outs)
+    if not diff:
+        _check_no_gradient(func, inputs, wrt, outs, eps)
+        return
+    us = [_random_unit(x._data.shape) for _, x in wrt]
+    # analytical[j][i] = v_j . (J_ij u_i), from one vector-Jacobian product per output
+    vs, analytical = [], []
+    for j, out in diff:
+        v = _random_unit(out._data.shape)
+        vs.append(v)
+        grads = _vjp(out, j, wrt, v, nondet_tol, check_dtypes)
+        analytical.append([float(np.dot(g, u)) for g, u in zip(grads, us)])
+    # numerical: J_ij u_i by one central difference along u_i, then the dot product with v_j
+    numerical = [[0.0] * len(wrt) for _ in diff]
+    for k, (_, x) in enumerate(wrt):
+        arr = x._data
+        saved = arr.copy()
+        try:
+            with no_grad():
+                np.copyto(arr, saved + eps * us[k].reshape(arr.shape), casting="unsafe")
+            plus = _values(func, inputs)
+            with no_grad():
+                np.copyto(arr, saved - eps * us[k].reshape(arr.shape), casting="unsafe")
+            minus = _values(func, inputs)
+        finally:
+            np.copyto(arr, saved)
+        for jj, (j, _) in enumerate(diff):
+            jvp = (plus[j] - minus[j]).ravel() / (2 * eps)
+            numerical[jj][k] = float(np.dot(vs[jj], jvp))
+    for jj, (j, _) in enumerate(diff):
+        for k, (i, _) in enumerate(wrt):
+            a, n = analytical[jj][k], numerical[jj][k]
+            # Each of the |u| |v| Jacobian entries that enter v^T J u may be off by atol.
+            scaled_atol = atol * np.abs(us[k]).sum() * np.abs(vs[jj]).sum()
+            if not abs(a - n) <= scaled_atol + rtol * abs(n):
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {j} with respect to input {i} (fast mode): "
+                    f"v^T J u is {n!r} by finite differences but {a!r} from backward, for "
+                    "random vectors u over the input and v over the output. Run gradcheck with "
+                    "fast_mode=False to see both Jacobians.")
+
+
+# ---- Jacobians -------------------------------------------------------------------------------
+
+
+def _analytical_jacobian(out: Tensor, j: int, wrt, nondet_tol, check_dtypes) -> list:
+    """One (numel input, numel output) block per input, filled one column per VJP."""
+    n = out._data.size
+    blocks = [np.zeros((x._data.size, n)) for _, x in wrt]
+    for k in range(n):
+        onehot = np.zeros(n)
+        onehot[k] = 1.0
+        for block, g in zip(blocks, _vjp(out, j, wrt, onehot, nondet_tol, check_dtypes)):
+            block[:, k] = g
+    return blocks
+
+
+def _vjp(out: Tensor, j: int, wrt, v: np.ndarray, nondet_tol, check_dtypes) -> list:
+    """Flattened float64 gradients of ``v . out`` w.r.t. each input (zeros where unused)."""
+    upstream = v.reshape(out._data.shape).astype(out._data.dtype)
+    first = _grad(out, [x for _, x in wrt], from_numpy(upstream), retain_graph=True,
+                  allow_unused=True)
+    again = _grad(out, [x for _, x in wrt], from_numpy(upstream.copy()), retain_graph=True,
+                  allow_unused=True)
+    flat = []
+    for (i, x), g, g2 in zip(wrt, first, again):
+        if g is None:
+            flat.append(np.zeros(x._data.size))
+            continue
+        if g._data.shape != x._data.shape:
+            raise GradcheckError(
+                f"Gradient has wrong shape: the gradient of output {j} w.r.t. input {i} has "
+                f"shape {list(g.shape)}, but the input has shape {list(x.shape)}.")
+        if check_dtypes and g._data.dtype != x._data.dtype:
+            raise GradcheckError(
+                f"Gradient has dtype mismatch: the gradient of output {j} w.r.t. input {i} is "
+                f"{g.dtype}, but the input is {x.dtype}.")
+        a = g._data.astype(np.float64).ravel()
+        b = np.zeros_like(a) if g2 is None else g2._data.astype(np.float64).ravel()
+        if not np.all(np.abs(a - b) <= nondet_tol):
+            raise GradcheckError(
+                "Backward is not reentrant: two backward passes through the same graph with "
+                f"the same upstream gradient gave different gradients for input {i} (largest "
+                f"difference {np.abs(a - b).max()!r}, allowed nondet_tol={nondet_tol}). Make the "
+                "backward deterministic, or raise nondet_tol if that is expected.")
+        flat.append(a)
+    return flat
+
+
+def _numerical_jacobian(func, inputs, wrt, eps: float) -> list:
+    """Central differences: for each input, one (numel input, numel output) block per output."""
+    blocks = []
+    for _, x in wrt:
+        arr = x._data
+        per_output = None
+        for row, idx in enumerate(np.ndindex(arr.shape)):
+            plus, minus = _perturbed(func, inputs, arr, idx, eps)
+            if per_output is None:
+                per_output = [np.zeros((arr.size, p.size)) for p in plus]
+            for block, p, m in zip(per_output, plus, minus):
+                block[row] = (p - m).ravel() / (2 * eps)
+        if per_output is None:  # an input without elements
+            per_output = [np.zeros((0, p.size)) for p in _values(func, inputs)]
+        blocks.append(per_output)
+    return blocks
+
+
+def _perturbed(func, inputs, arr: np.ndarray, idx: tuple, eps: float):
+    """Values of every output with ``arr[idx]`` moved by +eps, and by -eps."""
+    orig = arr[idx].copy()  # a scalar copy: putting it back restores the exact bits
+    try:
+        with no_grad():
+            arr[idx] = orig + eps
+        plus = _values(func, inputs)
+        with no_grad():
+            arr[idx] = orig - eps
+        minus = _values(func, inputs)
+    finally:
+        arr[idx] = orig
+    return plus, minus
+
+
+def _check_no_gradient(func, inputs, wrt, outs, eps) -> None:
+    """No output requires grad: then no float output may change when an input moves."""
+    floats = [j for j, o in enumerate(outs) if o._data.dtype.kind == "f"]
+    for _, x in wrt:
+        arr = x._data
+        for idx in np.ndindex(arr.shape):
+            plus, minus = _perturbed(func, inputs, arr, idx, eps)
+            for j in floats:
+                if np.any((plus[j] - minus[j]) != 0):
+                    raise GradcheckError(
+                        "Numerical gradient for function expected to be zero: no output "
+                        f"requires grad, yet output {j} changes when an input does (was the "
+                        "result detached, or computed under no_grad?).")
+
+
+def _check_zero_upstream(func, inputs) -> None:
+    """A zero upstream gradient on one output (the others left undefined) gives zero grads."""
+    wrt = _wrt(inputs)
+    with enable_grad():
+        diff = _differentiable(_outputs(func, inputs))
+    for j, out in diff:
+        zeros = from_numpy(np.zeros(out._data.shape, dtype=out._data.dtype))
+        grads = _grad(out, [x for _, x in wrt], zeros, retain_graph=True, allow_unused=True)
+        for (i, _), g in zip(wrt, grads):
+            if g is not None and np.any(g._data != 0):
+                raise GradcheckError(
+                    f"Expected backward to return zero (or no) gradient for input {i} when the "
+                    f"gradient of output {j} is zero and the other outputs get none; it "
+                    "returned nonzero values. Backward must be linear in the upstream gradient "
+                    "and treat missing output gradients as zeros.")
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _as_tuple(x) -> tuple:
+    if isinstance(x, tuple):
+        return x
+    if isinstance(x, list):
+        return tuple(x)
+    return (x,)
+
+
+def _unsupported(**flags) -> None:
+    for name, value in flags.items():
+        if value:
+            raise NotImplementedError(
+                f"gradcheck: {name}=True is not supported; retrograd has reverse mode only (no "
+                "forward-mode AD, vmap or masked tensors). Leave it at its default.")
+
+
+def _check_inputs(inputs: tuple) -> None:
+    found = False
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            continue
+        found = True
+        if x._data.dtype != np.float64:
+            warnings.warn(
+                f"Input #{i} requires gradient and is {x.dtype}, not float64. Finite "
+                "differences in lower precision are too coarse for gradcheck's tolerances, so "
+                "the check will likely fail; pass float64 inputs (x.double()).",
+                UserWarning, stacklevel=3)
+        if any(st == 0 and s > 1 for st, s in zip(x._data.strides, x._data.shape)):
+            raise RuntimeError(
+                f"The {i}th input has a dimension with stride 0 (it was made by expand): its "
+                "elements share memory, so gradcheck cannot move one at a time. Pass "
+                ".contiguous() (or .clone()) of it instead.")
+    if not found:
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none of them "
+            "have requires_grad=True.")
+
+
+def _wrt(inputs: tuple) -> list:
+    """(position, tensor) of the inputs that require grad."""
+    return [(i, x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+
+def _outputs(func, inputs) -> tuple:
+    outs = _as_tuple(func(*inputs))
+    for j, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(
+                f"gradcheck: the function must return a Tensor or a sequence of Tensors; output "
+                f"{j} is a {type(o).__name__}.")
+    return outs
+
+
+def _differentiable(outs: tuple) -> list:
+    return [(j, o) for j, o in enumerate(outs) if o.requires_grad]
+
+
+def _values(func, inputs) -> list:
+    """Float64 copies of every output (copies: an output may be a view of an input).
+
+    The function runs with grad mode on, as it does for the analytical pass: it may need a
+    graph itself (gradgradcheck's function takes a gradient inside).
+    """
+    with enable_grad():
+        return [np.array(o._data, dtype=np.float64) for o in _outputs(func, inputs)]
+
+
+def _random_unit(shape: tuple) -> np.ndarray:
+    """A flat float64 vector of unit length, drawn from retrograd's global generator."""
+    v = rand(shape, dtype=float64)._data.ravel() * 2 - 1
+    norm = np.linalg.norm(v)
+    return v / norm if norm > 0 else v
+
+
+def _random_like(out: Tensor, non_contiguous: bool) -> Tensor:
+    """Uniform values in [-1, 1) of ``out``'s shape and dtype that require grad."""
+    shape = out._data.shape
+    arr = (rand(shape + (2,), dtype=float64)._data * 2 - 1).astype(out._data.dtype)
+    # A view taking every other element is non-contiguous; the copy is contiguous.
+    arr = arr[..., 0] if non_contiguous and out._data.size > 1 else arr[..., 0].copy()
+    return from_numpy(arr).requires_grad_()
+
+
+def _show(m: np.ndarray) -> str:
+    return "\n" + np.array2string(m, precision=6, suppress_small=True, max_line_width=100)
