@@ -211,14 +211,14 @@ def _reduction(name, method, grad_fn, dim_grad_fn=None, domain=None, tuple_dims=
                   grad_fn, domain, kinks=kinks)
 
 
-def _functional(name, grad_fn, domain=None, kinks=None, **options) -> OpInfo:
+def _functional(name, grad_fn, domain=None, kinks=None, covers=(), **options) -> OpInfo:
     """An ``nn.functional`` activation, with defaults and with ``options`` (if any)."""
     variants = [v("2x3", (2, 3)), v("0d", ())]
     if options:
         label = "-".join(f"{k}={val}" for k, val in options.items())
         variants.append(v(label, (2, 3), **options))
     return OpInfo(name, lambda lib, x, **kw: getattr(lib.nn.functional, name)(x, **kw),
-                  tuple(variants), grad_fn, domain, kinks=kinks)
+                  tuple(variants), grad_fn, domain, kinks=kinks, covers=covers)
 
 
 def _setitem(lib, x, val, key):
@@ -463,6 +463,7 @@ OPS: list[OpInfo] = [
            "IndexPutBackward0"),
     OpInfo("fill_", lambda lib, x, val: x.clone().fill_(val), (v("0d-value", (3, 4), ()),),
            "FillBackward3"),
+    OpInfo("zero_", lambda lib, x: x.clone().zero_(), (v("2x3", (2, 3)),), "ZeroBackward0"),
     OpInfo("fill_-number", lambda lib, x: x.clone().fill_(2.5), (v("2x3", (2, 3)),),
            "FillBackward2"),
     OpInfo("copy_", _copy, (v("broadcast", (3, 4), (4,)), v("same", (2, 3), (2, 3))),
@@ -513,14 +514,14 @@ OPS: list[OpInfo] = [
     # ---- activations
     OpInfo("softmax", lambda lib, x, dim: x.softmax(dim),
            (v("dim1", R3, dim=1), v("dim-neg", R3, dim=-1), v("0d", (), dim=0)),
-           "SoftmaxBackward0"),
+           "SoftmaxBackward0", covers=("SoftmaxGrad",)),
     OpInfo("log_softmax", lambda lib, x, dim: x.log_softmax(dim),
            (v("dim1", R3, dim=1), v("dim-neg", R3, dim=-1), v("0d", (), dim=0)),
-           "LogSoftmaxBackward0"),
+           "LogSoftmaxBackward0", covers=("LogSoftmaxGrad",)),
     OpInfo("softmax-functional", lambda lib, x, dim: lib.nn.functional.softmax(x, dim=dim),
            (v("dim1", (2, 3), dim=1),), "SoftmaxBackward0"),
     OpInfo("erf", lambda lib, x: lib.erf(x), UNARY, "ErfBackward0"),
-    _functional("gelu", "GeluBackward0", approximate="tanh"),
+    _functional("gelu", "GeluBackward0", covers=("GeluGrad",), approximate="tanh"),
     _functional("silu", "SiluBackward0"),
     _functional("logsigmoid", "LogSigmoidBackward0"),
     _functional("leaky_relu", "LeakyReluBackward0", nonzero(), on_points(-1.0, 0.0, 1.0),

@@ -11,7 +11,7 @@ Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/eng
 
 from __future__ import annotations
 
-from . import autograd, ops  # noqa: F401  (importing ops binds the Tensor methods)
+from . import autograd, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
 from ._tensor_str import get_printoptions, set_printoptions
 from .creation import (BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
                        arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,

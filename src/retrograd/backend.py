@@ -24,7 +24,8 @@ def array_module(arr):
 
 
 def _make_quiet():
-    """``quiet(fn, *args)``: call a NumPy function with floating-point warnings off.
+    """``quiet(fn, *args)``: call a NumPy function with floating-point warnings off;
+    ``quiet_begin()`` / ``quiet_end(token)``: the same around a longer stretch of code.
 
     PyTorch never warns about overflow or division by zero (it returns inf/nan), so neither do
     we. ``np.errstate`` costs about a microsecond per use; setting NumPy's error-state context
@@ -37,7 +38,15 @@ def _make_quiet():
             with np.errstate(all="ignore"):
                 return fn(*args)
 
-        return quiet
+        def quiet_begin():
+            ctx = np.errstate(all="ignore")
+            ctx.__enter__()
+            return ctx
+
+        def quiet_end(ctx) -> None:
+            ctx.__exit__(None, None, None)
+
+        return quiet, quiet_begin, quiet_end
     with np.errstate(all="ignore"):
         ignore_all = state.get()
 
@@ -48,7 +57,13 @@ def _make_quiet():
         finally:
             state.reset(token)
 
-    return quiet
+    def quiet_begin():
+        return state.set(ignore_all)
+
+    def quiet_end(token) -> None:
+        state.reset(token)
+
+    return quiet, quiet_begin, quiet_end
 
 
-quiet = _make_quiet()
+quiet, quiet_begin, quiet_end = _make_quiet()

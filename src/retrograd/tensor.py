@@ -98,6 +98,7 @@ class Tensor:
     _output_nr = 0  # which output of grad_fn this tensor is
     _base = None  # for views: the tensor whose memory this one shares
     _accumulator = None  # for leaves that require grad: their AccumulateGrad node
+    _view_src = None  # for views: (view Function, parent, other args, output index)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):

@@ -36,6 +36,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .. import grad_mode
+from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
 from ..tensor import Tensor, _wrap
 from .function import AccumulateGrad
@@ -169,6 +170,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
 
     prev_mode = _state.enabled
     _state.enabled = create_graph
+    # Backward formulas meet inf * 0 and the like at kinks; PyTorch stays silent, so do we.
+    quiet_token = quiet_begin()
     try:
         while ready:
             node = heappop(ready)[1]
@@ -225,6 +228,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 prev = buf[nr]
                 buf[nr] = g if prev is None else prev + g
     finally:
+        quiet_end(quiet_token)
         _state.enabled = prev_mode
 
     if not inputs:

@@ -337,10 +337,14 @@ def _wrap_outputs(out, ctx, cls, args):
         else:
             results.append(_wrap(data))
     if cls._is_view:
-        base = args[0]
-        for t in results:
-            t._version_counter = base._version_counter
-            t._base = base if base._base is None else base._base
+        parent = args[0]
+        root = parent if parent._base is None else parent._base
+        rest = args[1:]
+        for i, t in enumerate(results):
+            t._version_counter = parent._version_counter
+            t._base = root
+            # how to make this view again from its parent (see ops/inplace.py, views)
+            t._view_src = (cls, parent, rest, i)
     if ctx is not None:
         ctx._outputs_meta = tuple((t._data.shape, t._data.dtype) for t in results)
         if ctx._saved is not None:

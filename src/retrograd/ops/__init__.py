@@ -3,7 +3,7 @@ Tensor methods built on them. Importing this package binds the methods onto ``Te
 
 from __future__ import annotations
 
-from . import compare, elementwise, inplace, reduce, shape  # noqa: F401
+from . import activation, compare, elementwise, indexing, inplace, linalg, reduce, shape  # noqa: F401
 from ._bind import bind_methods
 
 bind_methods()

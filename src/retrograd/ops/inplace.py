@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import grad_mode
+from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 
 _state = grad_mode.state
@@ -88,24 +89,117 @@ def apply_inplace(x: Tensor, fn, *args) -> Tensor:
         _write(x, result._data)
         x._version_counter[0] += 1
         return x
-    base = x._base
-    if base is not None and base._requires_grad:
-        raise RuntimeError(
-            "in-place operations on a view of a tensor that requires grad are not supported; "
-            "clone() the view first, or write through the base tensor (e.g. base[idx] = ...).")
     if x._data.dtype.kind != "f":
         raise RuntimeError(
             f"an in-place op that needs a gradient can't write into a {x.dtype} tensor; "
             "convert it to a floating-point dtype first.")
-    snapshot = _wrap(x._data.copy(), x.grad_fn, x._requires_grad, x._output_nr)
-    if x.grad_fn is None and x._requires_grad:  # unreachable: leaves were refused above
-        snapshot._accumulator = x._get_accumulator()
+    if x._base is not None:
+        return _inplace_on_view(x, fn, args)
+    snapshot = _snapshot(x)
     result = fn(snapshot, *args)
     _write(x, result._data)
     x._version_counter[0] += 1
     x.grad_fn = result.grad_fn
     x._output_nr = result._output_nr
     x._requires_grad = result._requires_grad
+    return x
+
+
+def _snapshot(x: Tensor) -> Tensor:
+    """A copy of x's values that carries x's place in the graph (its grad_fn)."""
+    return _wrap(x._data.copy(), x.grad_fn, x._requires_grad, x._output_nr)
+
+
+# ---- in-place ops on views ---------------------------------------------------------------------
+#
+# Note [In-place on views]
+#     Writing into a view changes its base too, so the base's history must change: the base
+#     becomes CopySlices(old base, new view values), as in PyTorch. Every view remembers how it
+#     was made from its parent (``_view_src``), so the same chain of view ops can be replayed on
+#     a snapshot of the base (to compute the new values), on the result array (to find the
+#     region to write) and on gradients (in CopySlices' backward).
+
+
+def view_chain(view: Tensor) -> tuple:
+    """The view ops that make ``view`` from its base, base first: (Function, args, output)."""
+    chain = []
+    t = view
+    while t._view_src is not None:
+        cls, parent, rest, i = t._view_src
+        chain.append((cls, rest, i))
+        t = parent
+    return tuple(reversed(chain))
+
+
+def replay(t: Tensor, chain: tuple) -> Tensor:
+    """Apply the view ops of ``chain`` to ``t`` (recorded when grad mode is on)."""
+    for cls, rest, i in chain:
+        out = cls.apply(t, *rest)
+        t = out[i] if isinstance(out, tuple) else out
+    return t
+
+
+class CopySlices(Function):
+    """out = base with the region given by a view chain replaced by v;
+    dbase = grad with that region zeroed,  dv = grad's region"""
+
+    node_name = "CopySlices"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, base, v, chain):
+        out = base._data.copy()
+        prev = _state.enabled
+        _state.enabled = False
+        try:
+            region = replay(_wrap(out), chain)._data
+        finally:
+            _state.enabled = prev
+        if not region.flags.writeable or not np.shares_memory(region, out):
+            raise RuntimeError(
+                "unsupported operation: this view can't be written to in place (it was made by "
+                "expand() or by an op that copies). Please clone() the tensor before performing "
+                "the operation.")
+        np.copyto(region, v._data, casting="unsafe")
+        ctx.chain = chain
+        ctx.v_shape = v._data.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_base, need_v = ctx.needs_input_grad[:2]
+        gbase = gv = None
+        if need_base:
+            region_shape = replay(grad.detach(), ctx.chain)._data.shape
+            zeros = _wrap(np.zeros(region_shape, grad._data.dtype))
+            gbase = CopySlices.apply(grad, zeros, ctx.chain)
+        if need_v:
+            gv = replay(grad, ctx.chain)
+        return gbase, gv, None
+
+
+def _inplace_on_view(x: Tensor, fn, args) -> Tensor:
+    """An in-place op on a view: the view's base gets the new history (Note [In-place on views])."""
+    base = x._base
+    if base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Do the update under `with torch.no_grad():`, or clone() the leaf first.")
+    chain = view_chain(x)
+    base_snapshot = _snapshot(base)
+    result = fn(replay(base_snapshot, chain), *args)
+    if result._data.shape != x._data.shape:
+        _write(x, result._data)  # raises the shape error
+    new_base = CopySlices.apply(base_snapshot, result, chain)
+    np.copyto(base._data, new_base._data)
+    base._version_counter[0] += 1
+    base.grad_fn = new_base.grad_fn
+    base._output_nr = 0
+    base._requires_grad = True
+    renewed = replay(base, chain)  # the view's new history: a view of the new base
+    x.grad_fn = renewed.grad_fn
+    x._output_nr = renewed._output_nr
+    x._requires_grad = True
     return x
 
 
@@ -161,8 +255,25 @@ def _unary_inplace(name: str):
     return method
 
 
+class Zero(Function):
+    """out = zeros like x (x.zero_());  dx = 0"""
+
+    node_name = "ZeroBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.zeros_like(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
 def zero_(x: Tensor) -> Tensor:
     """Fill with zeros, in place; returns x."""
+    if _state.enabled and x._requires_grad and x.grad_fn is not None:
+        return apply_inplace(x, Zero.apply)
     return fill_(x, 0)
 
 

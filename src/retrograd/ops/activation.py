@@ -1,0 +1,538 @@
+"""Activations: softmax, log_softmax and the nonlinearities behind ``nn.functional``.
+
+softmax and log_softmax shift by the max before exponentiating, so large inputs cannot
+overflow. Their backward, and GELU's, is one fused op (``SoftmaxGrad``, ``LogSoftmaxGrad``,
+``GeluGrad``: one NumPy expression instead of several tensor ops) whose own backward is written
+with tensor ops, so higher derivatives still work. The other activations save their input and
+write the derivative with tensor ops.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from numpy.polynomial import chebyshev as _cheb
+
+from .. import dtypes as _dt
+from ..autograd.function import Function
+from ..backend import quiet
+from ..tensor import Tensor, _wrap_dim
+from .elementwise import sigmoid, where
+from .reduce import type_name
+
+
+def _check_float(x: Tensor, fn: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"{fn}\" not implemented for '{type_name(x._data)}'; convert the input with "
+            ".float() first.")
+
+
+# ---- erf ----------------------------------------------------------------------------------
+#
+# NumPy has no erf, and GELU needs one accurate to the last bits of a float64. Near 0 the
+# Taylor series in x^2 converges fast. Elsewhere erf = 1 - exp(-x^2) h(x) with
+# h = exp(x^2) erfc(x), a smooth, slowly varying function; h is interpolated at Chebyshev points
+# in t = 2 / (2 + x) when this module loads, from the standard library's math.erfc. Past
+# |x| = 6, erf is 1 to double precision.
+
+_ERF_SMALL = 0.5
+_ERF_ONE = 6.0
+_T_LO, _T_HI = 2 / (2 + _ERF_ONE), 2 / (2 + _ERF_SMALL)
+_erf_tables: dict = {}
+
+
+def _erf_coefficients(n_taylor: int, degree: int) -> tuple:
+    taylor = [2 / math.sqrt(math.pi) * (-1) ** k / (math.factorial(k) * (2 * k + 1))
+              for k in range(n_taylor)]
+
+    def h(u):
+        t = _T_LO + (u + 1) * (0.5 * (_T_HI - _T_LO))
+        return np.array([math.exp(v * v) * math.erfc(v) for v in 2 / t - 2])
+
+    poly = _cheb.cheb2poly(_cheb.chebinterpolate(h, degree))
+    return taylor[::-1], list(poly[::-1])  # highest power first, for Horner's rule
+
+
+def _horner(coefficients: np.ndarray, z: np.ndarray) -> np.ndarray:
+    acc = z * coefficients[0]
+    acc += coefficients[1]
+    for c in coefficients[2:]:
+        acc *= z
+        acc += c
+    return acc
+
+
+def erf_array(a: np.ndarray) -> np.ndarray:
+    """erf of a float array, elementwise, in its own precision (float16 via float32)."""
+    if a.dtype == np.float16:
+        return erf_array(a.astype(np.float32)).astype(np.float16)
+    tables = _erf_tables.get(a.dtype)
+    if tables is None:
+        n_taylor, degree = (13, 18) if a.dtype == np.float64 else (7, 9)
+        taylor, poly = _erf_coefficients(n_taylor, degree)
+        tables = _erf_tables[a.dtype] = (np.array(taylor, a.dtype), np.array(poly, a.dtype))
+    taylor, poly = tables
+    flat = a.reshape(-1)
+    out = np.empty_like(flat)
+    small = np.abs(flat) < _ERF_SMALL
+    # index arrays, not boolean masks: gathering through them is several times faster
+    idx = np.flatnonzero(small)
+    if idx.size:
+        xs = flat.take(idx)
+        out[idx] = _horner(taylor, xs * xs) * xs
+    idx = np.flatnonzero(~small)  # NaN lands here and stays NaN
+    if idx.size:
+        xb = flat.take(idx)
+        s = np.abs(xb)
+        u = (2 / (2 + s) - _T_LO) * (2 / (_T_HI - _T_LO)) - 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = 1 - np.exp(-s * s) * _horner(poly, u)
+        r[s >= _ERF_ONE] = 1
+        out[idx] = np.copysign(r, xb)
+    return out.reshape(a.shape)
+
+
+class Erf(Function):
+    """out = erf(x);  dx = grad * 2 / sqrt(pi) * exp(-x^2)"""
+
+    node_name = "ErfBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._data
+        if a.dtype.kind != "f":
+            a = a.astype(_dt.get_default_dtype().np)
+        ctx.save_for_backward(x)
+        return erf_array(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ((x * x).neg().exp() * (2 / math.sqrt(math.pi)))
+
+
+# ---- softmax, log_softmax -----------------------------------------------------------------
+
+
+def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
+    if a.size == 0 or a.ndim == 0:
+        return np.asarray(np.exp(a - a))
+    # NOTE: shifting by the max keeps exp from overflowing; it cancels in the ratio
+    out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    np.exp(out, out=out)
+    out /= np.add.reduce(out, axis=axis, keepdims=True)
+    return out
+
+
+def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
+    if a.size == 0 or a.ndim == 0:
+        return np.asarray(a - a)
+    out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    out -= np.log(np.add.reduce(np.exp(out), axis=axis, keepdims=True))
+    return out
+
+
+class Softmax(Function):
+    """out = exp(x) / sum(exp(x)) along ``axis``;  dx = out * (grad - sum(grad * out))"""
+
+    node_name = "SoftmaxBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        a = x._data
+        ctx.axis = axis
+        out = quiet(_softmax_array, a, axis)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return SoftmaxGrad.apply(grad, out, ctx.axis), None
+
+
+class SoftmaxGrad(Function):
+    """out = y * (grad - sum(grad * y)) (softmax's backward from its output y), as one op;
+    dgrad = y * (gg - sum(gg * y)),  dy = gg * (grad - sum(grad * y)) - grad * sum(gg * y)"""
+
+    node_name = "SoftmaxBackwardDataBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y, axis):
+        ctx.save_for_backward(grad, y)
+        ctx.axis = axis
+        g, yd = grad._data, y._data
+        gy = g * yd
+        if yd.ndim:
+            gy -= yd * gy.sum(axis=axis, keepdims=True)
+        else:
+            gy -= yd * gy
+        return gy
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad[:2]
+        axis = ctx.axis
+        g_grad = SoftmaxGrad.apply(gg, y, axis) if need_grad else None
+        g_y = None
+        if need_y:
+            g_y = (gg * (grad - (grad * y).sum(axis, keepdim=True))
+                   - grad * (gg * y).sum(axis, keepdim=True))
+        return g_grad, g_y, None
+
+
+class LogSoftmax(Function):
+    """out = x - log(sum(exp(x))) along ``axis``;  dx = grad - exp(out) * sum(grad)"""
+
+    node_name = "LogSoftmaxBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        a = x._data
+        ctx.axis = axis
+        out = quiet(_log_softmax_array, a, axis)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return LogSoftmaxGrad.apply(grad, out, ctx.axis), None
+
+
+class LogSoftmaxGrad(Function):
+    """out = grad - exp(y) * sum(grad) (log_softmax's backward from its output y), as one op;
+    dgrad = gg - sum(gg * exp(y)),  dy = -gg * exp(y) * sum(grad)"""
+
+    node_name = "LogSoftmaxBackwardDataBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y, axis):
+        ctx.save_for_backward(grad, y)
+        ctx.axis = axis
+        g = grad._data
+        total = g.sum(axis=axis, keepdims=True) if g.ndim else g
+        return g - np.exp(y._data) * total
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad[:2]
+        axis = ctx.axis
+        e = y.exp()
+        g_grad = gg - (gg * e).sum(axis, keepdim=True) if need_grad else None
+        g_y = -gg * e * grad.sum(axis, keepdim=True) if need_y else None
+        return g_grad, g_y, None
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """The dim an old call without ``dim`` used: 0 for 0-, 1- and 3-d inputs, else 1."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated: pass dim=... explicitly "
+        "(softmax over the wrong dim is a silent bug).", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_like(cls, name: str, x: Tensor, dim, dtype, stacklevel: int) -> Tensor:
+    if dtype is not None:
+        x = x.to(_dt.to_dtype(dtype))
+    _check_float(x, name)
+    ndim = x._data.ndim
+    if dim is None:
+        dim = _softmax_dim(name, ndim, stacklevel + 1)
+    return cls.apply(x, _wrap_dim(dim, ndim) if ndim else 0)
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """exp(x) / sum(exp(x)) along ``dim``: each slice becomes a probability distribution."""
+    return _softmax_like(Softmax, "softmax", input, dim, dtype, _stacklevel)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3,  # noqa: A002
+                dtype=None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed without forming softmax (stable for large x)."""
+    return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype, _stacklevel)
+
+
+def _softmax_dim_required(input: Tensor, dim: int, dtype=None) -> Tensor:  # noqa: A002
+    return _softmax_like(Softmax, "softmax", input, dim, dtype, 3)
+
+
+def _log_softmax_dim_required(input: Tensor, dim: int, dtype=None) -> Tensor:  # noqa: A002
+    return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype, 3)
+
+
+# ---- pointwise activations ------------------------------------------------------------------
+
+
+class LeakyRelu(Function):
+    """out = x if x > 0 else slope * x;  dx = grad if x > 0 else slope * grad (slope at 0)"""
+
+    node_name = "LeakyReluBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        a = x._data
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return np.where(a > 0, a, a * np.asarray(slope, dtype=a.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return where(x > 0, grad, grad * ctx.slope), None
+
+
+_SQRT1_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TANH_K = math.sqrt(2 / math.pi)
+_TANH_C = 0.044715
+
+
+class Gelu(Function):
+    """out = x * Phi(x) (Phi the normal cdf; or its tanh approximation);
+    dx = grad * (Phi(x) + x * phi(x)) (see GeluGrad)"""
+
+    node_name = "GeluBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        a = x._data
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            aux = np.tanh((a + a * a * a * _TANH_C) * _TANH_K)
+            out = (aux + 1) * (a * 0.5)
+        else:
+            aux = erf_array(a * _SQRT1_2)
+            aux += 1
+            aux *= 0.5  # Phi(a)
+            out = a * aux
+        ctx._saved_aux = aux  # reused by backward, so erf runs once per step
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return GeluGrad.apply(grad, x, ctx.approximate, ctx._saved_aux), None
+
+
+class GeluGrad(Function):
+    """out = grad * gelu'(x), as one op;  dgrad = gg * gelu'(x),  dx = gg * grad * gelu''(x)
+
+    ``aux`` is what the forward computed: Phi(x), or tanh(u) for the tanh approximation
+    with u = k (x + c x^3). Then gelu' = Phi + x phi and gelu'' = phi (2 - x^2); or
+    gelu' = (1 + t) / 2 + x (1 - t^2) u' / 2 and gelu'' = (1 - t^2) (u' - x t u'^2 + 3 k c x^2).
+    """
+
+    node_name = "GeluBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, x, approximate, aux):
+        ctx.save_for_backward(grad, x)
+        ctx.approximate = approximate
+        ctx._saved_aux = aux
+        a = x._data
+        if approximate == "tanh":
+            du = (a * a * (3 * _TANH_C) + 1) * _TANH_K
+            slope = (aux + 1) * 0.5 + (1 - aux * aux) * du * (a * 0.5)
+        else:
+            slope = np.exp(a * a * -0.5) * _INV_SQRT_2PI
+            slope *= a
+            slope += aux
+        return grad._data * slope
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad[:2]
+        g_grad = GeluGrad.apply(gg, x, ctx.approximate, ctx._saved_aux) if need_grad else None
+        g_x = None
+        if need_x:
+            x2 = x * x
+            if ctx.approximate == "tanh":
+                t = ((x + x2 * x * _TANH_C) * _TANH_K).tanh()
+                du = (x2 * (3 * _TANH_C) + 1) * _TANH_K
+                second = (1 - t * t) * (du - x * t * du * du + x2 * (3 * _TANH_K * _TANH_C))
+            else:
+                second = (x2 * -0.5).exp() * _INV_SQRT_2PI * (2 - x2)
+            g_x = gg * grad * second
+        return g_grad, g_x, None, None
+
+
+class Silu(Function):
+    """out = x * sigmoid(x);  dx = grad * s * (1 + x * (1 - s)), s = sigmoid(x)"""
+
+    node_name = "SiluBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._data
+        ctx.save_for_backward(x)
+        # NOTE: exp(-|a|) cannot overflow; a * sigmoid(a) for either sign
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, a / (1 + e), a * e / (1 + e))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = sigmoid(x)
+        return grad * (s * (x * (1 - s) + 1))
+
+
+class Softplus(Function):
+    """out = log(1 + exp(beta x)) / beta (x itself where beta x > threshold);
+    dx = grad * sigmoid(beta x) (grad where beta x > threshold)"""
+
+    node_name = "SoftplusBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        a = x._data
+        ctx.save_for_backward(x)
+        ctx.beta = beta
+        ctx.threshold = threshold
+        bx = a * np.asarray(beta, dtype=a.dtype)
+        out = np.logaddexp(0, bx)
+        if beta != 1:
+            out /= np.asarray(beta, dtype=a.dtype)
+        return np.where(bx > threshold, a, out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta if ctx.beta != 1 else x
+        return where(bx > ctx.threshold, grad, grad * sigmoid(bx)), None, None
+
+
+class Elu(Function):
+    """out = x if x > 0 else alpha * (exp(x) - 1);  dx = grad if x > 0 else grad * alpha exp(x)"""
+
+    node_name = "EluBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        a = x._data
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        neg = np.expm1(np.minimum(a, 0))  # cannot overflow
+        neg *= np.asarray(alpha, dtype=a.dtype)
+        return np.where(a > 0, a, neg)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # NOTE: at x = 0 the left branch is taken: the slope there is alpha, as in PyTorch
+        return where(x > 0, grad, grad * (x.exp() * ctx.alpha)), None
+
+
+class Hardtanh(Function):
+    """out = clamp(x, lo, hi);  dx = grad where lo < x < hi, else 0 (also at the corners)"""
+
+    node_name = "HardtanhBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        a = x._data
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        if a.dtype.kind != "f":
+            return np.clip(a, math.ceil(lo), math.floor(hi)).astype(a.dtype)
+        return np.clip(a, np.asarray(lo, dtype=a.dtype), np.asarray(hi, dtype=a.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        return where((x > lo) & (x < hi), grad, 0.0), None, None
+
+
+class LogSigmoid(Function):
+    """out = log(sigmoid(x)) = -softplus(-x);  dx = grad * sigmoid(-x)"""
+
+    node_name = "LogSigmoidBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._data
+        ctx.save_for_backward(x)
+        return -np.logaddexp(0, -a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * sigmoid(-x)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """x where x > 0, else negative_slope * x."""
+    _check_float(input, "leaky_relu_cpu")
+    return LeakyRelu.apply(input, float(negative_slope))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x * Phi(x), Phi the standard normal cdf (exact, with erf), or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got "
+                           f"{approximate!r}.")
+    _check_float(input, "GeluKernelImpl")
+    return Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor) -> Tensor:  # noqa: A002
+    """x * sigmoid(x) (also called swish)."""
+    _check_float(input, "silu_cpu")
+    return Silu.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(beta x)) / beta, a smooth relu; linear where beta x > threshold."""
+    _check_float(input, "softplus_cpu")
+    return Softplus.apply(input, beta, threshold)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    _check_float(input, "elu_cpu")
+    return Elu.apply(input, float(alpha))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """x clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"min_val cannot be greater than max_val (got {min_val} > {max_val})")
+    return Hardtanh.apply(input, min_val, max_val)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log(sigmoid(x)), computed without overflow."""
+    _check_float(input, "log_sigmoid_cpu")
+    return LogSigmoid.apply(input)
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function, 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+    return Erf.apply(x)
+
+
+TENSOR_METHODS = {"softmax": _softmax_dim_required, "log_softmax": _log_softmax_dim_required,
+                  "erf": erf}
+
+TORCH_FUNCTIONS = dict(TENSOR_METHODS)
