@@ -166,7 +166,16 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times this tensor's memory was changed in place (shared with its views)."""
-        return self._version_counter[0]
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
+
+    def _bump_version(self) -> None:
+        """Record an in-place change (see ``Node.saved_tensors``)."""
+        counter = self._version_counter
+        if counter is None:
+            self._version_counter = [1]
+        else:
+            counter[0] += 1
 
     # ---- autograd attributes ------------------------------------------------------------
 
@@ -279,6 +288,8 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this one's memory, cut from the graph (never requires grad)."""
         out = _wrap(self._data)
+        if self._version_counter is None:  # shared from now on, so it must exist
+            self._version_counter = [0]
         out._version_counter = self._version_counter
         return out
 
@@ -397,7 +408,7 @@ def _init(t: Tensor, data) -> None:
     t._data = data
     t._requires_grad = False
     t.grad_fn = None
-    t._version_counter = [0]
+    t._version_counter = None
 
 
 def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0, cls=Tensor) -> Tensor:
@@ -408,7 +419,7 @@ def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0, c
     t._data = data
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
-    t._version_counter = [0]
+    t._version_counter = None  # made on the first in-place change or view (see _bump_version)
     if output_nr:
         t._output_nr = output_nr
     return t

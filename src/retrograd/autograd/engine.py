@@ -103,17 +103,17 @@ def _needed_nodes(roots, targets: set) -> set:
     seen = set(roots)
     stack = list(roots)
     while stack:
-        for edge in stack.pop()._edges:
-            if edge is not None and edge[0] is not None and edge[0] not in seen:
-                seen.add(edge[0])
-                stack.append(edge[0])
+        for nxt in stack.pop()._edges:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
     needed = set()
     for node in sorted(seen, key=_seq):  # oldest first: next nodes are decided before a node
         if node in targets:
             needed.add(node)
             continue
-        for edge in node._edges:
-            if edge is not None and edge[0] in needed:
+        for nxt in node._edges:
+            if nxt is not None and nxt in needed:
                 needed.add(node)
                 break
     return needed
@@ -209,11 +209,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             if not retain_graph:
                 node._saved = None
 
-            for edge, g in zip(node._edges, in_grads):
-                if g is None or edge is None:
-                    continue
-                nxt, nr = edge
-                if nxt is None:
+            for nxt, nr, g in zip(node._edges, node._edge_nrs, in_grads):
+                if g is None or nxt is None:
                     continue
                 shape, dtype = nxt._outputs_meta[nr]
                 data = g._data
@@ -309,7 +306,7 @@ def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> Non
         var._grad = current + g
     else:
         current._data += g._data
-        current._version_counter[0] += 1
+        current._bump_version()
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,

@@ -77,8 +77,8 @@ class Node:
     ``next_functions`` pairs each tensor input with the node its gradient flows to next.
     """
 
-    __slots__ = ("_edges", "needs_input_grad", "_saved", "_saved_versions", "_outputs_meta",
-                 "_sequence_nr", "__dict__", "__weakref__")
+    __slots__ = ("_edges", "_edge_nrs", "needs_input_grad", "_saved", "_saved_versions",
+                 "_out_counter", "_outputs_meta", "_sequence_nr", "__dict__", "__weakref__")
 
     _function = None  # the Function class this node belongs to
     # Rarely used, so class-level defaults instead of per-node slots (set per node on use).
@@ -89,11 +89,12 @@ class Node:
     _has_hooks = False  # any of the three above: one check in the engine's loop
 
     def __init__(self) -> None:
-        self._edges = ()
+        self._edges = ()  # per forward argument: the node its gradient goes to, or None
+        self._edge_nrs = ()  # per forward argument: that node's output slot (-1: not a tensor)
         self.needs_input_grad = ()
         self._saved = None
-        self._saved_versions = ()
-        self._outputs_meta = ()
+        self._saved_versions = None  # None: every saved tensor was at version 0
+        self._outputs_meta = ()  # per output: (shape, NumPy dtype)
         self._sequence_nr = 0
 
     # ---- what users see ---------------------------------------------------------------
@@ -103,7 +104,7 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple(e for e in self._edges if e is not None)
+        return tuple((node, nr) for node, nr in zip(self._edges, self._edge_nrs) if nr >= 0)
 
     @property
     def metadata(self) -> dict:
@@ -137,20 +138,34 @@ class Node:
                 f"{type(self).__name__} saved were freed by the first backward. Pass "
                 "retain_graph=True to the first backward (or autograd.grad) if you need to "
                 "backward through the same graph again.")
+        if saved.__class__ is _ndarray:  # just the output (exp, tanh, ...): see apply
+            t = _wrap(saved, self, True)
+            t._version_counter = counter = self._out_counter
+            if counter[0]:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: the output of {type(self).__name__} (shape "
+                    f"{list(t.shape)}) was saved at version 0 and is now at version "
+                    f"{counter[0]}. Use an out-of-place op (or .clone() the tensor) before "
+                    "changing it.")
+            return (t,)
+        versions = self._saved_versions
         out = []
-        for s, version in zip(saved, self._saved_versions):
+        for i, s in enumerate(saved):
             if s.__class__ is SavedOutput:
                 t = _wrap(s.data, self, True, s.output_nr)
                 t._version_counter = s.version_counter
             else:
                 t = s
-            if t is not None and t._version_counter[0] != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: {type(self).__name__} saved a tensor of shape "
-                    f"{list(t.shape)} at version {version}, and it is now at version "
-                    f"{t._version_counter[0]}. Use an out-of-place op (or .clone() the tensor) "
-                    "before changing it.")
+            if t is not None:
+                counter = t._version_counter
+                if counter is not None and counter[0] != (0 if versions is None else versions[i]):
+                    raise RuntimeError(
+                        "one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: {type(self).__name__} saved a tensor of shape "
+                        f"{list(t.shape)} at version {0 if versions is None else versions[i]}, "
+                        f"and it is now at version {counter[0]}. Use an out-of-place op (or "
+                        ".clone() the tensor) before changing it.")
             out.append(t)
         return tuple(out)
 
@@ -199,7 +214,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Tensor) -> None:
         Node.__init__(self)
         self._variable = weakref.ref(variable)
-        self._outputs_meta = ((variable._data.shape, variable._data.dtype),)
+        self._outputs_meta = output_meta(variable._data)
         # Older than every node that uses the leaf (see the engine's Note [Order of execution]).
         self._sequence_nr = next(_sequence)
 
@@ -251,25 +266,28 @@ class Function(metaclass=FunctionMeta):
         record = False
         if _state.enabled:
             edges = []
-            needs = []
+            plain = True  # every argument is a tensor needing grad, each output 0 of its node
             for a in args:
-                if isinstance(a, Tensor):
-                    if a._requires_grad:
-                        fn = a.grad_fn
-                        if fn is None:
-                            fn = a._accumulator or a._get_accumulator()
-                        edges.append((fn, a._output_nr))
-                        needs.append(True)
-                        record = True
-                    else:
-                        edges.append(_NO_EDGE)
-                        needs.append(False)
+                if isinstance(a, Tensor) and a._requires_grad:
+                    fn = a.grad_fn
+                    if fn is None:
+                        fn = a._accumulator or a._get_accumulator()
+                    elif a._output_nr:
+                        plain = False
+                    edges.append(fn)
+                    record = True
                 else:
                     edges.append(None)
-                    needs.append(False)
+                    plain = False
         if record:
-            ctx._edges = tuple(edges)
-            ctx.needs_input_grad = tuple(needs)
+            ctx._edges = edges = tuple(edges)
+            if plain and len(edges) < 8:
+                ctx._edge_nrs, ctx.needs_input_grad = _PLAIN[len(edges)]
+            else:
+                nrs = tuple([(a._output_nr if isinstance(a, Tensor) else -1) for a in args])
+                ctx._edge_nrs = _nrs_cache.get(nrs) or _intern(_nrs_cache, nrs)
+                needs = tuple([e is not None for e in edges])
+                ctx.needs_input_grad = _needs_cache.get(needs) or _intern(_needs_cache, needs)
             ctx._sequence_nr = next(_sequence)
         else:
             ctx._edges = ()
@@ -294,23 +312,25 @@ class Function(metaclass=FunctionMeta):
                 t._data = out
                 t._requires_grad = True
                 t.grad_fn = ctx
-                t._version_counter = [0]
-                ctx._outputs_meta = ((out.shape, out.dtype),)
+                t._version_counter = None
+                key = (out.shape, out.dtype)
+                meta = _meta_cache.get(key)
+                if meta is None:
+                    meta = _meta1(key)
+                ctx._outputs_meta = meta
                 saved = ctx._saved
                 if saved is not None:
-                    if cls._builtin:
-                        versions = []
+                    ctx._saved_versions = None
+                    if len(saved) == 1 and saved[0] is out:
+                        # Only the output is saved: keep its array, not a tensor (which would
+                        # point back at ctx), and a counter to notice in-place changes to it.
+                        ctx._saved = out
+                        t._version_counter = ctx._out_counter = [0]
+                    elif cls._builtin:
                         for s in saved:
-                            if s.__class__ is not Tensor:
-                                if s is out and len(saved) == 1:  # e.g. exp, tanh
-                                    ctx._saved = (SavedOutput(out, 0, t._version_counter),)
-                                    versions.append(0)
-                                    continue
+                            if s.__class__ is not Tensor or s._version_counter is not None:
                                 _pack_saved(ctx, (out,), (t,))
                                 break
-                            versions.append(s._version_counter[0])
-                        else:
-                            ctx._saved_versions = versions
                     else:
                         _pack_saved(ctx, (out,), (t,))
                 return t
@@ -318,7 +338,38 @@ class Function(metaclass=FunctionMeta):
         return _wrap_outputs(out, ctx if record else None, cls, args)
 
 
-_NO_EDGE = (None, 0)
+# Note [Few long-lived objects per node]
+#     A graph lives until backward, so every container a node keeps is scanned by Python's
+#     cycle collector again and again while the graph grows (PyTorch keeps its graph in C++,
+#     out of the collector's sight). Nodes therefore keep few containers: edges as one tuple of
+#     nodes, and the small tuples that repeat across nodes (output slots, needs_input_grad,
+#     output shapes and dtypes) shared from these caches instead of built anew per node.
+_nrs_cache: dict = {}
+_needs_cache: dict = {}
+_meta_cache: dict = {}
+_PLAIN = [((0,) * n, (True,) * n) for n in range(8)]
+
+
+def _intern(cache: dict, value: tuple) -> tuple:
+    if len(cache) > 50_000:
+        cache.clear()
+    cache[value] = value
+    return value
+
+
+def _meta1(key: tuple) -> tuple:
+    if len(_meta_cache) > 50_000:
+        _meta_cache.clear()
+    meta = _meta_cache[key] = (key,)
+    return meta
+
+
+def output_meta(*arrays) -> tuple:
+    """((shape, dtype), ...) of a node's outputs, shared between nodes with equal metadata."""
+    key = tuple([(a.shape, a.dtype) for a in arrays])
+    return _meta_cache.get(key) or _intern(_meta_cache, key)
+
+
 _new = object.__new__
 _ndarray = backend.ndarray
 _np_scalar = backend.scalar_types
@@ -340,13 +391,16 @@ def _wrap_outputs(out, ctx, cls, args):
         parent = args[0]
         root = parent if parent._base is None else parent._base
         rest = args[1:]
+        counter = parent._version_counter
+        if counter is None:  # a view shares its base's counter, so it must exist now
+            counter = parent._version_counter = [0]
         for i, t in enumerate(results):
-            t._version_counter = parent._version_counter
+            t._version_counter = counter
             t._base = root
             # how to make this view again from its parent (see ops/inplace.py, views)
             t._view_src = (cls, parent, rest, i)
     if ctx is not None:
-        ctx._outputs_meta = tuple((t._data.shape, t._data.dtype) for t in results)
+        ctx._outputs_meta = output_meta(*[t._data for t in results])
         if ctx._saved is not None:
             _pack_saved(ctx, outs, results)
         nd = ctx.__dict__.get("_non_differentiable")
@@ -360,7 +414,7 @@ def _wrap_outputs(out, ctx, cls, args):
 
 
 def _pack_saved(ctx, outs: tuple, results: list) -> None:
-    """Record the version of each saved tensor; a saved output becomes a ``SavedOutput``."""
+    """Record the versions of saved tensors; a saved output becomes a ``SavedOutput``."""
     saved = ctx._saved
     versions = []
     packed = None
@@ -370,12 +424,15 @@ def _pack_saved(ctx, outs: tuple, results: list) -> None:
                 t = results[i]
                 if packed is None:
                     packed = list(saved)
+                if t._version_counter is None:  # the saved copy must see later changes
+                    t._version_counter = [0]
                 packed[j] = SavedOutput(t._data, i, t._version_counter)
-                versions.append(t._version_counter[0])
+                versions.append(0)
                 break
         else:
             if isinstance(s, Tensor):
-                versions.append(s._version_counter[0])
+                counter = s._version_counter
+                versions.append(0 if counter is None else counter[0])
                 continue
             if s is None:
                 versions.append(0)
@@ -385,7 +442,7 @@ def _pack_saved(ctx, outs: tuple, results: list) -> None:
                 f"but got {type(s).__name__}; keep other values as attributes of ctx.")
     if packed is not None:
         ctx._saved = tuple(packed)
-    ctx._saved_versions = versions
+    ctx._saved_versions = tuple(versions) if any(versions) else None
 
 
 class _DelayedError(Function):
@@ -431,12 +488,13 @@ def _delayed(message: str, grads, present: list) -> tuple:
     """``present`` as outputs of an error node whose inputs are the incoming gradients."""
     inputs = [g for g in grads if isinstance(g, Tensor) and g._requires_grad]
     node = _DelayedError._backward_cls()
-    node._edges = tuple((g.grad_fn or g._get_accumulator(), g._output_nr) for g in inputs)
+    node._edges = tuple(g.grad_fn or g._get_accumulator() for g in inputs)
+    node._edge_nrs = tuple(g._output_nr for g in inputs)
     node.needs_input_grad = (True,) * len(inputs)
     node._saved = None
-    node._saved_versions = ()
+    node._saved_versions = None
     node._sequence_nr = next(_sequence)
     node.message = message
     outs = tuple(_wrap(r._data, node, True, i) for i, r in enumerate(present))
-    node._outputs_meta = tuple((t._data.shape, t._data.dtype) for t in outs)
+    node._outputs_meta = output_meta(*[t._data for t in outs])
     return outs

@@ -594,7 +594,7 @@ def setitem(x: Tensor, key, value) -> None:
     if not x._data.flags.writeable:
         _inplace._write(x, x._data)  # raises the error for expanded tensors
     _put(x._data, k, value._data if isinstance(value, Tensor) else value, False)
-    x._version_counter[0] += 1
+    x._bump_version()
 
 
 # ---- select, narrow and the gather/scatter family ------------------------------------------

@@ -87,7 +87,7 @@ def apply_inplace(x: Tensor, fn, *args) -> Tensor:
         finally:
             _state.enabled = prev
         _write(x, result._data)
-        x._version_counter[0] += 1
+        x._bump_version()
         return x
     if x._data.dtype.kind != "f":
         raise RuntimeError(
@@ -98,7 +98,7 @@ def apply_inplace(x: Tensor, fn, *args) -> Tensor:
     snapshot = _snapshot(x)
     result = fn(snapshot, *args)
     _write(x, result._data)
-    x._version_counter[0] += 1
+    x._bump_version()
     x.grad_fn = result.grad_fn
     x._output_nr = result._output_nr
     x._requires_grad = result._requires_grad
@@ -192,7 +192,7 @@ def _inplace_on_view(x: Tensor, fn, args) -> Tensor:
         _write(x, result._data)  # raises the shape error
     new_base = CopySlices.apply(base_snapshot, result, chain)
     np.copyto(base._data, new_base._data)
-    base._version_counter[0] += 1
+    base._bump_version()
     base.grad_fn = new_base.grad_fn
     base._output_nr = 0
     base._requires_grad = True
@@ -300,7 +300,7 @@ def fill_(x: Tensor, value) -> Tensor:
     if not x._data.flags.writeable:
         _write(x, x._data)  # raises the expanded-tensor error
     x._data.fill(value)
-    x._version_counter[0] += 1
+    x._bump_version()
     return x
 
 
@@ -322,7 +322,7 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         if not x._data.flags.writeable:
             _write(x, x._data)
         np.copyto(x._data, src_data, casting="unsafe")
-        x._version_counter[0] += 1
+        x._bump_version()
         return x
     from .indexing import CopyWhole, parse_key
 
