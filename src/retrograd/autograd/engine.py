@@ -38,6 +38,7 @@ import numpy as np
 from .. import grad_mode
 from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
+from ..ops.shape import SumToSize
 from ..tensor import Tensor, _wrap
 from .function import AccumulateGrad
 
@@ -127,11 +128,12 @@ def _sum_to(grad: Tensor, shape: tuple, node) -> Tensor:
     """Sum a broadcast gradient back to ``shape`` (see Note [One place for shapes and dtypes])."""
     gshape = grad._data.shape
     lead = len(gshape) - len(shape)
-    if lead < 0 or any(s != 1 and gshape[lead + i] != s for i, s in enumerate(shape)):
+    if lead < 0 or (gshape[lead:] != shape and any(
+            s != 1 and gshape[lead + i] != s for i, s in enumerate(shape))):
         raise RuntimeError(
             f"Function {type(node).__name__} returned an invalid gradient: shape {list(gshape)} "
             f"cannot be summed to the input's shape {list(shape)}.")
-    return grad.sum_to_size(shape)
+    return SumToSize.apply(grad, shape)
 
 
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,

@@ -266,28 +266,25 @@ class Function(metaclass=FunctionMeta):
         record = False
         if _state.enabled:
             edges = []
-            plain = True  # every argument is a tensor needing grad, each output 0 of its node
+            codes = []  # per argument: its output slot, -1 not a tensor, -2 needs no grad
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     fn = a.grad_fn
                     if fn is None:
                         fn = a._accumulator or a._get_accumulator()
-                    elif a._output_nr:
-                        plain = False
+                        codes.append(0)
+                    else:
+                        codes.append(a._output_nr)
                     edges.append(fn)
                     record = True
                 else:
                     edges.append(None)
-                    plain = False
+                    codes.append(-2 if isinstance(a, Tensor) else -1)
         if record:
-            ctx._edges = edges = tuple(edges)
-            if plain and len(edges) < 8:
-                ctx._edge_nrs, ctx.needs_input_grad = _PLAIN[len(edges)]
-            else:
-                nrs = tuple([(a._output_nr if isinstance(a, Tensor) else -1) for a in args])
-                ctx._edge_nrs = _nrs_cache.get(nrs) or _intern(_nrs_cache, nrs)
-                needs = tuple([e is not None for e in edges])
-                ctx.needs_input_grad = _needs_cache.get(needs) or _intern(_needs_cache, needs)
+            ctx._edges = tuple(edges)
+            codes = tuple(codes)
+            slots = _slots_cache.get(codes) or _slots_for(codes)
+            ctx._edge_nrs, ctx.needs_input_grad = slots
             ctx._sequence_nr = next(_sequence)
         else:
             ctx._edges = ()
@@ -302,9 +299,10 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(ctx, *args)
             finally:
                 _state.enabled = prev
-        if isinstance(out, _np_scalar):  # NumPy gives scalars for 0-d results
+        if out.__class__ is not _ndarray and isinstance(out, _np_scalar):
+            # NumPy gives scalars for 0-d results; forward may have saved one as its output
             scalar, out = out, _asarray(out)
-            if ctx._saved is not None:  # forward may have saved the scalar as its output
+            if ctx._saved is not None:
                 ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
         if out.__class__ is _ndarray and not cls._is_view:  # the common case, kept short
             if record and out.dtype.kind == "f":
@@ -344,10 +342,17 @@ class Function(metaclass=FunctionMeta):
 #     out of the collector's sight). Nodes therefore keep few containers: edges as one tuple of
 #     nodes, and the small tuples that repeat across nodes (output slots, needs_input_grad,
 #     output shapes and dtypes) shared from these caches instead of built anew per node.
-_nrs_cache: dict = {}
-_needs_cache: dict = {}
+_slots_cache: dict = {}  # argument codes -> (edge slots, needs_input_grad)
 _meta_cache: dict = {}
-_PLAIN = [((0,) * n, (True,) * n) for n in range(8)]
+
+
+def _slots_for(codes: tuple) -> tuple:
+    nrs = tuple(0 if c == -2 else c for c in codes)
+    needs = tuple(c >= 0 for c in codes)
+    if len(_slots_cache) > 50_000:
+        _slots_cache.clear()
+    slots = _slots_cache[codes] = (nrs, needs)
+    return slots
 
 
 def _intern(cache: dict, value: tuple) -> tuple:

@@ -262,6 +262,43 @@ class PowScalar(Function):
         return grad * (x ** (p - 1) * p), None
 
 
+class Square(Function):
+    """out = x ** 2 (the most common power, without the exponent bookkeeping);  dx = grad * 2x"""
+
+    node_name = "PowBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return a * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return SquareGrad.apply(grad, x)
+
+
+class SquareGrad(Function):
+    """out = grad * 2x (the derivative of x**2) as one op;  dgrad = gg * 2x,  dx = gg * 2 grad"""
+
+    node_name = "MulBackward0"  # PyTorch computes it as a product: that node on top
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, x):
+        ctx.save_for_backward(grad, x)
+        return grad._data * (x._data * 2)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad
+        return (SquareGrad.apply(gg, x) if need_grad else None,
+                SquareGrad.apply(gg, grad) if need_x else None)
+
+
 class Pow(Function):
     """out = x ** y;  dx = grad * y * x ** (y - 1),  dy = grad * out * log(x)"""
 
@@ -767,6 +804,8 @@ def pow(x, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
         return Pow.apply(x, exponent)
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
         raise TypeError(f"pow() exponent must be a number or a Tensor, got {type(exponent).__name__}")
+    if exponent == 2 and x._data.dtype.kind != "b":
+        return Square.apply(x)
     return PowScalar.apply(x, exponent)
 
 

@@ -110,9 +110,45 @@ class Mm(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        gx = Mm.apply(grad, _mT(y)) if need_x else None
-        gy = Mm.apply(_mT(x), grad) if need_y else None
+        gx = MmNT.apply(grad, y) if need_x else None
+        gy = MmTN.apply(x, grad) if need_y else None
         return gx, gy
+
+
+class MmNT(Function):
+    """out = x @ y^T as one op (mm's input gradient);  dx = grad @ y,  dy = grad^T @ x"""
+
+    node_name = "MmBackward0"  # PyTorch records mm(grad, y.t()): MmBackward0 on top
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x._data @ y._data.T
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (Mm.apply(grad, y) if need_x else None), (MmTN.apply(grad, x) if need_y else None)
+
+
+class MmTN(Function):
+    """out = x^T @ y as one op (mm's weight gradient);  dx = y @ grad^T,  dy = x @ grad"""
+
+    node_name = "MmBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x._data.T @ y._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        return (MmNT.apply(y, grad) if need_x else None), (Mm.apply(x, grad) if need_y else None)
 
 
 class Matmul(Function):
@@ -330,6 +366,11 @@ def _nd_checks(a: np.ndarray, b: np.ndarray) -> None:
 
 def matmul(x: Tensor, y: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics: dot, mv, mm or batched with broadcasting."""
+    if x.__class__ is Tensor and y.__class__ is Tensor:  # the common case first: two matrices
+        a, b = x._data, y._data
+        if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
+                and a.dtype.kind == "f"):
+            return Mm.apply(x, y)
     _check_tensor(x, "matmul", "input", 1)
     _check_tensor(y, "matmul", "other", 2)
     a, b = x._data, y._data
@@ -498,7 +539,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def _matmul_method(x: Tensor, other):
-    if not isinstance(other, Tensor):
+    if other.__class__ is not Tensor and not isinstance(other, Tensor):
         return NotImplemented
     return matmul(x, other)
 

@@ -15,6 +15,7 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .elementwise import maximum, minimum, where
+from .shape import Expand
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -41,7 +42,7 @@ def expand_reduced(grad: Tensor, in_shape: tuple, axes: tuple, keepdim: bool) ->
         for a in axes:
             kept[a] = 1
         grad = grad.reshape(tuple(kept))
-    return grad.expand(in_shape)
+    return Expand.apply(grad, in_shape)
 
 
 _add_reduce = np.add.reduce
@@ -68,7 +69,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.expand(ctx.in_shape)
+        return Expand.apply(grad, ctx.in_shape)
 
 
 class SumDim(Function):
@@ -108,7 +109,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (grad / ctx.count).expand(ctx.in_shape)
+        return Expand.apply(grad / ctx.count, ctx.in_shape)
 
 
 class MeanDim(Function):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd.function import Function
+from ..backend import broadcast_view
 from ..tensor import Tensor, _wrap, _wrap_dim
 
 
@@ -97,7 +98,7 @@ class Expand(Function):
     def forward(ctx, x, shape):
         a = x._data
         ctx.in_shape = a.shape
-        return np.broadcast_to(a, shape)
+        return broadcast_view(a, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -113,16 +114,21 @@ class SumToSize(Function):
     @staticmethod
     def forward(ctx, x, shape):
         a = x._data
-        ctx.in_shape = a.shape
+        ctx.in_shape = in_shape = a.shape
         lead = a.ndim - len(shape)
+        if in_shape[lead:] == shape:  # only leading dims were added (a bias): one reduction
+            return _add_reduce(a, axis=0) if lead == 1 else a.sum(axis=tuple(range(lead)))
         axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
+            lead + i for i, s in enumerate(shape) if s == 1 and in_shape[lead + i] != 1)
         out = a.sum(axis=axes, keepdims=True) if axes else a
         return np.asarray(out.reshape(shape) if lead else out)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.expand(ctx.in_shape), None
+        return Expand.apply(grad, ctx.in_shape), None
+
+
+_add_reduce = np.add.reduce
 
 
 class ToCopy(Function):
