@@ -186,7 +186,7 @@ def case_chain(lib):
 
     def step():
         y = x
-        for i in range(CHAIN_LENGTH // 2):
+        for _ in range(CHAIN_LENGTH // 2):
             y = y * 1.0001
             y = y + 0.0001
         y.sum().backward()

@@ -146,7 +146,8 @@ def test_comparisons_and_logic():
 
 
 def test_broadcast_error_names_shapes():
-    with pytest.raises(RuntimeError, match=r"size of tensor a \(2\) must match the size of tensor b \(3\)"):
+    with pytest.raises(RuntimeError,
+                       match=r"size of tensor a \(2\) must match the size of tensor b \(3\)"):
         rg.ones(2) + rg.ones(3)
 
 

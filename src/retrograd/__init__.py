@@ -13,15 +13,61 @@ from __future__ import annotations
 
 from . import autograd, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
 from ._tensor_str import get_printoptions, set_printoptions
-from .creation import (BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
-                       arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
-                       initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like,
-                       randint, randint_like, randn, randn_like, randperm, seed, tensor, zeros,
-                       zeros_like)
-from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16,  # noqa: A004
-                     int32, int64, promote_types, set_default_dtype, uint8)
-from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
-                        is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    initial_seed,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool,  # noqa: A004 - PyTorch's name
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .ops._functions import *  # noqa: F401,F403  (torch.add, torch.sum, ...)
 from .tensor import Size, Tensor, device
 

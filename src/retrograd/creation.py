@@ -136,7 +136,8 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) 
     return _filled(size, 1, dtype, requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad: bool = False,
+          memory_format=None) -> Tensor:
     """A tensor of the given shape with unspecified (here: zero) values."""
     return _filled(size, 0, dtype, requires_grad, device)
 

@@ -120,7 +120,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 _result_cache: dict = {}
 
 
-def result_type(a: dtype, a_is_scalar: _builtin_bool, b: dtype, b_is_scalar: _builtin_bool) -> dtype:
+def result_type(a: dtype, a_is_scalar: _builtin_bool, b: dtype,
+                b_is_scalar: _builtin_bool) -> dtype:
     """PyTorch's promotion of two tensor operands.
 
     Within the highest category present, dimensioned tensors decide over zero-dim ones

@@ -16,10 +16,9 @@ import weakref
 
 import numpy as np
 
-from . import backend
+from . import backend, grad_mode
 from . import dtypes as _dt
 from ._tensor_str import tensor_repr
-from . import grad_mode
 
 _state = grad_mode.state
 
@@ -56,7 +55,8 @@ class device:
             spec, index = spec.type, spec.index
         kind, _, idx = str(spec).partition(":")
         if kind not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {spec}")
         self.type = kind
         self.index = int(idx) if idx else index
 
@@ -220,7 +220,8 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, not {type(value).__name__}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"assigned grad has shape {list(value.shape)} but the tensor has shape "
@@ -411,7 +412,8 @@ def _init(t: Tensor, data) -> None:
     t._version_counter = None
 
 
-def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0, cls=Tensor) -> Tensor:
+def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0,
+          cls=Tensor) -> Tensor:
     """Make a tensor around an array without copying (the fast path every op uses)."""
     if data.__class__ is not _ndarray:
         data = backend.asarray(data)

@@ -30,9 +30,8 @@ import functools
 import itertools
 import weakref
 
-from .. import backend
+from .. import backend, grad_mode
 from ..tensor import Tensor, _wrap
-from .. import grad_mode
 
 _state = grad_mode.state
 _sequence = itertools.count()
@@ -61,7 +60,10 @@ _hook_ids = itertools.count()
 
 
 class SavedOutput:
-    """A node's own output saved for backward: its array, not the tensor (see Note [Saved outputs])."""
+    """A node's own output saved for backward: its array, not the tensor.
+
+    See Note [Saved outputs].
+    """
 
     __slots__ = ("data", "output_nr", "version_counter")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 from ..tensor import Tensor
-from . import compare, elementwise as ew, inplace, reduce, shape
+from . import compare, inplace, reduce, shape
+from . import elementwise as ew
 
 
 def _commuted(fn):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from . import compare, elementwise as ew, reduce, shape
+from . import compare, reduce, shape
+from . import elementwise as ew
 
 _CORE = {
     "add": ew.add, "sub": ew.sub, "subtract": ew.sub, "mul": ew.mul, "multiply": ew.mul,

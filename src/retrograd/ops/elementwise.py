@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..backend import quiet
 from ..autograd.function import Function
+from ..backend import quiet
 from ..tensor import Tensor, _wrap
 
 _from_np = _dt.FROM_NUMPY
@@ -597,7 +597,8 @@ class Clamp(Function):
 
 class ClampTensor(Function):
     """out = min(max(x, lo), hi) with tensor bounds (either may be None);
-    dx = grad where lo <= x <= hi,  dlo = grad where x < lo <= hi,  dhi = grad where max(x, lo) > hi"""
+    dx = grad where lo <= x <= hi,  dlo = grad where x < lo <= hi,
+    dhi = grad where max(x, lo) > hi"""
 
     node_name = "ClampBackward0"
     _builtin = True
@@ -803,7 +804,8 @@ def pow(x, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     if isinstance(exponent, Tensor):
         return Pow.apply(x, exponent)
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
-        raise TypeError(f"pow() exponent must be a number or a Tensor, got {type(exponent).__name__}")
+        raise TypeError(
+            f"pow() exponent must be a number or a Tensor, got {type(exponent).__name__}")
     if exponent == 2 and x._data.dtype.kind != "b":
         return Square.apply(x)
     return PowScalar.apply(x, exponent)

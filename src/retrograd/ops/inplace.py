@@ -36,15 +36,14 @@ def _write(x: Tensor, result: np.ndarray) -> None:
     dst = x._data
     if result.shape != dst.shape:
         try:
-            np.broadcast_shapes(result.shape, dst.shape)
-            ok = np.broadcast_shapes(result.shape, dst.shape) == dst.shape
+            full = np.broadcast_shapes(result.shape, dst.shape)
         except ValueError:
-            ok = False
-        if not ok:
+            full = result.shape
+        if full != dst.shape:
             raise RuntimeError(
                 f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(result.shape, dst.shape)) if _broadcasts(result.shape, dst.shape) else list(result.shape)}"
-                "; an in-place op cannot change the shape of the tensor it writes to.")
+                f"{list(full)}; an in-place op cannot change the shape of the tensor it writes "
+                "to.")
     if result.dtype != dst.dtype and not np.can_cast(result.dtype, dst.dtype, "same_kind"):
         raise RuntimeError(
             f"result type {_type_name(result.dtype)} can't be cast to the desired output type "
@@ -231,9 +230,9 @@ def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 
 def pow_(x: Tensor, exponent) -> Tensor:
-    from .elementwise import pow
+    from .elementwise import pow as power
 
-    return apply_inplace(x, pow, exponent)
+    return apply_inplace(x, power, exponent)
 
 
 def clamp_(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
