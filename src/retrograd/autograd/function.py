@@ -259,14 +259,44 @@ class Function(metaclass=FunctionMeta):
     def apply(cls, *args):
         """Run forward and, when grad mode is on and an input requires grad, record the node."""
         ctx = _new(cls._backward_cls)
-        if not _state.enabled and cls._builtin:
-            # Nothing is recorded (e.g. backward formulas without create_graph): the short path.
-            out = cls.forward(ctx, *args)
-            if out.__class__ is tuple or cls._is_view:
-                return _wrap_outputs(out, None, cls, args)
-            return _wrap(out)
-        record = False
-        if _state.enabled:
+        if not _state.enabled:
+            if cls._builtin:
+                # Nothing is recorded (e.g. backward formulas without create_graph): short path.
+                out = cls.forward(ctx, *args)
+                if out.__class__ is _ndarray and not cls._is_view:
+                    t = _new(Tensor)
+                    t._data = out
+                    t._requires_grad = False
+                    t.grad_fn = None
+                    t._version_counter = None
+                    return t
+                if out.__class__ is tuple or cls._is_view:
+                    return _wrap_outputs(out, None, cls, args)
+                return _wrap(out)
+            record = False
+        elif len(args) == 2 and args[0].__class__ is Tensor and args[1].__class__ is Tensor:
+            # The most common call, two plain tensors, without the general loop below.
+            x, y = args
+            if x._requires_grad:
+                fx = x.grad_fn or x._accumulator or x._get_accumulator()
+                cx = x._output_nr
+            else:
+                fx = None
+                cx = -2
+            if y._requires_grad:
+                fy = y.grad_fn or y._accumulator or y._get_accumulator()
+                cy = y._output_nr
+            else:
+                fy = None
+                cy = -2
+            record = fx is not None or fy is not None
+            if record:
+                ctx._edges = (fx, fy)
+                codes = (cx, cy)
+                slots = _slots_cache.get(codes) or _slots_for(codes)
+                ctx._edge_nrs, ctx.needs_input_grad = slots
+        else:
+            record = False
             edges = []
             codes = []  # per argument: its output slot, -1 not a tensor, -2 needs no grad
             for a in args:
@@ -282,11 +312,12 @@ class Function(metaclass=FunctionMeta):
                 else:
                     edges.append(None)
                     codes.append(-2 if isinstance(a, Tensor) else -1)
+            if record:
+                ctx._edges = tuple(edges)
+                codes = tuple(codes)
+                slots = _slots_cache.get(codes) or _slots_for(codes)
+                ctx._edge_nrs, ctx.needs_input_grad = slots
         if record:
-            ctx._edges = tuple(edges)
-            codes = tuple(codes)
-            slots = _slots_cache.get(codes) or _slots_for(codes)
-            ctx._edge_nrs, ctx.needs_input_grad = slots
             ctx._sequence_nr = next(_sequence)
         else:
             ctx._edges = ()
