@@ -196,3 +196,16 @@ def test_from_numpy_rejects_unsupported_dtype():
 def test_tensor_from_list_of_tensors():
     t = rg.tensor([rg.tensor(1.0), rg.tensor(2.0)])
     assert t.tolist() == [1.0, 2.0]
+
+
+def test_default_dtype_switch_changes_inference_and_printing():
+    try:
+        rg.set_default_dtype(rg.float64)
+        t = rg.tensor([1.5, 2.0])
+        assert t.dtype == rg.float64 and repr(t) == "tensor([1.5000, 2.0000])"
+        assert repr(rg.tensor([1.5], dtype=rg.float32)) == "tensor([1.5000], dtype=torch.float32)"
+        assert (rg.tensor([1, 2]) * 0.5).dtype == rg.float64
+    finally:
+        rg.set_default_dtype(rg.float32)
+    with pytest.raises(TypeError):
+        rg.set_default_dtype(rg.int64)

@@ -381,7 +381,8 @@ class Tensor:
         fn = self.grad_fn
         return tensor_repr(self._data, self.dtype.name,
                            grad_fn_name=None if fn is None else type(fn).__name__,
-                           requires_grad=self._requires_grad)
+                           requires_grad=self._requires_grad,
+                           default_dtype_name=_dt.get_default_dtype().name)
 
     __str__ = __repr__
 
