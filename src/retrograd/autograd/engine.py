@@ -209,7 +209,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 for hook in tuple(node._post_hooks.values()):
                     hook(in_grads, tuple(grads))
             if not retain_graph:
-                node._saved = None
+                node._packed = None
 
             for nxt, nr, g in zip(node._edges, node._edge_nrs, in_grads):
                 if g is None or nxt is None:

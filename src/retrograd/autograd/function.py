@@ -79,7 +79,7 @@ class Node:
     ``next_functions`` pairs each tensor input with the node its gradient flows to next.
     """
 
-    __slots__ = ("_edges", "_edge_nrs", "needs_input_grad", "_saved", "_saved_versions",
+    __slots__ = ("_edges", "_edge_nrs", "needs_input_grad", "_packed", "_packed_versions",
                  "_out_counter", "_outputs_meta", "_sequence_nr", "__dict__", "__weakref__")
 
     _function = None  # the Function class this node belongs to
@@ -94,8 +94,8 @@ class Node:
         self._edges = ()  # per forward argument: the node its gradient goes to, or None
         self._edge_nrs = ()  # per forward argument: that node's output slot (-1: not a tensor)
         self.needs_input_grad = ()
-        self._saved = None
-        self._saved_versions = None  # None: every saved tensor was at version 0
+        self._packed = None
+        self._packed_versions = None  # None: every saved tensor was at version 0
         self._outputs_meta = ()  # per output: (shape, NumPy dtype)
         self._sequence_nr = 0
 
@@ -120,7 +120,7 @@ class Node:
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors (or the array forward returns, meaning its output) for backward."""
-        self._saved = tensors
+        self._packed = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
         self.__dict__["_non_differentiable"] = tensors
@@ -133,7 +133,7 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple:
-        saved = self._saved
+        saved = self._packed
         if saved is None:
             raise RuntimeError(
                 "Trying to backward through the graph a second time: the tensors "
@@ -151,7 +151,7 @@ class Node:
                     f"{counter[0]}. Use an out-of-place op (or .clone() the tensor) before "
                     "changing it.")
             return (t,)
-        versions = self._saved_versions
+        versions = self._packed_versions
         out = []
         for i, s in enumerate(saved):
             if s.__class__ is SavedOutput:
@@ -173,7 +173,28 @@ class Node:
 
     def _release(self) -> None:
         """Free what forward saved (after a backward without retain_graph)."""
-        self._saved = None
+        self._packed = None
+
+    def __getattr__(self, name: str):
+        # PyTorch names what a node saved: ``y.grad_fn._saved_self``, ``_saved_result``, ...
+        # A Function lists the names of what it saves in ``saved_names`` (tensors, in
+        # save_for_backward order) and ``saved_attrs`` (other values kept on ctx).
+        if name.startswith("_saved_"):
+            key = name[7:]
+            fn = type(self)._function
+            names = getattr(fn, "saved_names", ())
+            if key in names:
+                return self.saved_tensors[names.index(key)]
+            attrs = getattr(fn, "saved_attrs", {})
+            if key in attrs:
+                return self.__dict__[attrs[key]]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        fn = type(self)._function
+        extra = ["_saved_" + n for n in (*getattr(fn, "saved_names", ()),
+                                          *getattr(fn, "saved_attrs", {}))]
+        return sorted(set(super().__dir__()) | set(extra))
 
     # ---- hooks -------------------------------------------------------------------------
 
@@ -322,7 +343,7 @@ class Function(metaclass=FunctionMeta):
         else:
             ctx._edges = ()
             ctx.needs_input_grad = (False,) * len(args)
-        ctx._saved = None
+        ctx._packed = None
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
@@ -335,8 +356,8 @@ class Function(metaclass=FunctionMeta):
         if out.__class__ is not _ndarray and isinstance(out, _np_scalar):
             # NumPy gives scalars for 0-d results; forward may have saved one as its output
             scalar, out = out, _asarray(out)
-            if ctx._saved is not None:
-                ctx._saved = tuple(out if s is scalar else s for s in ctx._saved)
+            if ctx._packed is not None:
+                ctx._packed = tuple(out if s is scalar else s for s in ctx._packed)
         if out.__class__ is _ndarray and not cls._is_view:  # the common case, kept short
             if record and out.dtype.kind == "f":
                 t = _new(Tensor)
@@ -349,13 +370,13 @@ class Function(metaclass=FunctionMeta):
                 if meta is None:
                     meta = _meta1(key)
                 ctx._outputs_meta = meta
-                saved = ctx._saved
+                saved = ctx._packed
                 if saved is not None:
-                    ctx._saved_versions = None
+                    ctx._packed_versions = None
                     if len(saved) == 1 and saved[0] is out:
                         # Only the output is saved: keep its array, not a tensor (which would
                         # point back at ctx), and a counter to notice in-place changes to it.
-                        ctx._saved = out
+                        ctx._packed = out
                         t._version_counter = ctx._out_counter = [0]
                     elif cls._builtin:
                         for s in saved:
@@ -439,7 +460,7 @@ def _wrap_outputs(out, ctx, cls, args):
             t._view_src = (cls, parent, rest, i)
     if ctx is not None:
         ctx._outputs_meta = output_meta(*[t._data for t in results])
-        if ctx._saved is not None:
+        if ctx._packed is not None:
             _pack_saved(ctx, outs, results)
         nd = ctx.__dict__.get("_non_differentiable")
         if nd:
@@ -453,7 +474,7 @@ def _wrap_outputs(out, ctx, cls, args):
 
 def _pack_saved(ctx, outs: tuple, results: list) -> None:
     """Record the versions of saved tensors; a saved output becomes a ``SavedOutput``."""
-    saved = ctx._saved
+    saved = ctx._packed
     versions = []
     packed = None
     for j, s in enumerate(saved):
@@ -479,8 +500,8 @@ def _pack_saved(ctx, outs: tuple, results: list) -> None:
                 "save_for_backward can only save tensors (or the output forward returns), "
                 f"but got {type(s).__name__}; keep other values as attributes of ctx.")
     if packed is not None:
-        ctx._saved = tuple(packed)
-    ctx._saved_versions = tuple(versions) if any(versions) else None
+        ctx._packed = tuple(packed)
+    ctx._packed_versions = tuple(versions) if any(versions) else None
 
 
 class _DelayedError(Function):
@@ -529,8 +550,8 @@ def _delayed(message: str, grads, present: list) -> tuple:
     node._edges = tuple(g.grad_fn or g._get_accumulator() for g in inputs)
     node._edge_nrs = tuple(g._output_nr for g in inputs)
     node.needs_input_grad = (True,) * len(inputs)
-    node._saved = None
-    node._saved_versions = None
+    node._packed = None
+    node._packed_versions = None
     node._sequence_nr = next(_sequence)
     node.message = message
     outs = tuple(_wrap(r._data, node, True, i) for i, r in enumerate(present))

@@ -18,6 +18,7 @@ _from_np = _dt.FROM_NUMPY
 
 
 _constants: dict = {}
+_default_dtype = _dt._DefaultDtype  # part of the key: int tensor * 0.5 follows the default
 
 
 def lift(value, like: Tensor) -> Tensor:
@@ -30,7 +31,7 @@ def lift(value, like: Tensor) -> Tensor:
         return value
     if isinstance(value, (bool, int, float)):
         np_dtype = like._data.dtype
-        key = (value.__class__, value, np_dtype)
+        key = (value.__class__, value, np_dtype, _default_dtype.value)
         t = _constants.get(key)
         if t is not None and (value or value.__class__ is not float):
             return t  # (0.0 and -0.0 compare equal: zeros are never served from the cache)
@@ -131,6 +132,7 @@ class Mul(Function):
     """out = x * y;  dx = grad * y,  dy = grad * x"""
 
     node_name = "MulBackward0"
+    saved_names = ('self', 'other')
     _builtin = True
 
     @staticmethod
@@ -156,6 +158,7 @@ class Div(Function):
     """out = x / y;  dx = grad / y,  dy = -grad * x / y**2"""
 
     node_name = "DivBackward0"
+    saved_names = ('self', 'other')
     _builtin = True
 
     @staticmethod
@@ -199,6 +202,7 @@ class Reciprocal(Function):
     """out = 1 / x;  dx = -grad * out**2"""
 
     node_name = "ReciprocalBackward0"
+    saved_names = ('result',)
     _builtin = True
 
     @staticmethod
@@ -236,6 +240,8 @@ class PowScalar(Function):
     """out = x ** p (p a number);  dx = grad * p * x ** (p - 1)"""
 
     node_name = "PowBackward0"
+    saved_names = ('self',)
+    saved_attrs = {'exponent': 'exponent'}
     _builtin = True
 
     @staticmethod
@@ -266,6 +272,7 @@ class Square(Function):
     """out = x ** 2 (the most common power, without the exponent bookkeeping);  dx = grad * 2x"""
 
     node_name = "PowBackward0"
+    saved_names = ('self',)
     _builtin = True
 
     @staticmethod
@@ -303,6 +310,7 @@ class Pow(Function):
     """out = x ** y;  dx = grad * y * x ** (y - 1),  dy = grad * out * log(x)"""
 
     node_name = "PowBackward1"
+    saved_names = ('self', 'exponent', 'result')
     _builtin = True
 
     @staticmethod
@@ -332,6 +340,7 @@ class RPowScalar(Function):
     """out = c ** y (c a number);  dy = grad * out * log(c)"""
 
     node_name = "PowBackward2"
+    saved_names = ('result',)
     _builtin = True
 
     @staticmethod
@@ -378,6 +387,7 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
 
     cls = type(name, (Function,), {
         "node_name": node_name, "_builtin": True, "__doc__": doc,
+        "saved_names": ("self",) if saves == "x" else ("result",),
         "forward": staticmethod(forward), "backward": staticmethod(backward),
     })
     cls.__module__ = __name__
@@ -480,6 +490,7 @@ class Relu(Function):
     """out = max(x, 0);  dx = grad where out > 0, else 0 (so relu'(0) = 0)"""
 
     node_name = "ReluBackward0"
+    saved_names = ('result',)
     _builtin = True
 
     @staticmethod
@@ -499,6 +510,7 @@ class Abs(Function):
     """out = |x|;  dx = grad * sign(x) (so abs'(0) = 0)"""
 
     node_name = "AbsBackward0"
+    saved_names = ('self',)
     _builtin = True
 
     @staticmethod
@@ -567,6 +579,7 @@ class Clamp(Function):
     """out = min(max(x, lo), hi) (numbers);  dx = grad where lo <= x <= hi, else 0"""
 
     node_name = "ClampBackward1"
+    saved_names = ('self',)
     _builtin = True
 
     @staticmethod
@@ -651,6 +664,7 @@ class Maximum(Function):
     """out = max(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
 
     node_name = "MaximumBackward0"
+    saved_names = ('self', 'other')
     _builtin = True
 
     @staticmethod
@@ -674,6 +688,7 @@ class Minimum(Function):
     """out = min(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
 
     node_name = "MinimumBackward0"
+    saved_names = ('self', 'other')
     _builtin = True
 
     @staticmethod
@@ -696,6 +711,7 @@ class Where(Function):
     """out = x where cond else y;  dx = grad where cond,  dy = grad where not cond"""
 
     node_name = "WhereBackward0"
+    saved_names = ('condition',)
     _builtin = True
 
     @staticmethod
