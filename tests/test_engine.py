@@ -344,3 +344,20 @@ def test_grad_mode_is_restored_after_error_in_backward():
         Boom.apply(x).sum().backward(create_graph=True)
     assert rg.is_grad_enabled()
     assert x.grad is None
+
+
+def test_nodes_name_what_they_saved():
+    x = leaf([1.0, -2.0, 3.0])
+    y = x.pow(2)
+    assert y.grad_fn._saved_self is x
+    assert (x ** 3).grad_fn._saved_exponent == 3
+    e = x.exp()
+    assert e.grad_fn._saved_result.tolist() == e.tolist()
+    m = x * e
+    assert m.grad_fn._saved_self is x and m.grad_fn._saved_other is e
+    assert "_saved_other" in dir(m.grad_fn)
+    m.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        m.grad_fn._saved_self
+    with pytest.raises(AttributeError):
+        m.grad_fn._saved_nothing
