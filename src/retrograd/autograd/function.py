@@ -313,9 +313,11 @@ class Function(metaclass=FunctionMeta):
             record = fx is not None or fy is not None
             if record:
                 ctx._edges = (fx, fy)
-                codes = (cx, cy)
-                slots = _slots_cache.get(codes) or _slots_for(codes)
-                ctx._edge_nrs, ctx.needs_input_grad = slots
+                if cx < 4 and cy < 4:
+                    ctx._edge_nrs, ctx.needs_input_grad = _PAIR_SLOTS[cx + 2][cy + 2]
+                else:
+                    slots = _slots_cache.get((cx, cy)) or _slots_for((cx, cy))
+                    ctx._edge_nrs, ctx.needs_input_grad = slots
         else:
             record = False
             edges = []
@@ -407,6 +409,10 @@ def _slots_for(codes: tuple) -> tuple:
         _slots_cache.clear()
     slots = _slots_cache[codes] = (nrs, needs)
     return slots
+
+
+# (edge slots, needs_input_grad) for two-tensor calls, indexed by [code_x + 2][code_y + 2]
+_PAIR_SLOTS = [[_slots_for((cx, cy)) for cy in range(-2, 4)] for cx in range(-2, 4)]
 
 
 def _intern(cache: dict, value: tuple) -> tuple:
