@@ -20,8 +20,9 @@ Note [Backward works on tensors]
 
 Note [Saved outputs]
     A node that saved its own output must not hold the output tensor (the tensor holds the node
-    in ``grad_fn``: a cycle). ``SavedOutput`` keeps the output's array and rebuilds a tensor
-    with ``grad_fn`` = the node when unpacked.
+    in ``grad_fn``: a cycle). It keeps the output's array instead (the array itself when it is
+    the only thing saved, else a ``SavedOutput``) and rebuilds a tensor with ``grad_fn`` = the
+    node when unpacked; a version counter shared with the output notices in-place changes.
 """
 
 from __future__ import annotations
