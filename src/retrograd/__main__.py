@@ -99,6 +99,46 @@ def main() -> None:
         if step % 20 == 0 or step == 59:
             print(f"step {step:2d}  loss {loss.item():.4f}  w {w.item():.4f}")
 
+    section("7. A first neural network: an MLP on the 8x8 handwritten digits")
+    train_digits_mlp(seconds=3.0)
+
+
+def train_digits_mlp(seconds: float = 3.0) -> float:
+    """Train a 64-128-10 MLP on the digits for about ``seconds``; return the test accuracy."""
+    import time
+
+    from retrograd import nn
+    from retrograd.datasets import load_digits
+    from retrograd.utils.data import DataLoader, TensorDataset, random_split
+
+    torch.manual_seed(0)
+    images, labels = load_digits()
+    train_set, test_set = random_split(TensorDataset(images.reshape(-1, 64), labels), [0.8, 0.2],
+                                       generator=torch.manual_seed(0))
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    print(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(train_set, batch_size=64, shuffle=True)
+    test_x, test_y = next(iter(DataLoader(test_set, batch_size=len(test_set))))
+    start = time.perf_counter()
+    epoch = 0
+    accuracy = 0.0
+    while time.perf_counter() - start < seconds and epoch < 50:
+        epoch += 1
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            accuracy = (model(test_x).argmax(dim=1) == test_y).float().mean().item()
+        if epoch == 1 or epoch % 5 == 0:
+            print(f"epoch {epoch:2d}  loss {loss.item():.4f}  test accuracy {accuracy:.1%}")
+    print(f"after {epoch} epochs ({time.perf_counter() - start:.1f} s): "
+          f"test accuracy {accuracy:.1%} on {len(test_set)} held-out digits")
+    return accuracy
+
 
 if __name__ == "__main__":
     main()

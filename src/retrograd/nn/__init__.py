@@ -1,3 +1,39 @@
-"""retrograd.nn: neural-network building blocks (so far: the functional forms of the ops)."""
+"""retrograd.nn: layers, containers, losses and the Module base class they share.
 
-from . import functional  # noqa: F401
+Reading order: parameter.py, module.py (the base class), containers.py, linear.py, then the
+layers; functional.py holds the functional forms that the layers call.
+"""
+
+from . import functional, init, utils  # noqa: F401
+from .activation import (
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+)
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout
+from .linear import Flatten, Identity, Linear, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Buffer, Parameter
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+
+# Layers written alongside this package (recurrent, convolution, ...), imported last.
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import Embedding

@@ -3,7 +3,23 @@ Tensor methods built on them. Importing this package binds the methods onto ``Te
 
 from __future__ import annotations
 
-from . import activation, compare, elementwise, indexing, inplace, linalg, reduce, shape  # noqa: F401
+from . import (  # noqa: F401
+    activation,
+    compare,
+    conv,
+    elementwise,
+    embedding,
+    indexing,
+    inplace,
+    linalg,
+    loss,
+    normalization,
+    pooling,
+    random_fill,
+    reduce,
+    rnn_cells,
+    shape,
+)
 from ._bind import bind_methods
 
 bind_methods()

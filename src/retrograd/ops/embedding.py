@@ -1,0 +1,75 @@
+"""Embedding lookup: rows of a weight matrix picked by integer indices, and its derivative.
+
+The gradient of the weight adds each output row's gradient onto the row it was read from
+(``EmbeddingDenseBackward``); rows at ``padding_idx`` get none. That scatter is linear in the
+incoming gradient, and its own derivative gathers the rows back, so derivatives of any order
+work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import _wrap
+
+__all__ = ["Embedding", "EmbeddingDenseBackward"]
+
+
+class Embedding(Function):
+    """out[...] = weight[indices[...]];  dweight = the rows of grad added at their indices"""
+
+    node_name = "EmbeddingBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq):
+        ctx.idx = idx
+        ctx.options = (weight._data.shape[0], padding_idx, scale_grad_by_freq)
+        return weight._data.take(idx, axis=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return EmbeddingDenseBackward.apply(grad, ctx.idx, *ctx.options), None, None, None
+
+
+def _row_scale(idx: np.ndarray, num: int, padding_idx, scale_grad_by_freq: bool):
+    """Per lookup, the factor its gradient row is added with: 0 at padding_idx and, with
+    scale_grad_by_freq, 1 / (how often its index occurs in the batch); None if all are 1."""
+    flat = idx.reshape(-1)
+    scale = None
+    if scale_grad_by_freq:
+        scale = 1.0 / np.bincount(flat, minlength=num)[flat]
+    if padding_idx is not None:
+        keep = flat != padding_idx
+        scale = keep.astype(np.float64) if scale is None else scale * keep
+    return scale
+
+
+class EmbeddingDenseBackward(Function):
+    """out = zeros(num, dim) with row idx[k] += g[k] * scale[k];  dg = grad[idx] * scale"""
+
+    node_name = "EmbeddingDenseBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, g, idx, num, padding_idx, scale_grad_by_freq):
+        a = g._data
+        dim = a.shape[-1]
+        rows = a.reshape(-1, dim)
+        scale = _row_scale(idx, num, padding_idx, scale_grad_by_freq)
+        if scale is not None:
+            rows = rows * scale.astype(a.dtype)[:, None]
+        ctx.idx = idx
+        ctx.scale = scale
+        out = np.zeros((num, dim), dtype=a.dtype)
+        np.add.at(out, idx.reshape(-1), rows)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        picked = Embedding.apply(grad, ctx.idx, None, False)
+        if ctx.scale is not None:
+            picked = picked * _wrap(ctx.scale.astype(grad._data.dtype).reshape(
+                ctx.idx.shape + (1,)))
+        return picked, None, None, None, None

@@ -1,0 +1,375 @@
+"""Fused loss Functions: each loss is one node whose forward computes the per-element loss and
+its reduction together (as PyTorch's kernels do), which is both faster and gives PyTorch's
+``grad_fn`` names (``NllLossBackward0``, ``MseLossBackward0``, ...).
+
+Arguments are validated by the functional forms in ``retrograd/nn/_functional_loss.py``; these
+Functions assume valid input. ``reduction`` is 0 (none), 1 (mean) or 2 (sum); an
+``ignore_index`` of None says that no target equals the ignored index.
+
+Note [Class rows]
+    Classification losses take the class dim at position 1 (or 0 for an unbatched input). They
+    work on a (rows, classes) matrix: the input with the class dim moved last and the others
+    flattened. ``_rows`` makes that matrix and ``_unrows`` puts a gradient back in the input's
+    layout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import grad_mode
+from ..autograd.function import Function
+from ..tensor import Tensor, _wrap
+from .activation import Softmax, logsigmoid
+from .elementwise import sigmoid
+
+_state = grad_mode.state
+NONE, MEAN, SUM = 0, 1, 2
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """The input as a (rows, classes) matrix (see Note [Class rows])."""
+    if a.ndim == 2:
+        return a
+    if a.ndim == 1:
+        return a[None]
+    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+
+
+def _unrows(m: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of ``_rows``: a (rows, classes) matrix back in a tensor of ``shape``."""
+    if len(shape) == 2:
+        return m
+    if len(shape) == 1:
+        return m[0]
+    moved = (shape[0],) + shape[2:] + (shape[1],)
+    return np.ascontiguousarray(np.moveaxis(m.reshape(moved), -1, 1))
+
+
+def _reduce(loss: np.ndarray, reduction: int, dtype) -> np.ndarray:
+    if reduction == MEAN:
+        return np.asarray(loss.mean(), dtype=dtype)
+    if reduction == SUM:
+        return np.asarray(loss.sum(), dtype=dtype)
+    return loss
+
+
+def _scale(grad: Tensor, ctx) -> Tensor:
+    """The incoming gradient with the mean's 1/n folded in."""
+    return grad / ctx.n if ctx.reduction == MEAN else grad
+
+
+class _ClassLoss(Function):
+    """Shared bookkeeping of CrossEntropy and NllLoss: targets, ignored rows, class weights."""
+
+    @staticmethod
+    def _targets(ctx, a2: np.ndarray, target: Tensor, weight, ignore_index: int):
+        t = target._data.reshape(-1)
+        valid = None if ignore_index is None else t != ignore_index
+        if valid is None or valid.all():
+            valid = None  # the common case: every row counts with weight 1
+            tc = t
+        else:
+            tc = np.where(valid, t, 0)
+        dtype = a2.dtype
+        if weight is not None:
+            wrow = weight._data[tc]
+            if valid is not None:
+                wrow = wrow * valid
+        else:
+            wrow = None if valid is None else valid.astype(dtype)
+        ctx.tc, ctx.valid, ctx.wrow = tc, valid, wrow
+        ctx.w = None if weight is None else weight._data
+        return tc, valid, wrow
+
+    @staticmethod
+    def _finish(ctx, loss_rows: np.ndarray, target: Tensor, reduction: int, dtype):
+        ctx.reduction = reduction
+        if reduction == NONE:
+            return loss_rows.reshape(target._data.shape).astype(dtype, copy=False)
+        total = loss_rows.sum()
+        if reduction == SUM:
+            return np.asarray(total, dtype=dtype)
+        d = loss_rows.shape[0] if ctx.wrow is None else ctx.wrow.sum()
+        ctx.n = float(d)
+        # NOTE: every row ignored (or weighted 0) gives 0 / 0 = nan, as in PyTorch.
+        return np.asarray(total / d if d else np.nan, dtype=dtype)
+
+    @staticmethod
+    def _coef_like(ctx, grad: Tensor, shape: tuple) -> Tensor:
+        """The incoming gradient shaped to broadcast over the input (class dim of size 1)."""
+        if ctx.reduction == NONE:
+            cdim = 1 if len(shape) > 1 else 0
+            return grad.reshape(shape[:cdim] + (1,) + shape[cdim + 1:])
+        return grad / ctx.n if ctx.reduction == MEAN else grad
+
+    @staticmethod
+    def _coef(ctx, grad: Tensor) -> Tensor:
+        """The incoming gradient per row, shaped to broadcast over the (rows, classes) matrix."""
+        if ctx.reduction == NONE:
+            return grad.reshape(-1, 1)
+        return grad / ctx.n if ctx.reduction == MEAN else grad
+
+
+class CrossEntropy(_ClassLoss):
+    """out = reduce(w[t] * -log_softmax(x)[t]) with label smoothing eps mixing in
+    eps/C * sum_c w_c * -log_softmax(x)_c;  dx = grad * (softmax(x) * rowsum(T) - T), T the
+    weighted target distribution"""
+
+    node_name = "NllLossBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        a = x._data
+        a2 = _rows(a)
+        rows, classes = a2.shape
+        shifted = a2 - a2.max(axis=1, keepdims=True)
+        logp = shifted
+        logp -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        tc, valid, wrow = CrossEntropy._targets(ctx, a2, target, weight, ignore_index)
+        loss = -logp[np.arange(rows), tc]
+        if wrow is not None:
+            loss *= wrow
+        if label_smoothing:
+            smooth = -(logp.sum(axis=1) if weight is None else logp @ ctx.w)
+            if valid is not None:
+                smooth *= valid
+            loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
+        ctx.save_for_backward(x)
+        ctx.logp = logp
+        ctx.eps = label_smoothing
+        return CrossEntropy._finish(ctx, loss, target, reduction, a.dtype)
+
+    @staticmethod
+    def _target_dist(ctx, rows: int, classes: int, dtype) -> np.ndarray:
+        """T: per row, the weighted distribution the gradient pulls softmax(x) towards."""
+        dist = np.zeros((rows, classes), dtype=dtype)
+        dist[np.arange(rows), ctx.tc] = (1 - ctx.eps) * (1 if ctx.wrow is None else ctx.wrow)
+        if ctx.eps:
+            spread = np.full((1, classes), ctx.eps / classes, dtype=dtype)
+            if ctx.w is not None:
+                spread = spread * ctx.w
+            dist += spread if ctx.valid is None else spread * ctx.valid[:, None]
+        return dist
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None, None, None
+        (x,) = ctx.saved_tensors
+        shape = x._data.shape
+        rows, classes = ctx.logp.shape
+        if not _state.enabled:
+            # No graph is being recorded (no create_graph): the same formula on arrays, reusing
+            # forward's log-softmax instead of recomputing the softmax.
+            d = np.exp(ctx.logp)
+            if ctx.eps == 0 and ctx.wrow is None:
+                d[np.arange(rows), ctx.tc] -= 1
+            else:
+                dist = CrossEntropy._target_dist(ctx, rows, classes, d.dtype)
+                d *= dist.sum(axis=1, keepdims=True)
+                d -= dist
+            d *= CrossEntropy._coef(ctx, grad)._data
+            return _wrap(_unrows(d, shape)), None, None, None, None, None
+        # Recording (create_graph): softmax(x) as an op of x, so the result differentiates again.
+        cdim = 1 if len(shape) > 1 else 0
+        p = Softmax.apply(x, cdim)
+        dist = CrossEntropy._target_dist(ctx, rows, classes, x._data.dtype)
+        mass = _unrows(dist.sum(axis=1, keepdims=True), shape[:cdim] + (1,) + shape[cdim + 1:])
+        dist = _wrap(_unrows(dist, shape))
+        gx = (p * _wrap(mass) - dist) * CrossEntropy._coef_like(ctx, grad, shape)
+        return gx, None, None, None, None, None
+
+
+class NllLoss(_ClassLoss):
+    """out = reduce(-w[t] * x[t]) (x holds log-probabilities);  dx[t] = -w[t] * grad"""
+
+    node_name = "NllLossBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        a = x._data
+        a2 = _rows(a)
+        tc, valid, wrow = NllLoss._targets(ctx, a2, target, weight, ignore_index)
+        loss = -a2[np.arange(a2.shape[0]), tc]
+        if wrow is not None:
+            loss = loss * wrow
+        ctx.shape = a.shape
+        return NllLoss._finish(ctx, loss, target, reduction, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None, None
+        shape = ctx.shape
+        rows = ctx.tc.shape[0]
+        pick = np.zeros((rows, shape[1] if len(shape) > 1 else shape[0]), dtype=grad._data.dtype)
+        pick[np.arange(rows), ctx.tc] = -1 if ctx.wrow is None else -ctx.wrow
+        gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
+        return gx, None, None, None, None
+
+
+class CrossEntropy2d(CrossEntropy):
+    """CrossEntropy of an input with spatial dims (N, C, d1, ...): PyTorch's 2-D node name"""
+
+    node_name = "NllLoss2DBackward0"
+
+
+class NllLoss2d(NllLoss):
+    """NllLoss of an input with spatial dims (N, C, d1, ...): PyTorch's 2-D node name"""
+
+    node_name = "NllLoss2DBackward0"
+
+
+class MseLoss(Function):
+    """out = reduce((x - y)^2);  dx = 2 (x - y) grad,  dy = -dx"""
+
+    node_name = "MseLossBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        d = x._data - y._data
+        loss = d * d
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.n = reduction, loss.size
+        return _reduce(loss, reduction, loss.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = (x - y) * (_scale(grad, ctx) * 2)
+        return (g if ctx.needs_input_grad[0] else None,
+                -g if ctx.needs_input_grad[1] else None, None)
+
+
+class SmoothL1Loss(Function):
+    """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
+    dx = clamp(d / beta, -1, 1) grad,  dy = -dx  (beta > 0)"""
+
+    node_name = "SmoothL1LossBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, beta):
+        d = x._data - y._data
+        ad = np.abs(d)
+        loss = np.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.n, ctx.beta = reduction, loss.size, beta
+        return _reduce(loss, reduction, d.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        d = x - y
+        g = (d / ctx.beta).clamp(-1, 1) * _scale(grad, ctx)
+        return (g if ctx.needs_input_grad[0] else None,
+                -g if ctx.needs_input_grad[1] else None, None, None)
+
+
+class HuberLoss(Function):
+    """out = reduce(0.5 d^2 where |d| < delta else delta (|d| - delta / 2)), d = x - y;
+    dx = clamp(d, -delta, delta) grad,  dy = -dx"""
+
+    node_name = "HuberLossBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, delta):
+        d = x._data - y._data
+        ad = np.abs(d)
+        loss = np.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.n, ctx.delta = reduction, loss.size, delta
+        return _reduce(loss, reduction, d.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = (x - y).clamp(-ctx.delta, ctx.delta) * _scale(grad, ctx)
+        return (g if ctx.needs_input_grad[0] else None,
+                -g if ctx.needs_input_grad[1] else None, None, None)
+
+
+class BinaryCrossEntropy(Function):
+    """out = reduce(-w (t max(log x, -100) + (1 - t) max(log(1 - x), -100)));
+    dx = grad w (x - t) / max(x (1 - x), 1e-12),  dt = grad w (log(1 - x) - log x)"""
+
+    node_name = "BinaryCrossEntropyBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, t, weight, reduction):
+        a, b = x._data, t._data
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped at -100
+            log_x = np.maximum(np.log(a), -100)
+            log_1mx = np.maximum(np.log1p(-a), -100)
+        loss = -(b * log_x + (1 - b) * log_1mx)
+        if weight is not None:
+            loss = loss * weight._data
+        ctx.save_for_backward(x, t, weight)
+        ctx.reduction, ctx.n = reduction, loss.size
+        return _reduce(loss, reduction, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight = ctx.saved_tensors
+        g = _scale(grad, ctx)
+        if weight is not None:
+            g = g * weight
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            gt = g * ((-x).log1p() - x.log())
+        return gx, gt, None, None
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """out = reduce(w ((1 - t) x + l softplus(-x))), l = 1 + (pos_weight - 1) t;
+    dx = grad w ((1 - t) - l sigmoid(-x)),  dt = grad w (-x + (pos_weight - 1) softplus(-x)),
+    dw = grad * (unweighted loss),  dpos_weight = grad w t softplus(-x)"""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight, reduction):
+        a, b = x._data, t._data
+        # softplus(-x) = log(1 + exp(-x)) without overflow for large |x|
+        sp = np.log1p(np.exp(-np.abs(a))) + np.maximum(-a, 0)
+        if pos_weight is None:
+            loss = (1 - b) * a + sp
+        else:
+            loss = (1 - b) * a + (1 + (pos_weight._data - 1) * b) * sp
+        if weight is not None:
+            loss = loss * weight._data
+        ctx.save_for_backward(x, t, weight, pos_weight)
+        ctx.reduction, ctx.n = reduction, loss.size
+        return _reduce(loss, reduction, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight, pos_weight = ctx.saved_tensors
+        need_x, need_t, need_w, need_pw = ctx.needs_input_grad[:4]
+        g = _scale(grad, ctx)
+        gw = g * weight if weight is not None else g
+        gx = gt = g_weight = g_pw = None
+        if need_x:
+            if pos_weight is None:
+                gx = gw * (sigmoid(x) - t)
+            else:
+                gx = gw * ((1 - t) - (1 + (pos_weight - 1) * t) * sigmoid(-x))
+        if need_t or need_w or need_pw:
+            sp = -logsigmoid(x)  # softplus(-x)
+            if need_t:
+                gt = gw * (-x) if pos_weight is None else gw * ((pos_weight - 1) * sp - x)
+            if need_w:
+                lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+                g_weight = g * ((1 - t) * x + lw * sp)
+            if need_pw:
+                g_pw = gw * t * sp
+        return gx, gt, g_weight, g_pw, None

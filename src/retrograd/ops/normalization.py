@@ -1,0 +1,145 @@
+"""Batch normalization and layer normalization, each one fused node.
+
+Both compute  y = (x - mean) * invstd * weight + bias  with invstd = 1 / sqrt(var + eps) and var
+the biased variance, over the batch and spatial dims per channel (batch norm, training), over
+the last dims per sample (layer norm), or from running statistics (batch norm, evaluation).
+
+Note [Normalization backward]
+    With xhat = (x - mean) * invstd, g = grad * weight, and means taken over the normalized
+    dims (M values each), the input gradient is
+        dx = invstd * (g - mean(g) - xhat * mean(g * xhat))
+    when the statistics come from x, and dx = invstd * g when they are constants (running
+    statistics). It is written with tensor ops, so it can be differentiated again; for that the
+    statistics must be functions of x, so under create_graph they are recomputed with tensor
+    ops. Otherwise (the common case) forward's arrays are reused as constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import grad_mode
+from ..autograd.function import Function
+from ..tensor import _wrap
+
+__all__ = ["BatchNorm", "LayerNorm"]
+
+_state = grad_mode.state
+
+
+def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tuple,
+               from_x: bool) -> np.ndarray:
+    """Forward of both: y from the centred input xc = x - mean and the statistics (arrays
+    shaped to broadcast against x; ``shape`` is how weight and bias broadcast)."""
+    invstd = 1.0 / np.sqrt(var + eps)
+    scale = invstd if w is None else invstd * w._data.reshape(shape)
+    out = xc * scale
+    if b is not None:
+        out += b._data.reshape(shape)
+    if _state.enabled:
+        ctx.save_for_backward(x, w)
+        ctx.stats = (mean, invstd)
+        ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, shape, eps, from_x
+    return out
+
+
+def _sum_over(t, axes: tuple):
+    return t.sum(axes) if axes else t  # (an empty tuple would mean "all dims" to sum)
+
+
+def _normalize_backward(ctx, grad):
+    """Gradients of x, weight and bias (Note [Normalization backward]); weight's and bias's are
+    summed over the normalized dims here, so the engine only reshapes them."""
+    x, w = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    axes, shape = ctx.axes, ctx.shape
+    if ctx.from_x and _state.enabled:  # create_graph: the statistics as functions of x
+        mean = x.mean(axes, keepdim=True)
+        xc = x - mean
+        invstd = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+    else:
+        mean, invstd = (_wrap(s) for s in ctx.stats)
+        xc = x - mean
+    xhat = xc * invstd
+    w_b = None if w is None else w.reshape(shape)
+    gx = gw = gb = None
+    if need_w:
+        gw = _sum_over(grad * xhat, ctx.param_axes).reshape(w.shape)
+    if need_b:
+        gb = _sum_over(grad, ctx.param_axes).reshape(ctx.b_shape)
+    if need_x:
+        g = grad if w_b is None else grad * w_b
+        if ctx.from_x:
+            gx = (g - g.mean(axes, keepdim=True)
+                  - xhat * (g * xhat).mean(axes, keepdim=True)) * invstd
+        else:
+            gx = g * invstd
+    return gx, gw, gb
+
+
+class BatchNorm(Function):
+    """y = (x - mean_c) * invstd_c * w_c + b_c per channel c, with the batch's statistics when
+    training (and the running ones updated in place), else the running ones;
+    see Note [Normalization backward]"""
+
+    node_name = "NativeBatchNormBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
+        a = x._data
+        axes = (0,) + tuple(range(2, a.ndim))
+        shape = (1, -1) + (1,) * (a.ndim - 2)
+        if training:
+            mean = a.mean(axis=axes, keepdims=True)
+            xc = a - mean
+            var = (xc * xc).mean(axis=axes, keepdims=True)
+            if running_mean is not None:
+                count = a.size // a.shape[1]
+                _blend(running_mean, mean, momentum)
+                _blend(running_var, var * (count / (count - 1)), momentum)
+        else:
+            mean = running_mean._data.reshape(shape)
+            var = running_var._data.reshape(shape)
+            xc = a - mean
+        ctx.param_axes = axes
+        ctx.b_shape = None if b is None else b._data.shape
+        return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, shape, training)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx, gw, gb = _normalize_backward(ctx, grad)
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _blend(running, batch: np.ndarray, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch, in place (a buffer update, not
+    recorded; it counts as an in-place change of the buffer)."""
+    r = running._data
+    r *= 1 - momentum
+    r += (momentum * batch.reshape(-1)).astype(r.dtype, copy=False)
+    running._bump_version()
+
+
+class LayerNorm(Function):
+    """y = (x - mean) * invstd * w + b with statistics over the last ``nd`` dims of each
+    sample;  see Note [Normalization backward]"""
+
+    node_name = "NativeLayerNormBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, nd, eps):
+        a = x._data
+        axes = tuple(range(a.ndim - nd, a.ndim))
+        mean = a.mean(axis=axes, keepdims=True)
+        xc = a - mean
+        var = (xc * xc).mean(axis=axes, keepdims=True)
+        ctx.param_axes = tuple(range(a.ndim - nd))
+        ctx.b_shape = None if b is None else b._data.shape
+        return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx, gw, gb = _normalize_backward(ctx, grad)
+        return gx, gw, gb, None, None

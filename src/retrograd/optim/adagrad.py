@@ -1,0 +1,70 @@
+"""Adagrad: per-coordinate learning rates from the running sum of squared gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import _wrap
+from .optimizer import Optimizer, _check, _scalar, _step_tensor
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as ``torch.optim.Adagrad``. With ``t`` the step count and gradient ``g``::
+
+        s += g * g;   p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+
+    ``s`` starts at ``initial_accumulator_value``.
+    """
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False) -> None:
+        _check(_scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(initial_accumulator_value >= 0.0,
+               f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                    "maximize": maximize}
+        super().__init__(params, defaults)
+        for group in self.param_groups:  # PyTorch makes the state up front
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group) -> dict:
+        state = self.state[p]
+        state["step"] = _step_tensor()
+        state["sum"] = _wrap(np.full_like(p._data, group["initial_accumulator_value"]))
+        return state
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = _scalar(group["lr"])
+            lr_decay, eps = group["lr_decay"], group["eps"]
+            weight_decay, maximize = group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                grad = p._grad
+                if grad is None:
+                    continue
+                state = self.state[p] or self._init_state(p, group)
+                x = p._data
+                count = state["step"]._data
+                count += 1
+                d = -grad._data if maximize else grad._data
+                if weight_decay != 0:
+                    d = d + weight_decay * x
+                clr = lr / (1 + (float(count) - 1) * lr_decay)
+                s = state["sum"]._data
+                s += d * d
+                std = np.sqrt(s)
+                std += eps
+                x += -clr * d / std
+                p._bump_version()
+        return loss

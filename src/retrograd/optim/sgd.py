@@ -1,0 +1,63 @@
+"""SGD: stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import _wrap
+from .optimizer import Optimizer, _check, _scalar
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    With gradient ``g`` (plus ``weight_decay * p``), momentum ``mu`` and dampening ``tau``::
+
+        buf = g on the first step, else mu * buf + (1 - tau) * g
+        p  -= lr * (g + mu * buf if nesterov else buf)      (p -= lr * g without momentum)
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None) -> None:
+        _check(_scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(not nesterov or (momentum > 0 and dampening == 0),
+               "Nesterov momentum requires a momentum and zero dampening")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = _scalar(group["lr"])
+            momentum, dampening = group["momentum"], group["dampening"]
+            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                grad = p._grad
+                if grad is None:
+                    continue
+                x = p._data
+                d = -grad._data if maximize else grad._data
+                if weight_decay != 0:
+                    d = d + weight_decay * x
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = _wrap(np.array(d, copy=True))
+                    else:
+                        b = buf._data
+                        b *= momentum
+                        b += d if dampening == 0 else (1 - dampening) * d
+                    d = d + momentum * buf._data if nesterov else buf._data
+                x -= lr * d
+                p._bump_version()
+        return loss

@@ -1,0 +1,5 @@
+"""retrograd.utils: helpers around training (so far: ``retrograd.utils.data``)."""
+
+from . import data
+
+__all__ = ["data"]
