@@ -358,6 +358,6 @@ def test_nodes_name_what_they_saved():
     assert "_saved_other" in dir(m.grad_fn)
     m.sum().backward()
     with pytest.raises(RuntimeError, match="second time"):
-        m.grad_fn._saved_self
+        _ = m.grad_fn._saved_self
     with pytest.raises(AttributeError):
-        m.grad_fn._saved_nothing
+        _ = m.grad_fn._saved_nothing

@@ -126,7 +126,7 @@ def tensor_repr(
 
 
 def _as_numpy(array: Any, dtype_name: str) -> np.ndarray:
-    """The values as an ndarray of the NumPy type matching ``dtype_name`` (copying only if needed)."""
+    """The values as an ndarray of the NumPy type for ``dtype_name`` (copying only if needed)."""
     try:
         numpy_type = _NUMPY_DTYPES[dtype_name]
     except KeyError:
