@@ -361,3 +361,14 @@ def test_nodes_name_what_they_saved():
         _ = m.grad_fn._saved_self
     with pytest.raises(AttributeError):
         _ = m.grad_fn._saved_nothing
+
+
+def test_arrays_kept_on_ctx_are_freed_after_backward():
+    x = leaf([[1.0, 5.0], [7.0, 2.0]])
+    values, _ = x.max(dim=1)
+    node = values.grad_fn
+    values.sum().backward()
+    assert "_saved_idx" not in node.__dict__
+    assert x.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    with pytest.raises(RuntimeError, match="second time"):
+        values.sum().backward()

@@ -210,6 +210,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     hook(in_grads, tuple(grads))
             if not retain_graph:
                 node._packed = None
+                if node._ctx_arrays:
+                    _drop_ctx_arrays(node)
 
             for nxt, nr, g in zip(node._edges, node._edge_nrs, in_grads):
                 if g is None or nxt is None:
@@ -239,6 +241,13 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     f"One of the differentiated Tensors (input {i}) appears to not have been "
                     "used in the graph. Set allow_unused=True if this is the desired behavior.")
     return tuple(captured)
+
+
+def _drop_ctx_arrays(node) -> None:
+    """Free the arrays a Function kept on ctx (its ``ctx_arrays``) once its node has run."""
+    d = node.__dict__
+    for name in node._ctx_arrays:
+        d.pop(name, None)
 
 
 def _check_count(node, in_grads: tuple) -> tuple:

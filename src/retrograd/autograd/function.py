@@ -90,6 +90,7 @@ class Node:
     _post_hooks = None
     _tensor_hooks = None  # output_nr -> {key: hook} from Tensor.register_hook
     _has_hooks = False  # any of the three above: one check in the engine's loop
+    _ctx_arrays = ()  # ctx attributes holding arrays for backward: dropped with the saved tensors
 
     def __init__(self) -> None:
         self._edges = ()  # per forward argument: the node its gradient goes to, or None
@@ -189,6 +190,11 @@ class Node:
             attrs = getattr(fn, "saved_attrs", {})
             if key in attrs:
                 return self.__dict__[attrs[key]]
+        if name in self._ctx_arrays:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: {type(self).__name__} "
+                "freed what it kept for backward after the first one. Pass retain_graph=True to "
+                "the first backward if you need to backward through the same graph again.")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
@@ -253,8 +259,10 @@ class FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
         node_name = attrs.get("node_name") or f"{name}Backward"
-        cls._backward_cls = type(node_name, (Node,), {"__slots__": (), "_function": cls,
-                                                      "__module__": cls.__module__})
+        cls._backward_cls = type(node_name, (Node,), {
+            "__slots__": (), "_function": cls, "__module__": cls.__module__,
+            "_ctx_arrays": tuple(getattr(cls, "ctx_arrays", ())),
+        })
 
 
 class Function(metaclass=FunctionMeta):

@@ -305,6 +305,7 @@ class Gelu(Function):
 
     node_name = "GeluBackward0"
     _builtin = True
+    ctx_arrays = ("_saved_aux",)
 
     @staticmethod
     def forward(ctx, x, approximate):
@@ -338,6 +339,7 @@ class GeluGrad(Function):
 
     node_name = "GeluBackwardBackward0"
     _builtin = True
+    ctx_arrays = ("_saved_aux",)
 
     @staticmethod
     def forward(ctx, grad, x, approximate, aux):

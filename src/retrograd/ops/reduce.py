@@ -301,6 +301,7 @@ class MaxDim(Function):
 
     node_name = "MaxBackward0"
     _builtin = True
+    ctx_arrays = ("_saved_idx",)
     _arg_fn = staticmethod(np.argmax)
 
     @classmethod

@@ -66,6 +66,7 @@ class LstmCell(Function):
 
     node_name = "MulBackward0"  # see Note [Node names of the cells]
     _builtin = True
+    ctx_arrays = ("_saved_arrays",)
 
     @staticmethod
     def forward(ctx, gates, c):
@@ -144,6 +145,7 @@ class GruCell(Function):
 
     node_name = "AddBackward0"  # see Note [Node names of the cells]
     _builtin = True
+    ctx_arrays = ("_saved_arrays",)
 
     @staticmethod
     def forward(ctx, gx, gh, h):
