@@ -47,6 +47,12 @@ def _tuple(value, n: int, fn: str, name: str) -> tuple:
     return out
 
 
+def _c_name(a: np.ndarray) -> str:
+    """The C type name PyTorch prints in dtype mismatch messages (float, double, ...)."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long int"}.get(a.dtype.name, a.dtype.name)
+
+
 def _shape(t: Tensor) -> list:
     return list(t._data.shape)
 
@@ -120,8 +126,8 @@ def _conv(fn: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding
     for arr, what in ((w, "weight"), (None if bias is None else bias._data, "bias")):
         if arr is not None and arr.dtype != x.dtype:
             raise RuntimeError(
-                f"Input type ({type_name(x)}) and {what} type ({type_name(arr)}) should be the "
-                f"same; convert one with .to(other.dtype).")
+                f"Input type ({_c_name(x)}) and {what} type ({_c_name(arr)}) should be the same; "
+                "convert one with .to(other.dtype).")
     spatial = x.shape[2:]
     padded = tuple(s + pads[2 * i] + pads[2 * i + 1] for i, s in enumerate(spatial))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))

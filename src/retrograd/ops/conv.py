@@ -4,30 +4,35 @@ Note [im2col]
     out[n, o, y, x] = b[o] + sum over (c, i, j) of w[o, c, i, j] * xp[n, c, y*s + i*d, x*s + j*d]
     where xp is the zero-padded input. The input is copied once into a zero buffer; a strided
     view of that buffer lists, for every kernel tap (c, i, j), the values the tap meets at every
-    output position. Copying the view gives the column matrix ``cols`` with K = C*kh*kw rows
-    (one per tap) and one column per output position (n, y, x); the convolution is then the one
-    product  w (O, K) @ cols (K, N*Ho*Wo). With groups, channels and filters split into blocks
-    and the product is one batched matmul over the blocks.
+    output position. Copying the view gives the column matrix ``cols``, K = C*kh*kw rows (one
+    per tap) by one column per output position, and the convolution is the matrix product
+    w (O, K) @ cols: one BLAS matmul (NumPy's, over a stack of such matrices when the layout
+    keeps a batch of them; no Python loop over samples or pixels).
 
 Note [Two column layouts]
     Copying a strided view is fast when its innermost run of contiguous values is long. With
-    the taps as rows, ``cols`` (K, N*Ho*Wo) reads runs of Wo values (one output row), which is
-    short for small images. With many channels it is better to go channels-last: pad the input
-    into an (N, Hp, Wp, C) buffer and build the transposed matrix ``cols_t`` (N*Ho*Wo, K),
-    K ordered (i, j, c), whose rows read runs of kw*C values. The product is then
-    cols_t @ w_t^T with w_t the weight as (O, kh*kw*C). ``ConvGeometry.cl`` picks this layout
-    when kw*C >= Wo (and there is one group); the results are the same either way.
+    the taps as rows, ``cols`` reads runs of Wo values (one output row), which is short for
+    small images. With many channels it is better to go channels-last: pad the input into an
+    (N, Hp, Wp, C) buffer and build the transposed matrix ``cols_t`` (N*Ho*Wo, K), K ordered
+    (i, j, c), whose rows read runs of kw*C values; the product is then cols_t @ w_t^T with w_t
+    the weight as (O, kh*kw*C), one matmul for the whole batch. ``ConvGeometry.cl`` picks this
+    layout when kw*C >= Wo (and there is one group). Otherwise (few channels) ``cols`` is kept
+    per sample, (N, K, Ho*Wo), and the product w @ cols lands directly in the output's (N, O,
+    Ho*Wo) layout; with groups the batch is instead folded into the columns, (groups, K/groups,
+    N*Ho*Wo), so that each group is one large product. The results are the same either way.
 
 Note [Flat windows for stride 1]
-    The input gradient adds each column of w^T @ g back onto the input positions its tap met
-    (col2im): one add per kernel tap over the whole batch. With stride 1 a tap meets
-    consecutive positions along a row, and row y+1 of the padded image starts Wp values after
-    row y; seen as one flat run of Hp*Wp values per image, a tap's positions are then a single
-    contiguous run of Ho*Wp values starting at i*d*Wp + j*d. The run also covers the Wp - Wo
-    positions past the end of each output row (they wrap onto the start of the next row), so
-    the gradient is first laid out with Wp columns per output row, the extra ones zero. Adding
-    long runs instead of Wo-long pieces makes col2im several times faster. (A flat buffer
-    has a short zero tail so that the last run stays inside it.)
+    In the channels-first layout the input gradient adds each column of w^T @ g back onto the
+    input positions its tap met (col2im): one add per kernel tap over the whole batch. With
+    stride 1 a tap meets consecutive positions along a row, and row y+1 of the padded image
+    starts Wp values after row y; seen as one flat run of Hp*Wp values per image, a tap's
+    positions are then a single contiguous run of Ho*Wp values starting at i*d*Wp + j*d. The
+    run also covers the Wp - Wo positions past the end of each output row (they wrap onto the
+    start of the next row), so the gradient is first laid out with Wp columns per output row,
+    the extra ones zero (their products with w are zero and add nothing). Adding long runs
+    instead of Wo-long pieces makes col2im several times faster. A flat buffer has a short
+    zero tail so that the last run stays inside it. (The channels-last layout computes the
+    stride-1 input gradient as a convolution instead, with no col2im at all.)
 
 Note [Derivatives of convolution]
     conv(x, w) is bilinear. Its two vector-Jacobian products are again bilinear maps:
@@ -38,6 +43,8 @@ Note [Derivatives of convolution]
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -58,7 +65,7 @@ class ConvGeometry:
     """
 
     __slots__ = ("N", "C", "H", "W", "O", "kh", "kw", "sh", "sw", "pt", "pb", "pl", "pr",
-                 "dh", "dw", "groups", "Hp", "Wp", "Ho", "Wo", "flat", "cl", "one_d",
+                 "dh", "dw", "groups", "Hp", "Wp", "Ho", "Wo", "flat", "cl", "fold", "one_d",
                  "x_shape", "w_shape")
 
     def __init__(self, x_shape: tuple, w_shape: tuple, stride: tuple, padding: tuple,
@@ -81,6 +88,7 @@ class ConvGeometry:
         self.flat = self.sh == 1 and self.sw == 1  # see Note [Flat windows for stride 1]
         # see Note [Two column layouts]
         self.cl = groups == 1 and self.C * self.kw >= self.Wo and self.C > 1
+        self.fold = groups > 1
 
     def out_shape(self) -> tuple:
         if self.one_d:
@@ -100,26 +108,37 @@ def _padded(a: np.ndarray, geo: ConvGeometry) -> np.ndarray:
 
 
 def im2col(a: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """The column matrix of ``a`` (N, C, H, W): (groups, K / groups, N * Ho * Wo)."""
+    """The column matrix of ``a`` (N, C, H, W), one (K / groups, L) block per sample and group:
+    (N, groups, K / groups, Ho * Wo), or with the batch folded into the columns (see
+    Note [Two column layouts]) (1, groups, K / groups, N * Ho * Wo)."""
     buf = _padded(a, geo) if geo.Hp != geo.H or geo.Wp != geo.W else a
     sn, sc, sy, sx = buf.strides
-    view = as_strided(buf, (geo.C, geo.kh, geo.kw, geo.N, geo.Ho, geo.Wo),
-                      (sc, geo.dh * sy, geo.dw * sx, sn, geo.sh * sy, geo.sw * sx),
+    g, kk = geo.groups, geo.C // geo.groups * geo.kh * geo.kw
+    if geo.fold:
+        view = as_strided(buf, (geo.C, geo.kh, geo.kw, geo.N, geo.Ho, geo.Wo),
+                          (sc, geo.dh * sy, geo.dw * sx, sn, geo.sh * sy, geo.sw * sx),
+                          writeable=False)
+        return np.ascontiguousarray(view).reshape(1, g, kk, geo.N * geo.Ho * geo.Wo)
+    view = as_strided(buf, (geo.N, geo.C, geo.kh, geo.kw, geo.Ho, geo.Wo),
+                      (sn, sc, geo.dh * sy, geo.dw * sx, geo.sh * sy, geo.sw * sx),
                       writeable=False)
-    g = geo.groups
-    return np.ascontiguousarray(view).reshape(g, geo.C // g * geo.kh * geo.kw, -1)
+    return np.ascontiguousarray(view).reshape(geo.N, g, kk, geo.Ho * geo.Wo)
 
 
 def _to_rows(g: np.ndarray, geo: ConvGeometry, row: int) -> np.ndarray:
-    """An output gradient (N, O, Ho, Wo) in the layout of w @ cols, (groups, O / groups,
-    N * Ho * row); past Wo (see Note [Flat windows for stride 1]) the columns are zero."""
-    gt = _as4d(g, geo).transpose(1, 0, 2, 3)
+    """An output gradient (N, O, Ho, Wo) in the layout of w @ cols: (N, groups, O / groups,
+    Ho * row), or folded (1, groups, O / groups, N * Ho * row); past Wo (see Note [Flat
+    windows for stride 1]) the columns are zero."""
+    g4 = _as4d(g, geo)
+    if geo.fold:
+        g4 = g4.transpose(1, 0, 2, 3)
     if row != geo.Wo:
-        ge = np.zeros((geo.O, geo.N, geo.Ho, row), dtype=g.dtype)
-        ge[..., :geo.Wo] = gt
+        ge = np.zeros(g4.shape[:3] + (row,), dtype=g.dtype)
+        ge[..., :geo.Wo] = g4
     else:
-        ge = np.ascontiguousarray(gt)
-    return ge.reshape(geo.groups, geo.O // geo.groups, -1)
+        ge = np.ascontiguousarray(g4)
+    n = 1 if geo.fold else geo.N
+    return ge.reshape(n, geo.groups, geo.O // geo.groups, -1)
 
 
 def _weights(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -127,22 +146,22 @@ def _weights(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return w.reshape(g, geo.O // g, -1)
 
 
-def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b over the group blocks: one 2-D BLAS product when there is one group."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return np.matmul(a, b)
-
-
 def conv_forward(a: np.ndarray, w: np.ndarray, bias, geo: ConvGeometry, cols=None):
     """(output, cols) of the convolution of ``a`` with ``w`` (arrays; bias an array or None)."""
     if geo.cl:
-        rows, cols = _forward_cl(a, w, bias, geo, cols)
+        rows, cols = _forward_cl(a, w, geo, cols)
     else:
         if cols is None:
             cols = im2col(_as4d(a, geo), geo)
-        prod = _product(_weights(w, geo), cols)  # (groups, O / groups, N * Ho * Wo)
-        rows = prod.reshape(geo.O, geo.N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
+        prod = np.matmul(_weights(w, geo), cols)  # per sample (or folded) and group
+        if geo.fold:
+            rows = prod.reshape(geo.O, geo.N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
+        else:
+            rows = prod.reshape(geo.N, geo.O, geo.Ho, geo.Wo)
+            if bias is None:
+                return rows.reshape(geo.out_shape()), cols
+            rows += bias.reshape(-1, 1, 1)
+            return rows.reshape(geo.out_shape()), cols
     out = np.empty((geo.N, geo.O, geo.Ho, geo.Wo), dtype=rows.dtype)
     if bias is None:
         np.copyto(out, rows)
@@ -157,36 +176,42 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarr
         return _input_grad_cl(g, w, geo)
     N, C, Hp, Wp, kh, kw, dh, dw = geo.N, geo.C, geo.Hp, geo.Wp, geo.kh, geo.kw, geo.dh, geo.dw
     row = Wp if geo.flat else geo.Wo
-    gcols = _product(_weights(w, geo).transpose(0, 2, 1), _to_rows(g, geo, row))
+    gcols = np.matmul(_weights(w, geo).transpose(0, 2, 1), _to_rows(g, geo, row))
     L = geo.Ho * row
-    gcols = gcols.reshape(C, kh, kw, N, L)
+    # per tap (i, j): the (N, C, L) gradient of the input values that tap met
+    if geo.fold:
+        taps = gcols.reshape(C, kh, kw, N, L).transpose(1, 2, 3, 0, 4)
+    else:
+        taps = gcols.reshape(N, C, kh, kw, L).transpose(2, 3, 0, 1, 4)
     # NOTE: one add per kernel tap (kh * kw of them), each over the whole batch at once.
     if geo.flat:
         out = np.zeros((N, C, Hp * Wp + dw * (kw - 1)), dtype=gcols.dtype)
         for i in range(kh):
             for j in range(kw):
                 start = i * dh * Wp + j * dw
-                out[:, :, start:start + L] += gcols[:, i, j].transpose(1, 0, 2)
+                out[:, :, start:start + L] += taps[i, j]
         full = out[:, :, :Hp * Wp].reshape(N, C, Hp, Wp)
     else:
         full = np.zeros((N, C, Hp, Wp), dtype=gcols.dtype)
         hs, ws = geo.sh * (geo.Ho - 1) + 1, geo.sw * (geo.Wo - 1) + 1
         for i in range(kh):
             for j in range(kw):
-                part = gcols[:, i, j].reshape(C, N, geo.Ho, geo.Wo).transpose(1, 0, 2, 3)
+                part = taps[i, j].reshape(N, C, geo.Ho, geo.Wo)
                 full[:, :, i * dh:i * dh + hs:geo.sh, j * dw:j * dw + ws:geo.sw] += part
     gx = np.ascontiguousarray(full[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W])
     return gx.reshape(geo.x_shape)
 
 
 def conv_weight_grad(a: np.ndarray, g: np.ndarray, geo: ConvGeometry, cols=None) -> np.ndarray:
-    """The weight gradient for input ``a`` and output gradient ``g``: g @ cols^T."""
+    """The weight gradient for input ``a`` and output gradient ``g``: g @ cols^T (summed over
+    the samples)."""
     if geo.cl:
         return _weight_grad_cl(a, g, geo, cols)
     if cols is None:
         cols = im2col(_as4d(a, geo), geo)
-    rows = _to_rows(g, geo, geo.Wo)
-    return _product(rows, cols.transpose(0, 2, 1)).reshape(geo.w_shape)
+    per_sample = np.matmul(_to_rows(g, geo, geo.Wo), cols.transpose(0, 1, 3, 2))
+    gw = per_sample[0] if geo.fold else per_sample.sum(axis=0)
+    return gw.reshape(geo.w_shape)
 
 
 # ---- channels-last columns (Note [Two column layouts]) -----------------------------------------
@@ -206,7 +231,7 @@ def im2col_cl(a: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     view = as_strided(buf, (geo.N, geo.Ho, geo.Wo, geo.kh, geo.kw, geo.C),
                       (sn, geo.sh * sy, geo.sw * sx, geo.dh * sy, geo.dw * sx, sc),
                       writeable=False)
-    return np.ascontiguousarray(view).reshape(geo.N * geo.Ho * geo.Wo, -1)
+    return np.ascontiguousarray(view).reshape(geo.N * geo.Ho * geo.Wo, geo.kh * geo.kw * geo.C)
 
 
 def _weights_cl(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -218,7 +243,7 @@ def _grad_cl(g: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return np.ascontiguousarray(_as4d(g, geo).transpose(0, 2, 3, 1)).reshape(-1, geo.O)
 
 
-def _forward_cl(a, w, bias, geo, cols):
+def _forward_cl(a: np.ndarray, w: np.ndarray, geo: ConvGeometry, cols) -> tuple:
     if cols is None:
         cols = im2col_cl(_as4d(a, geo), geo)
     prod = cols @ _weights_cl(w, geo).T  # (N * Ho * Wo, O)
@@ -241,7 +266,8 @@ def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarra
         sn, sy, sx, sc = buf.strides
         view = as_strided(buf, (geo.N, geo.H, geo.W, geo.kh, geo.kw, geo.O),
                           (sn, sy, sx, geo.dh * sy, geo.dw * sx, sc), writeable=False)
-        cols = np.ascontiguousarray(view).reshape(geo.N * geo.H * geo.W, -1)
+        cols = np.ascontiguousarray(view).reshape(geo.N * geo.H * geo.W,
+                                                  geo.kh * geo.kw * geo.O)
         flipped = _as4d(w, geo)[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, geo.C)
         gx = (cols @ flipped).reshape(geo.N, geo.H, geo.W, geo.C).transpose(0, 3, 1, 2)
         return np.ascontiguousarray(gx).reshape(geo.x_shape)
@@ -257,7 +283,7 @@ def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarra
     return np.ascontiguousarray(inner).reshape(geo.x_shape)
 
 
-def _weight_grad_cl(a, g, geo, cols) -> np.ndarray:
+def _weight_grad_cl(a: np.ndarray, g: np.ndarray, geo: ConvGeometry, cols) -> np.ndarray:
     if cols is None:
         cols = im2col_cl(_as4d(a, geo), geo)
     gw = _grad_cl(g, geo).T @ cols  # (O, kh * kw * C)
@@ -353,7 +379,7 @@ class ConvBiasGrad(Function):
         a = g._data
         ctx.shape = a.shape
         # NOTE: einsum's summing loop is several times faster than sum over axes (0, 2, 3).
-        return np.einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], -1))
+        return np.einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:])))
 
     @staticmethod
     def backward(ctx, grad):
