@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd.function import Function
+from ..autograd.function import Function, recording
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 
@@ -151,6 +151,10 @@ class Mul(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
+        g, a, b = grad._data, x._data, y._data
+        if not recording() and g.dtype is a.dtype and a.dtype is b.dtype:
+            # see Note [First-order fast path]
+            return (_wrap(g * b) if need_x else None), (_wrap(g * a) if need_y else None)
         return (grad * y if need_x else None), (grad * x if need_y else None)
 
 
@@ -177,6 +181,11 @@ class Div(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
+        g, a, b = grad._data, x._data, y._data
+        if not recording() and g.dtype is a.dtype and a.dtype is b.dtype:
+            # see Note [First-order fast path]
+            return (_wrap(g / b) if need_x else None,
+                    _wrap(-g * a / (b * b)) if need_y else None)
         gx = grad / y if need_x else None
         gy = -grad * x / (y * y) if need_y else None
         return gx, gy
@@ -284,6 +293,8 @@ class Square(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if not recording() and grad._data.dtype is x._data.dtype:  # Note [First-order fast path]
+            return _wrap(grad._data * (x._data * 2))
         return SquareGrad.apply(grad, x)
 
 
@@ -468,7 +479,21 @@ class ThresholdGrad(Function):
         return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
 
 
-Tanh = _unary("Tanh", "TanhBackward0", np.tanh, TanhGrad.apply, "out",
+def _tanh_backward(grad: Tensor, out: Tensor) -> Tensor:
+    if not recording() and grad._data.dtype is out._data.dtype:  # Note [First-order fast path]
+        y = out._data
+        return _wrap(grad._data * (1 - y * y))
+    return TanhGrad.apply(grad, out)
+
+
+def _sigmoid_backward(grad: Tensor, out: Tensor) -> Tensor:
+    if not recording() and grad._data.dtype is out._data.dtype:  # Note [First-order fast path]
+        y = out._data
+        return _wrap(grad._data * (y * (1 - y)))
+    return SigmoidGrad.apply(grad, out)
+
+
+Tanh = _unary("Tanh", "TanhBackward0", np.tanh, _tanh_backward, "out",
               "out = tanh(x);  dx = grad * (1 - out**2)", can_warn=False)
 
 
@@ -478,7 +503,7 @@ def _sigmoid_array(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
-Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, SigmoidGrad.apply, "out",
+Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, _sigmoid_backward, "out",
                  "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)", can_warn=False)
 
 
@@ -503,6 +528,8 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if not recording():  # see Note [First-order fast path]
+            return _wrap(grad._data * (out._data > 0))
         return ThresholdGrad.apply(grad, out)
 
 
