@@ -96,3 +96,54 @@ def check_grads(fn, *arrays, order: int = 2, eps: float = 1e-6, atol: float = 1e
     for i, (a, n) in enumerate(zip(analytic2, numeric2)):
         np.testing.assert_allclose(a.numpy(), n, atol=10 * atol, rtol=10 * rtol,
                                    err_msg=f"second derivative, input {i}")
+
+
+# ---- projection checks of ``fn(lib, *tensors)`` (used by the shape and indexing tests) ----------
+
+
+def _tuple(out) -> tuple:
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _fd(f, inputs, eps: float = 1e-6, tol: float = 1e-6) -> None:
+    """Central differences of a random projection of ``f``'s outputs vs its gradient."""
+    outs = [o for o in _tuple(f(*inputs)) if o is not None]
+    ws = [np.random.default_rng(1).standard_normal(o.shape) for o in outs]
+
+    def value() -> float:
+        res = [o for o in _tuple(f(*inputs)) if o is not None]
+        return float(sum((o.detach().numpy() * w).sum() for o, w in zip(res, ws)))
+
+    loss = sum((o * retrograd.tensor(w)).sum() for o, w in zip(outs, ws))
+    grads = retrograd.autograd.grad(loss, inputs, allow_unused=True)
+    for x, g in zip(inputs, grads):
+        flat = x._data.reshape(-1)
+        num = np.zeros(flat.size)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + eps
+            up = value()
+            flat[i] = old - eps
+            down = value()
+            flat[i] = old
+            num[i] = (up - down) / (2 * eps)
+        got = np.zeros(flat.size) if g is None else g.detach().numpy().reshape(-1)
+        np.testing.assert_allclose(got, num, atol=tol, rtol=tol)
+
+
+def fd_check(fn, *shapes, seed: int = 0) -> None:
+    """First and second order finite-difference checks of ``fn(retrograd, *tensors)`` in float64."""
+    rng = np.random.default_rng(seed)
+    xs = [retrograd.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    _fd(lambda *a: fn(retrograd, *a), xs)
+    # Second order: differentiate the vector-Jacobian product w.r.t. inputs and upstream grads.
+    outs = [o for o in _tuple(fn(retrograd, *xs)) if o.requires_grad]
+    vs = [retrograd.tensor(rng.standard_normal(tuple(o.shape)), requires_grad=True) for o in outs]
+    n = len(xs)
+
+    def vjp(*args):
+        outs = [o for o in _tuple(fn(retrograd, *args[:n])) if o.requires_grad]
+        return retrograd.autograd.grad(outs, args[:n], args[n:], create_graph=True,
+                                       allow_unused=True)
+
+    _fd(vjp, xs + vs)

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _fd import fd_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,49 +55,6 @@ def compare(fn, *shapes, seed: int = 0, names: bool = True):
             if a.grad is not None:
                 np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-12, atol=1e-12)
     return ot, orr
-
-
-def _fd(f, inputs, eps: float = 1e-6, tol: float = 1e-6) -> None:
-    """Central differences of a random projection of ``f``'s outputs vs its gradient."""
-    outs = [o for o in _tuple(f(*inputs)) if o is not None]
-    ws = [np.random.default_rng(1).standard_normal(o.shape) for o in outs]
-
-    def value() -> float:
-        res = [o for o in _tuple(f(*inputs)) if o is not None]
-        return float(sum((o.detach().numpy() * w).sum() for o, w in zip(res, ws)))
-
-    loss = sum((o * rt.tensor(w)).sum() for o, w in zip(outs, ws))
-    grads = rt.autograd.grad(loss, inputs, allow_unused=True)
-    for x, g in zip(inputs, grads):
-        flat = x._data.reshape(-1)
-        num = np.zeros(flat.size)
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + eps
-            up = value()
-            flat[i] = old - eps
-            down = value()
-            flat[i] = old
-            num[i] = (up - down) / (2 * eps)
-        got = np.zeros(flat.size) if g is None else g.detach().numpy().reshape(-1)
-        np.testing.assert_allclose(got, num, atol=tol, rtol=tol)
-
-
-def fd_check(fn, *shapes, seed: int = 0) -> None:
-    """First and second order finite-difference checks of ``fn(rt, *tensors)`` in float64."""
-    rng = np.random.default_rng(seed)
-    xs = [rt.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
-    _fd(lambda *a: fn(rt, *a), xs)
-    # Second order: differentiate the vector-Jacobian product w.r.t. inputs and upstream grads.
-    outs = [o for o in _tuple(fn(rt, *xs)) if o.requires_grad]
-    vs = [rt.tensor(rng.standard_normal(tuple(o.shape)), requires_grad=True) for o in outs]
-    n = len(xs)
-
-    def vjp(*args):
-        outs = [o for o in _tuple(fn(rt, *args[:n])) if o.requires_grad]
-        return rt.autograd.grad(outs, args[:n], args[n:], create_graph=True, allow_unused=True)
-
-    _fd(vjp, xs + vs)
 
 
 # ---- squeeze, unsqueeze, transpose, permute --------------------------------------------------
