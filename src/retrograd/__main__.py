@@ -25,7 +25,7 @@ def section(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 70 - len(title)))
 
 
-def main() -> None:
+def main(train_seconds: float = 3.0) -> None:
     print(f"retrograd {torch.__version__}: reverse-mode autograd with PyTorch's API, on NumPy")
 
     section("1. Operations on a tensor that requires grad record a graph")
@@ -100,7 +100,7 @@ def main() -> None:
             print(f"step {step:2d}  loss {loss.item():.4f}  w {w.item():.4f}")
 
     section("7. A first neural network: an MLP on the 8x8 handwritten digits")
-    train_digits_mlp(seconds=3.0)
+    train_digits_mlp(seconds=train_seconds)
 
 
 def train_digits_mlp(seconds: float = 3.0) -> float:
