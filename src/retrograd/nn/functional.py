@@ -8,7 +8,7 @@ dropout, embedding) from ``_functional_layers.py``.
 from __future__ import annotations
 
 from ..ops import activation as _act
-from ..ops import elementwise as _ew
+from ..ops import unary as _unary
 from ..ops.activation import elu as _elu
 from ..ops.activation import (  # noqa: F401
     gelu,
@@ -18,9 +18,9 @@ from ..ops.activation import (  # noqa: F401
     softmax,
     softplus,
 )
-from ..ops.elementwise import sigmoid, tanh  # noqa: F401
 from ..ops.inplace import apply_inplace
 from ..ops.linalg import linear  # noqa: F401
+from ..ops.unary import sigmoid, tanh  # noqa: F401
 from ..tensor import Tensor
 from ._functional_loss import *  # noqa: F401,F403
 
@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - only while that file does not exist ye
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0) elementwise."""
-    return input.relu_() if inplace else _ew.relu(input)
+    return input.relu_() if inplace else _unary.relu(input)
 
 
 def relu_(input: Tensor) -> Tensor:  # noqa: A002

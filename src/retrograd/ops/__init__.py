@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     reduce,
     rnn_cells,
     shape,
+    unary,
 )
 from ._bind import bind_methods
 

@@ -11,6 +11,7 @@ import sys
 from ..tensor import Tensor
 from . import compare, inplace, reduce, shape
 from . import elementwise as ew
+from . import unary as un
 
 
 def _commuted(fn):
@@ -80,16 +81,16 @@ CORE_METHODS = {
     "__mul__": ew.mul, "__rmul__": _commuted(ew.mul),
     "__truediv__": ew.div, "__rtruediv__": _rtruediv,
     "__pow__": _forward_only(ew.pow), "__rpow__": _rpow,
-    "__neg__": ew.neg, "__pos__": lambda x: x, "__abs__": ew.abs,
+    "__neg__": ew.neg, "__pos__": lambda x: x, "__abs__": un.abs,
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,
     "__itruediv__": inplace.div_, "__ipow__": inplace.pow_,
     "add": ew.add, "sub": ew.sub, "subtract": ew.sub, "mul": ew.mul, "multiply": ew.mul,
     "div": ew.div, "divide": ew.div, "true_divide": ew.div, "pow": ew.pow, "neg": ew.neg,
     "negative": ew.neg, "square": _square, "reciprocal": lambda x: ew.reciprocal(x),
-    "exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "sqrt": ew.sqrt, "rsqrt": ew.rsqrt,
-    "sin": ew.sin, "cos": ew.cos, "tan": ew.tan, "tanh": ew.tanh, "sigmoid": ew.sigmoid,
-    "relu": ew.relu, "abs": ew.abs, "absolute": ew.abs, "sign": ew.sign, "floor": ew.floor,
-    "ceil": ew.ceil, "round": ew.round, "trunc": ew.trunc, "clamp": ew.clamp, "clip": ew.clamp,
+    "exp": un.exp, "log": un.log, "log1p": un.log1p, "sqrt": un.sqrt, "rsqrt": un.rsqrt,
+    "sin": un.sin, "cos": un.cos, "tan": un.tan, "tanh": un.tanh, "sigmoid": un.sigmoid,
+    "relu": un.relu, "abs": un.abs, "absolute": un.abs, "sign": un.sign, "floor": un.floor,
+    "ceil": un.ceil, "round": un.round, "trunc": un.trunc, "clamp": un.clamp, "clip": un.clamp,
     "maximum": ew.maximum, "minimum": ew.minimum,
     "where": lambda x, condition, y: ew.where(condition, x, y),
     # comparisons and logic

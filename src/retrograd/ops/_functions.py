@@ -9,15 +9,16 @@ import sys
 
 from . import compare, reduce, shape
 from . import elementwise as ew
+from . import unary as un
 
 _CORE = {
     "add": ew.add, "sub": ew.sub, "subtract": ew.sub, "mul": ew.mul, "multiply": ew.mul,
     "div": ew.div, "divide": ew.div, "true_divide": ew.div, "pow": ew.pow, "neg": ew.neg,
     "negative": ew.neg, "reciprocal": ew.reciprocal, "square": lambda x: ew.pow(x, 2),
-    "exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "sqrt": ew.sqrt, "rsqrt": ew.rsqrt,
-    "sin": ew.sin, "cos": ew.cos, "tan": ew.tan, "tanh": ew.tanh, "sigmoid": ew.sigmoid,
-    "relu": ew.relu, "abs": ew.abs, "absolute": ew.abs, "sign": ew.sign, "floor": ew.floor,
-    "ceil": ew.ceil, "round": ew.round, "trunc": ew.trunc, "clamp": ew.clamp, "clip": ew.clamp,
+    "exp": un.exp, "log": un.log, "log1p": un.log1p, "sqrt": un.sqrt, "rsqrt": un.rsqrt,
+    "sin": un.sin, "cos": un.cos, "tan": un.tan, "tanh": un.tanh, "sigmoid": un.sigmoid,
+    "relu": un.relu, "abs": un.abs, "absolute": un.abs, "sign": un.sign, "floor": un.floor,
+    "ceil": un.ceil, "round": un.round, "trunc": un.trunc, "clamp": un.clamp, "clip": un.clamp,
     "maximum": ew.maximum, "minimum": ew.minimum, "where": ew.where,
     "eq": compare.eq, "ne": compare.ne, "lt": compare.lt, "le": compare.le, "gt": compare.gt,
     "ge": compare.ge, "logical_not": compare.logical_not, "logical_and": compare.logical_and,

@@ -19,8 +19,9 @@ from .. import dtypes as _dt
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
-from .elementwise import sigmoid, where
+from .elementwise import where
 from .reduce import type_name
+from .unary import sigmoid
 
 
 def _check_float(x: Tensor, fn: str) -> None:

@@ -236,7 +236,7 @@ def pow_(x: Tensor, exponent) -> Tensor:
 
 
 def clamp_(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
-    from .elementwise import clamp
+    from .unary import clamp
 
     return apply_inplace(x, lambda s: clamp(s, min, max))
 

@@ -21,7 +21,7 @@ from .. import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from .activation import Softmax, logsigmoid
-from .elementwise import sigmoid
+from .unary import sigmoid
 
 _state = grad_mode.state
 NONE, MEAN, SUM = 0, 1, 2

@@ -34,9 +34,9 @@ from .. import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from .activation import _check_float
-from .elementwise import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 from .linalg import Linear, LinearNoBias
 from .shape import Cat, Split
+from .unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 
 _state = grad_mode.state
 

@@ -1,0 +1,410 @@
+"""Math functions of one tensor (exp, log, tanh, relu, ...), clamp and rounding, with their
+derivatives. Integer inputs give the default float dtype, as in PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd.function import Function, recording
+from ..backend import quiet
+from ..tensor import Tensor, _wrap
+from .elementwise import _float_result, broadcast_error, lift, maximum
+
+
+def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
+           can_warn: bool = True):
+    """Build a one-input Function; ``saves`` is "x" (the input) or "out" (the result).
+
+    ``can_warn``: the NumPy function may warn (overflow, log of 0, ...); PyTorch doesn't.
+    """
+
+    def forward(ctx, x):
+        a = x._data
+        if a.dtype.kind != "f":
+            a = _float_result(a)
+        out = quiet(np_fn, a) if can_warn else np_fn(a)
+        ctx.save_for_backward(x if saves == "x" else out)
+        return out
+
+    def backward(ctx, grad):
+        (saved,) = ctx.saved_tensors
+        return backward_fn(grad, saved)
+
+    cls = type(name, (Function,), {
+        "node_name": node_name, "_builtin": True, "__doc__": doc,
+        "saved_names": ("self",) if saves == "x" else ("result",),
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+    })
+    cls.__module__ = __name__
+    return cls
+
+
+Exp = _unary("Exp", "ExpBackward0", np.exp, lambda g, out: g * out, "out",
+             "out = exp(x);  dx = grad * out")
+Log = _unary("Log", "LogBackward0", np.log, lambda g, x: g / x, "x",
+             "out = log(x);  dx = grad / x")
+Log1p = _unary("Log1p", "Log1PBackward0", np.log1p, lambda g, x: g / (x + 1), "x",
+               "out = log(1 + x);  dx = grad / (1 + x)")
+Sqrt = _unary("Sqrt", "SqrtBackward0", np.sqrt, lambda g, out: g / (out * 2), "out",
+              "out = sqrt(x);  dx = grad / (2 out)")
+Rsqrt = _unary("Rsqrt", "RsqrtBackward0", lambda a: 1 / np.sqrt(a),
+               lambda g, out: g * (out ** 3) * -0.5, "out",
+               "out = 1 / sqrt(x);  dx = -grad * out**3 / 2")
+Sin = _unary("Sin", "SinBackward0", np.sin, lambda g, x: g * x.cos(), "x",
+             "out = sin(x);  dx = grad * cos(x)")
+Cos = _unary("Cos", "CosBackward0", np.cos, lambda g, x: g * -x.sin(), "x",
+             "out = cos(x);  dx = -grad * sin(x)")
+Tan = _unary("Tan", "TanBackward0", np.tan, lambda g, out: g * (out * out + 1), "out",
+             "out = tan(x);  dx = grad * (1 + out**2)")
+class TanhGrad(Function):
+    """out = grad * (1 - y**2), tanh's derivative from its output y, as one op"""
+
+    node_name = "TanhBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        yd = y._data
+        return grad._data * (1 - yd * yd)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (TanhGrad.apply(gg, y) if need_grad else None,
+                gg * grad * y * -2.0 if need_y else None)
+
+
+class SigmoidGrad(Function):
+    """out = grad * y * (1 - y), sigmoid's derivative from its output y, as one op"""
+
+    node_name = "SigmoidBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        yd = y._data
+        return grad._data * (yd * (1 - yd))
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (SigmoidGrad.apply(gg, y) if need_grad else None,
+                gg * grad * (1 - 2.0 * y) if need_y else None)
+
+
+class ThresholdGrad(Function):
+    """out = grad where y > 0 else 0 (relu's derivative from its output y), as one op"""
+
+    node_name = "ThresholdBackwardBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)
+        return grad._data * (y._data > 0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (y,) = ctx.saved_tensors
+        return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
+
+
+def _tanh_backward(grad: Tensor, out: Tensor) -> Tensor:
+    if not recording() and grad._data.dtype is out._data.dtype:  # Note [First-order fast path]
+        y = out._data
+        return _wrap(grad._data * (1 - y * y))
+    return TanhGrad.apply(grad, out)
+
+
+def _sigmoid_backward(grad: Tensor, out: Tensor) -> Tensor:
+    if not recording() and grad._data.dtype is out._data.dtype:  # Note [First-order fast path]
+        y = out._data
+        return _wrap(grad._data * (y * (1 - y)))
+    return SigmoidGrad.apply(grad, out)
+
+
+Tanh = _unary("Tanh", "TanhBackward0", np.tanh, _tanh_backward, "out",
+              "out = tanh(x);  dx = grad * (1 - out**2)", can_warn=False)
+
+
+def _sigmoid_array(a: np.ndarray) -> np.ndarray:
+    # NOTE: exp of -|a| never overflows; the two branches give 1/(1+e^-a) for either sign
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, _sigmoid_backward, "out",
+                 "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)", can_warn=False)
+
+
+_zeros = {np.dtype(t): np.dtype(t).type(0) for t in
+          (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8)}
+
+
+class Relu(Function):
+    """out = max(x, 0);  dx = grad where out > 0, else 0 (so relu'(0) = 0)"""
+
+    node_name = "ReluBackward0"
+    saved_names = ('result',)
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._data
+        out = np.maximum(a, _zeros[a.dtype]) if a.dtype.kind != "b" else a.copy()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if not recording():  # see Note [First-order fast path]
+            return _wrap(grad._data * (out._data > 0))
+        return ThresholdGrad.apply(grad, out)
+
+
+class Abs(Function):
+    """out = |x|;  dx = grad * sign(x) (so abs'(0) = 0)"""
+
+    node_name = "AbsBackward0"
+    saved_names = ('self',)
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sign()
+
+
+class _ZeroGrad(Function):
+    """Piecewise-constant functions: their derivative is zero wherever it exists."""
+
+    _builtin = True
+    np_fn = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.shape = x._data.shape
+        return cls.np_fn(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Sign(_ZeroGrad):
+    """out = sign(x);  dx = 0"""
+
+    node_name = "SignBackward0"
+    np_fn = staticmethod(np.sign)
+
+
+class Floor(_ZeroGrad):
+    """out = floor(x);  dx = 0"""
+
+    node_name = "FloorBackward0"
+    np_fn = staticmethod(np.floor)
+
+
+class Ceil(_ZeroGrad):
+    """out = ceil(x);  dx = 0"""
+
+    node_name = "CeilBackward0"
+    np_fn = staticmethod(np.ceil)
+
+
+class Round(_ZeroGrad):
+    """out = round(x) (halves to even, like PyTorch);  dx = 0"""
+
+    node_name = "RoundBackward0"
+    np_fn = staticmethod(np.round)
+
+
+class Trunc(_ZeroGrad):
+    """out = trunc(x);  dx = 0"""
+
+    node_name = "TruncBackward0"
+    np_fn = staticmethod(np.trunc)
+
+
+class Clamp(Function):
+    """out = min(max(x, lo), hi) (numbers);  dx = grad where lo <= x <= hi, else 0"""
+
+    node_name = "ClampBackward1"
+    saved_names = ('self',)
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        a = x._data
+        if a.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
+            a = a.astype(_dt.get_default_dtype().np)
+        out = a
+        if lo is not None:
+            out = np.maximum(out, np.asarray(lo, dtype=a.dtype))
+        if hi is not None:
+            out = np.minimum(out, np.asarray(hi, dtype=a.dtype))
+        return out if out is not a else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = (x <= hi) if mask is None else mask & (x <= hi)
+        return grad * mask, None, None
+
+
+class ClampTensor(Function):
+    """out = min(max(x, lo), hi) with tensor bounds (either may be None);
+    dx = grad where lo <= x <= hi,  dlo = grad where x < lo <= hi,
+    dhi = grad where max(x, lo) > hi"""
+
+    node_name = "ClampBackward0"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        out = x._data
+        if lo is not None:
+            out = np.maximum(out, lo._data.astype(out.dtype, copy=False))
+        if hi is not None:
+            out = np.minimum(out, hi._data.astype(out.dtype, copy=False))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        need_x, need_lo, need_hi = ctx.needs_input_grad
+        gx = glo = ghi = None
+        if need_x:
+            mask = (x >= lo) if lo is not None else None
+            if hi is not None:
+                mask = (x <= hi) if mask is None else mask & (x <= hi)
+            gx = grad * mask
+        if need_lo:
+            mask = x < lo
+            glo = grad * (mask if hi is None else mask & (lo <= hi))
+        if need_hi:
+            top = x if lo is None else maximum(x, lo)
+            ghi = grad * (top > hi)
+        return gx, glo, ghi
+
+
+class RoundDecimals(Function):
+    """out = x rounded to ``decimals`` places (halves to even);  dx = 0"""
+
+    node_name = "RoundBackward1"
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return np.round(x._data, decimals)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None
+
+
+# ---- the functions users call ----------------------------------------------------------------
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Limit x to [min, max]; bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        lo = None if min is None else lift(min, x)
+        hi = None if max is None else lift(max, x)
+        try:
+            return ClampTensor.apply(x, lo, hi)
+        except ValueError:
+            shapes = [t._data.shape for t in (x, lo, hi) if t is not None]
+            raise broadcast_error(shapes[0], shapes[-1]) from None
+    return Clamp.apply(x, min, max)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    return Rsqrt.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(x)
+
+
+def tan(x: Tensor) -> Tensor:
+    return Tan.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    return Abs.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    return Sign.apply(x)
+
+
+def floor(x: Tensor) -> Tensor:
+    return Floor.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def ceil(x: Tensor) -> Tensor:
+    return Ceil.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    if decimals:
+        return RoundDecimals.apply(x, decimals)
+    return Round.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def trunc(x: Tensor) -> Tensor:
+    return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()
