@@ -313,6 +313,14 @@ class Function(metaclass=FunctionMeta):
                     return _wrap_outputs(out, None, cls, args)
                 return _wrap(out)
             record = False
+        elif len(args) == 1 and args[0].__class__ is Tensor:
+            # One plain tensor (exp, tanh, sum, ...): no loop, no lookups.
+            x = args[0]
+            record = x._requires_grad
+            if record:
+                ctx._edges = (x.grad_fn or x._accumulator or x._get_accumulator(),)
+                nr = x._output_nr
+                ctx._edge_nrs, ctx.needs_input_grad = _ONE_SLOT if nr == 0 else ((nr,), (True,))
         elif len(args) == 2 and args[0].__class__ is Tensor and args[1].__class__ is Tensor:
             # The most common call, two plain tensors, without the general loop below.
             x, y = args
@@ -399,8 +407,9 @@ class Function(metaclass=FunctionMeta):
                         ctx._packed = out
                         t._version_counter = ctx._out_counter = [0]
                     elif cls._builtin:
-                        for s in saved:
-                            if s.__class__ is not Tensor or s._version_counter is not None:
+                        for s in saved:  # the usual case: tensors never changed in place
+                            if s.__class__ is not Tensor or (s._version_counter is not None
+                                                             and s._version_counter[0]):
                                 _pack_saved(ctx, (out,), (t,))
                                 break
                     else:
@@ -429,6 +438,7 @@ def _slots_for(codes: tuple) -> tuple:
     return slots
 
 
+_ONE_SLOT = ((0,), (True,))
 # (edge slots, needs_input_grad) for two-tensor calls, indexed by [code_x + 2][code_y + 2]
 _PAIR_SLOTS = [[_slots_for((cx, cy)) for cy in range(-2, 4)] for cx in range(-2, 4)]
 

@@ -543,7 +543,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def _matmul_method(x: Tensor, other):
-    if other.__class__ is not Tensor and not isinstance(other, Tensor):
+    if other.__class__ is Tensor:  # two matrices: straight to Mm (as matmul's first check)
+        a, b = x._data, other._data
+        if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
+                and a.dtype.kind == "f" and x.__class__ is Tensor):
+            return Mm.apply(x, other)
+    elif not isinstance(other, Tensor):
         return NotImplemented
     return matmul(x, other)
 
