@@ -378,3 +378,19 @@ def test_numpy_conversion_rules():
     arr[0] = 5.0
     assert t.tolist() == [5.0, 2.0]
     assert np.asarray(t) is t.numpy()
+
+
+def test_untracked_inplace_arithmetic_writes_in_place_and_bumps_version():
+    w = leaf([1.0, 2.0])
+    data = w._data
+    y = w * w  # saves w at version 0
+    with rg.no_grad():
+        w -= 0.5 * rg.ones(2, dtype=rg.float64)
+        w.mul_(2).add_(1).div_(2)
+    assert w._data is data and w._version == 4
+    assert w.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    f = rg.zeros(2, dtype=rg.float32)
+    f += rg.ones(2, dtype=rg.float64)  # computed in float64, stored as float32
+    assert f.dtype == rg.float32 and f.tolist() == [1.0, 1.0]

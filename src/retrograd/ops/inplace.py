@@ -205,25 +205,63 @@ def _inplace_on_view(x: Tensor, fn, args) -> Tensor:
 # ---- the in-place methods ------------------------------------------------------------------
 
 
+def _arith_inplace(x: Tensor, ufunc, other) -> bool:
+    """Do ``x op= other`` straight in x's memory when nothing needs recording.
+
+    That is the optimizer's update (``p -= lr * g`` under no_grad): no temporary result, no
+    copy back. Returns False when the op must be recorded (the general path then runs).
+    """
+    if isinstance(other, Tensor):
+        if _state.enabled and (x._requires_grad or other._requires_grad):
+            return False
+        operand = other._data
+    elif isinstance(other, (bool, int, float)):
+        if _state.enabled and x._requires_grad:
+            return False
+        operand = other
+    else:
+        return False
+    dst = x._data
+    if not dst.flags.writeable:
+        _write(x, dst)  # raises the error for expanded tensors
+    try:
+        ufunc(dst, operand, out=dst, casting="same_kind")
+    except (TypeError, ValueError):
+        # A float result for an integer tensor, or a broadcast shape that is not x's: NumPy
+        # refuses before writing anything, and the general path raises PyTorch's error.
+        return False
+    x._bump_version()
+    return True
+
+
 def add_(x: Tensor, other, *, alpha=1) -> Tensor:
+    if alpha == 1 and _arith_inplace(x, np.add, other):
+        return x
     from .elementwise import add
 
     return apply_inplace(x, lambda s, o: add(s, o, alpha=alpha), other)
 
 
 def sub_(x: Tensor, other, *, alpha=1) -> Tensor:
+    if alpha == 1 and _arith_inplace(x, np.subtract, other):
+        return x
     from .elementwise import sub
 
     return apply_inplace(x, lambda s, o: sub(s, o, alpha=alpha), other)
 
 
 def mul_(x: Tensor, other) -> Tensor:
+    if _arith_inplace(x, np.multiply, other):
+        return x
     from .elementwise import mul
 
     return apply_inplace(x, mul, other)
 
 
 def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
+    if rounding_mode is None and x._data.dtype.kind == "f" and _arith_inplace(
+            x, np.true_divide, other):
+        return x
     from .elementwise import div
 
     return apply_inplace(x, lambda s, o: div(s, o, rounding_mode=rounding_mode), other)
