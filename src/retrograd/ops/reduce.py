@@ -557,6 +557,19 @@ def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 # ---- var, std ----------------------------------------------------------------------------
 
 
+def _spread(ctx, a: np.ndarray, np_fn, axes: tuple, correction, keepdim: bool) -> np.ndarray:
+    """np.var or np.std of ``a`` over ``axes``, recording on ctx what backward needs."""
+    ctx.in_shape = a.shape
+    ctx.axes = axes
+    ctx.keepdim = keepdim
+    ctx.dof = _count(a.shape, axes) - correction
+    if ctx.dof > 0:
+        return np.asarray(np_fn(a, axis=axes, ddof=correction, keepdims=keepdim))
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # we warn ourselves, in _finish_var
+        return np.asarray(np_fn(a, axis=axes, ddof=correction, keepdims=keepdim))
+
+
 class Var(Function):
     """out = sum((x - mean)^2) / (N - correction);  dx = grad * 2 (x - mean) / (N - correction)"""
 
@@ -565,18 +578,7 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        a = x._data
-        ctx.in_shape = a.shape
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        ctx.dof = _count(a.shape, axes) - correction
-        if ctx.dof > 0:
-            out = np.asarray(a.var(axis=axes, ddof=correction, keepdims=keepdim))
-        else:
-            with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)  # we warn ourselves, below
-                out = np.asarray(a.var(axis=axes, ddof=correction, keepdims=keepdim))
-        return _finish_var(ctx, x, out)
+        return _finish_var(ctx, x, _spread(ctx, x._data, np.var, axes, correction, keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -593,17 +595,7 @@ class Std(Function):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        a = x._data
-        ctx.in_shape = a.shape
-        ctx.axes = axes
-        ctx.keepdim = keepdim
-        ctx.dof = _count(a.shape, axes) - correction
-        if ctx.dof > 0:
-            out = np.asarray(a.std(axis=axes, ddof=correction, keepdims=keepdim))
-        else:
-            with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)  # we warn ourselves, below
-                out = np.asarray(a.std(axis=axes, ddof=correction, keepdims=keepdim))
+        out = _spread(ctx, x._data, np.std, axes, correction, keepdim)
         return _finish_var(ctx, x, out, save_out=True)
 
     @staticmethod
