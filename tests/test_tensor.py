@@ -209,3 +209,22 @@ def test_default_dtype_switch_changes_inference_and_printing():
         rg.set_default_dtype(rg.float32)
     with pytest.raises(TypeError):
         rg.set_default_dtype(rg.int64)
+
+
+def test_generator_objects_give_reproducible_streams():
+    g = rg.Generator().manual_seed(3)
+    a = rg.randn(4, generator=g)
+    assert rg.randn(4, generator=g).tolist() != a.tolist()
+    g.manual_seed(3)
+    assert rg.randn(4, generator=g).tolist() == a.tolist()
+    state = g.get_state()
+    first = rg.rand(2, generator=g).tolist()
+    g.set_state(state)
+    assert rg.rand(2, generator=g).tolist() == first
+    assert g.initial_seed() == 3
+    assert rg.manual_seed(5) is rg.default_generator and rg.initial_seed() == 5
+    w = rg.empty(3)
+    w.uniform_(0, 1, generator=rg.Generator().manual_seed(1))
+    v = rg.empty(3)
+    v.uniform_(0, 1, generator=rg.Generator().manual_seed(1))
+    assert w.tolist() == v.tolist()

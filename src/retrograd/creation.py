@@ -222,30 +222,61 @@ def full_like(x: Tensor, fill_value, *, dtype=None, device=None,
 # ---- random numbers ----------------------------------------------------------------------
 
 
-class _Rng:
-    gen = np.random.default_rng()
-    seed = None
+class Generator:
+    """A source of random numbers (NumPy's PCG64 underneath; not bit-compatible with PyTorch).
+
+    ``retrograd.manual_seed`` seeds the default one; pass your own as ``generator=`` to
+    ``rand``, ``randn``, ``randint``, ``randperm``, ``DataLoader`` or ``random_split`` for a
+    reproducible stream of its own.
+    """
+
+    def __init__(self, device="cpu") -> None:
+        self._initial = int(np.random.SeedSequence().entropy % (2 ** 63))
+        self.gen = np.random.default_rng(self._initial)
+        self.device = device
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._initial = int(seed)
+        self.gen = np.random.default_rng(self._initial)
+        return self
+
+    def seed(self) -> int:
+        return self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))._initial
+
+    def initial_seed(self) -> int:
+        return self._initial
+
+    def get_state(self) -> dict:
+        return self.gen.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        self.gen.bit_generator.state = state
+        return self
 
 
-def manual_seed(seed: int):
-    """Seed retrograd's random number generator (not bit-compatible with PyTorch's)."""
-    _Rng.gen = np.random.default_rng(int(seed))
-    _Rng.seed = int(seed)
-    return _Rng
+default_generator = Generator()
+_Rng = default_generator  # what the ops and nn.init draw from when given no generator
+
+
+def _numpy_generator(generator):
+    """The NumPy generator behind ``generator`` (a Generator, a NumPy one, or None)."""
+    if generator is None:
+        return default_generator.gen
+    return getattr(generator, "gen", generator)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed retrograd's default random number generator; returns it."""
+    return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
-    s = int(np.random.SeedSequence().entropy % (2 ** 63))
-    manual_seed(s)
-    return s
+    """Seed the default generator from fresh entropy; returns the seed."""
+    return default_generator.seed()
 
 
 def initial_seed() -> int:
-    return _Rng.seed if _Rng.seed is not None else 0
-
-
-def default_generator():
-    return _Rng.gen
+    return default_generator.initial_seed()
 
 
 def _float_dtype(dtype):
@@ -259,14 +290,16 @@ def rand(*size, dtype=None, device=None, requires_grad: bool = False, generator=
     """Uniform random numbers in [0, 1)."""
     _check_device(device)
     np_dtype = _float_dtype(dtype)
-    return _finish(_Rng.gen.random(_size(size)).astype(np_dtype), requires_grad)
+    return _finish(_numpy_generator(generator).random(_size(size)).astype(np_dtype),
+                   requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False, generator=None) -> Tensor:
     """Standard normal random numbers."""
     _check_device(device)
     np_dtype = _float_dtype(dtype)
-    return _finish(_Rng.gen.standard_normal(_size(size)).astype(np_dtype), requires_grad)
+    return _finish(_numpy_generator(generator).standard_normal(_size(size)).astype(np_dtype),
+                   requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None,
@@ -282,14 +315,16 @@ def randint(low, high=None, size=None, *, dtype=None, device=None,
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
-    arr = _Rng.gen.integers(low, high, size=tuple(size)).astype(_np_dtype(dtype, np.int64))
+    arr = _numpy_generator(generator).integers(low, high, size=tuple(size)).astype(
+        _np_dtype(dtype, np.int64))
     return _finish(arr, requires_grad)
 
 
 def randperm(n: int, *, dtype=None, device=None, requires_grad: bool = False,
              generator=None) -> Tensor:
     """A random permutation of 0..n-1."""
-    return _finish(_Rng.gen.permutation(n).astype(_np_dtype(dtype, np.int64)), requires_grad)
+    return _finish(_numpy_generator(generator).permutation(n).astype(_np_dtype(dtype, np.int64)),
+                   requires_grad)
 
 
 def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -88,7 +88,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2) values restricted to [a, b] (redrawn until inside)."""
-    gen = _Rng.gen if generator is None else generator
+    gen = _Rng.gen if generator is None else getattr(generator, "gen", generator)
     values = gen.normal(mean, std, tensor.shape)
     outside = (values < a) | (values > b)
     for _ in range(100):  # rejection sampling; each round redraws only the rejected values
@@ -188,7 +188,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    gen = _Rng.gen if generator is None else generator
+    gen = _Rng.gen if generator is None else getattr(generator, "gen", generator)
     flat = gen.standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T

@@ -31,7 +31,7 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Te
     if a > b:
         raise RuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    gen = _Rng.gen if generator is None else generator
+    gen = _Rng.gen if generator is None else getattr(generator, "gen", generator)
     return _fill(x, gen.uniform(a, b, x._data.shape), "uniform_")
 
 
@@ -40,7 +40,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
     mean, std = float(mean), float(std)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    gen = _Rng.gen if generator is None else generator
+    gen = _Rng.gen if generator is None else getattr(generator, "gen", generator)
     return _fill(x, gen.normal(mean, std, x._data.shape), "normal_")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...creation import default_generator
+from ...creation import default_generator as _default
 
 
 def numpy_generator(generator=None) -> np.random.Generator:
@@ -15,12 +15,12 @@ def numpy_generator(generator=None) -> np.random.Generator:
     ``numpy.random.Generator`` is used as it is.
     """
     if generator is None:
-        return default_generator()
+        return _default.gen
     if isinstance(generator, np.random.Generator):
         return generator
     inner = getattr(generator, "gen", None)
     if isinstance(inner, np.random.Generator):
         return inner
     raise TypeError(
-        f"generator must be a retrograd Generator (e.g. the one retrograd.manual_seed returns) "
+        f"generator must be a retrograd.Generator (e.g. retrograd.Generator().manual_seed(0)) "
         f"or a numpy.random.Generator, not {type(generator).__name__}")
