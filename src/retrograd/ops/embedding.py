@@ -21,6 +21,7 @@ class Embedding(Function):
 
     node_name = "EmbeddingBackward0"
     _builtin = True
+    ctx_arrays = ("idx",)
 
     @staticmethod
     def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq):
@@ -51,6 +52,7 @@ class EmbeddingDenseBackward(Function):
 
     node_name = "EmbeddingDenseBackwardBackward0"
     _builtin = True
+    ctx_arrays = ("idx",)
 
     @staticmethod
     def forward(ctx, g, idx, num, padding_idx, scale_grad_by_freq):

@@ -62,6 +62,8 @@ def _scale(grad: Tensor, ctx) -> Tensor:
 class _ClassLoss(Function):
     """Shared bookkeeping of CrossEntropy and NllLoss: targets, ignored rows, class weights."""
 
+    ctx_arrays = ("tc", "valid", "wrow")
+
     @staticmethod
     def _targets(ctx, a2: np.ndarray, target: Tensor, weight, ignore_index: int):
         t = target._data.reshape(-1)
@@ -118,6 +120,7 @@ class CrossEntropy(_ClassLoss):
 
     node_name = "NllLossBackward0"
     _builtin = True
+    ctx_arrays = ("tc", "valid", "wrow", "logp")
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):

@@ -164,6 +164,7 @@ class MaxPool2d(Function):
 
     node_name = "MaxPool2DWithIndicesBackward0"
     _builtin = True
+    ctx_arrays = ("idx",)
 
     @staticmethod
     def forward(ctx, x, geo, want_indices):
@@ -194,6 +195,7 @@ class MaxPoolGrad(Function):
 
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
     _builtin = True
+    ctx_arrays = ("flat",)
 
     @staticmethod
     def forward(ctx, g, idx, geo):
