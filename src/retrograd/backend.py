@@ -35,11 +35,6 @@ def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
     return out
 
 
-def array_module(arr):
-    """The module that computes on ``arr`` (NumPy for now)."""
-    return np
-
-
 def _make_quiet():
     """``quiet(fn, *args)``: call a NumPy function with floating-point warnings off;
     ``quiet_begin()`` / ``quiet_end(token)``: the same around a longer stretch of code.

@@ -182,10 +182,6 @@ class Node:
             out.append(t)
         return tuple(out)
 
-    def _release(self) -> None:
-        """Free what forward saved (after a backward without retain_graph)."""
-        self._packed = None
-
     def __getattr__(self, name: str):
         # PyTorch names what a node saved: ``y.grad_fn._saved_self``, ``_saved_result``, ...
         # A Function lists the names of what it saves in ``saved_names`` (tensors, in

@@ -49,7 +49,7 @@ _add_reduce = np.add.reduce
 
 
 def _sum_dtype(arr: np.ndarray):
-    """Sums of bool and integer tensors are int64, as in PyTorch."""
+    """Sums and products of bool and integer tensors are int64, as in PyTorch."""
     return np.int64 if arr.dtype.kind in "biu" else None
 
 
@@ -466,11 +466,6 @@ def _arg(x: Tensor, dim, keepdim: bool, fn: str, np_fn) -> Tensor:
 # ---- prod -----------------------------------------------------------------------------------
 
 
-def _prod_dtype(arr: np.ndarray):
-    """Products of bool and integer tensors are int64, as in PyTorch."""
-    return np.int64 if arr.dtype.kind in "biu" else None
-
-
 class ProdAll(Function):
     """out = product of all elements;  dx_i = grad * prod of the others (see _prod_grad)"""
 
@@ -481,7 +476,7 @@ class ProdAll(Function):
     def forward(ctx, x):
         a = x._data
         ctx.in_shape = a.shape
-        out = np.asarray(a.prod(dtype=_prod_dtype(a)))
+        out = np.asarray(a.prod(dtype=_sum_dtype(a)))
         ctx.save_for_backward(x, out)
         return out
 
@@ -504,7 +499,7 @@ class ProdDim(Function):
         ctx.in_shape = a.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
-        out = np.asarray(a.prod(axis=axes, keepdims=keepdim, dtype=_prod_dtype(a)))
+        out = np.asarray(a.prod(axis=axes, keepdims=keepdim, dtype=_sum_dtype(a)))
         ctx.save_for_backward(x, out)
         return out
 
