@@ -270,7 +270,7 @@ class Tensor:
         """The AccumulateGrad node of this leaf, made on first use (and kept with the tensor)."""
         acc = self._accumulator
         if acc is None:
-            from .autograd.function import AccumulateGrad
+            from .autograd.graph import AccumulateGrad
 
             acc = self._accumulator = AccumulateGrad(self)
         return acc

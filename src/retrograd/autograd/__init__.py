@@ -2,8 +2,9 @@
 
 from ..grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .engine import backward, grad
-from .function import Function, Node, once_differentiable
+from .function import Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
+from .graph import Node
 
 __all__ = ["Function", "Node", "backward", "grad", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]

@@ -40,7 +40,7 @@ from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
 from ..ops.shape import SumToSize
 from ..tensor import Tensor, _wrap
-from .function import AccumulateGrad
+from .graph import AccumulateGrad
 
 _state = grad_mode.state
 
@@ -200,7 +200,11 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     if node.__dict__.get("_materialize_grads", True):
                         grads = _materialize(node, grads)
                     break
-            in_grads = node._function.backward(node, *grads)
+            fn = node._function  # Note [Fast backward] in function.py
+            if create_graph or fn.fast_backward is None:
+                in_grads = fn.backward(node, *grads)
+            else:
+                in_grads = fn.fast_backward(node, *grads)
             if in_grads.__class__ is not tuple:
                 in_grads = (in_grads,)
             if len(in_grads) != len(node._edges):

@@ -2,268 +2,56 @@
 
 ``SomeOp.apply(*args)`` runs ``forward(ctx, *args)`` and, when grad mode is on and an input
 requires grad, records a node in the graph. The node is an instance of the Function's
-*backward class* (``AddBackward0`` for ``Add``), and it is also the ``ctx`` that forward saw:
-what forward saved on it is what backward reads. Built-in ops and user-defined Functions take
-exactly this path.
+*backward class* (``AddBackward0`` for ``Add``; see graph.py), and it is also the ``ctx`` that
+forward saw: what forward saved on it is what backward reads. Built-in ops and user-defined
+Functions take exactly this path.
 
 Note [Forward works on arrays]
-    A built-in forward computes on the inputs' arrays (``x._data``) and returns an array (or a
-    tuple of arrays); ``apply`` wraps the result. A user Function may instead compute with
-    tensor ops and return tensors; ``apply`` runs it with grad mode off and unwraps them.
+    A built-in forward (any Function defined under ``retrograd.ops``) computes on the inputs'
+    arrays (``x._data``) and returns an array (or a tuple of arrays); ``apply`` wraps the
+    result. A user Function may instead compute with tensor ops and return tensors; ``apply``
+    runs it with grad mode off and unwraps them.
 
 Note [Backward works on tensors]
     ``backward(ctx, *grads)`` receives and returns Tensors and is written with retrograd ops.
     The engine runs it with grad mode equal to ``create_graph``, so the same formula gives the
-    first derivative cheaply and records a graph for higher derivatives when asked. Backward
-    returns one gradient per forward argument (``None`` for arguments that are not tensors or
-    need no gradient); the engine sums each gradient to its input's shape and dtype.
+    first derivative and records a graph for higher derivatives when asked. Backward returns
+    one gradient per forward argument (``None`` for arguments that are not tensors or need no
+    gradient); the engine sums each gradient to its input's shape and dtype.
 
-Note [First-order fast path]
-    A handful of the hottest backward formulas (mul, div, matmul, tanh, sigmoid, relu, x**2,
-    sum, mean)
-    also compute directly on arrays when grad mode is off, i.e. during an ordinary backward
-    without create_graph: the same formula, without the cost of recording-capable ops (about a
-    microsecond each, which is most of the time for small tensors). With create_graph the
-    tensor-op version below it runs, so higher derivatives are unaffected. The op table checks
-    both paths (gradcheck runs the fast one, gradgradcheck the other).
-
-Note [Saved outputs]
-    A node that saved its own output must not hold the output tensor (the tensor holds the node
-    in ``grad_fn``: a cycle). It keeps the output's array instead (the array itself when it is
-    the only thing saved, else a ``SavedOutput``) and rebuilds a tensor with ``grad_fn`` = the
-    node when unpacked; a version counter shared with the output notices in-place changes.
+Note [Fast backward]
+    A Function may also define ``fast_backward(ctx, *grads)``: the same derivative computed
+    on arrays, for a backward that records nothing (no ``create_graph``). The engine picks it
+    then, and ``backward`` otherwise; it is the one place a formula may exist twice, kept only
+    where a measurement showed it pays (the fused recurrent cells), and the op table checks
+    that both give the same gradients on every entry.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
-import weakref
 
-from .. import backend, grad_mode
+import numpy as np
+
+from .. import grad_mode
 from ..tensor import Tensor, _wrap
+from .graph import Node, SavedOutput, _meta1_cache, output_meta, output_meta1, sequence
 
 _state = grad_mode.state
-_sequence = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_key")
-
-    def __init__(self, hooks: dict, key) -> None:
-        self._hooks = hooks
-        self._key = key
-
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-_hook_ids = itertools.count()
-
-
-class SavedOutput:
-    """A node's own output saved for backward: its array, not the tensor.
-
-    See Note [Saved outputs].
-    """
-
-    __slots__ = ("data", "output_nr", "version_counter")
-
-    def __init__(self, data, output_nr: int, version_counter: list) -> None:
-        self.data = data
-        self.output_nr = output_nr
-        self.version_counter = version_counter
-
-
-class Node:
-    """A recorded operation in the graph (``grad_fn``); also the ``ctx`` of its forward.
-
-    ``next_functions`` pairs each tensor input with the node its gradient flows to next.
-    """
-
-    __slots__ = ("_edges", "_edge_nrs", "needs_input_grad", "_packed", "_packed_versions",
-                 "_out_counter", "_outputs_meta", "_sequence_nr", "__dict__", "__weakref__")
-
-    _function = None  # the Function class this node belongs to
-    # Rarely used, so class-level defaults instead of per-node slots (set per node on use).
-    _retained = None  # output_nr -> weakref of a tensor that called retain_grad()
-    _pre_hooks = None
-    _post_hooks = None
-    _tensor_hooks = None  # output_nr -> {key: hook} from Tensor.register_hook
-    _has_hooks = False  # any of the three above: one check in the engine's loop
-    _ctx_arrays = ()  # ctx attributes holding arrays for backward: dropped with the saved tensors
-
-    def __init__(self) -> None:
-        self._edges = ()  # per forward argument: the node its gradient goes to, or None
-        self._edge_nrs = ()  # per forward argument: that node's output slot (-1: not a tensor)
-        self.needs_input_grad = ()
-        self._packed = None
-        self._packed_versions = None  # None: every saved tensor was at version 0
-        self._outputs_meta = ()  # per output: (shape, NumPy dtype)
-        self._sequence_nr = 0
-
-    # ---- what users see ---------------------------------------------------------------
-
-    def name(self) -> str:
-        return type(self).__name__
-
-    @property
-    def next_functions(self) -> tuple:
-        return tuple((node, nr) for node, nr in zip(self._edges, self._edge_nrs) if nr >= 0)
-
-    @property
-    def metadata(self) -> dict:
-        """A free dict for tools (graph drawing, provenance) to annotate the node."""
-        return self.__dict__.setdefault("_metadata", {})
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
-
-    # ---- saving tensors (forward) and reading them back (backward) --------------------
-
-    def save_for_backward(self, *tensors) -> None:
-        """Keep tensors (or the array forward returns, meaning its output) for backward."""
-        self._packed = tensors
-
-    def mark_non_differentiable(self, *tensors) -> None:
-        self.__dict__["_non_differentiable"] = tensors
-
-    def set_materialize_grads(self, value: bool) -> None:
-        self.__dict__["_materialize_grads"] = value
-
-    def mark_dirty(self, *tensors) -> None:
-        self.__dict__["_dirty"] = tensors
-
-    @property
-    def saved_tensors(self) -> tuple:
-        saved = self._packed
-        if saved is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time: the tensors "
-                f"{type(self).__name__} saved were freed by the first backward. Pass "
-                "retain_graph=True to the first backward (or autograd.grad) if you need to "
-                "backward through the same graph again.")
-        if saved.__class__ is _ndarray:  # just the output (exp, tanh, ...): see apply
-            t = _wrap(saved, self, True)
-            t._version_counter = counter = self._out_counter
-            if counter[0]:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: the output of {type(self).__name__} (shape "
-                    f"{list(t.shape)}) was saved at version 0 and is now at version "
-                    f"{counter[0]}. Use an out-of-place op (or .clone() the tensor) before "
-                    "changing it.")
-            return (t,)
-        versions = self._packed_versions
-        out = []
-        for i, s in enumerate(saved):
-            if s.__class__ is SavedOutput:
-                t = _wrap(s.data, self, True, s.output_nr)
-                t._version_counter = s.version_counter
-            else:
-                t = s
-            if t is not None:
-                counter = t._version_counter
-                if counter is not None and counter[0] != (0 if versions is None else versions[i]):
-                    raise RuntimeError(
-                        "one of the variables needed for gradient computation has been modified "
-                        f"by an inplace operation: {type(self).__name__} saved a tensor of shape "
-                        f"{list(t.shape)} at version {0 if versions is None else versions[i]}, "
-                        f"and it is now at version {counter[0]}. Use an out-of-place op (or "
-                        ".clone() the tensor) before changing it.")
-            out.append(t)
-        return tuple(out)
-
-    def __getattr__(self, name: str):
-        # PyTorch names what a node saved: ``y.grad_fn._saved_self``, ``_saved_result``, ...
-        # A Function lists the names of what it saves in ``saved_names`` (tensors, in
-        # save_for_backward order) and ``saved_attrs`` (other values kept on ctx).
-        if name.startswith("_saved_"):
-            key = name[7:]
-            fn = type(self)._function
-            names = getattr(fn, "saved_names", ())
-            if key in names:
-                return self.saved_tensors[names.index(key)]
-            attrs = getattr(fn, "saved_attrs", {})
-            if key in attrs:
-                return self.__dict__[attrs[key]]
-        if name in self._ctx_arrays:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time: {type(self).__name__} "
-                "freed what it kept for backward after the first one. Pass retain_graph=True to "
-                "the first backward if you need to backward through the same graph again.")
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def __dir__(self):
-        fn = type(self)._function
-        extra = ["_saved_" + n for n in (*getattr(fn, "saved_names", ()),
-                                          *getattr(fn, "saved_attrs", {}))]
-        return sorted(set(super().__dir__()) | set(extra))
-
-    # ---- hooks -------------------------------------------------------------------------
-
-    def register_hook(self, fn):
-        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
-        if self._post_hooks is None:
-            self._post_hooks = {}
-        key = next(_hook_ids)
-        self._post_hooks[key] = fn
-        return RemovableHandle(self._post_hooks, key)
-
-    def register_prehook(self, fn):
-        """``fn(grad_outputs)`` runs before this node, and may return replacement gradients."""
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-            self._has_hooks = True
-        key = next(_hook_ids)
-        self._pre_hooks[key] = fn
-        return RemovableHandle(self._pre_hooks, key)
-
-    def _add_tensor_pre_hook(self, output_nr: int, fn):
-        if self._tensor_hooks is None:
-            self._tensor_hooks = {}
-            self._has_hooks = True
-        hooks = self._tensor_hooks.setdefault(output_nr, {})
-        key = next(_hook_ids)
-        hooks[key] = fn
-        return RemovableHandle(hooks, key)
-
-    def __lt__(self, other) -> bool:
-        # Only the engine's heap compares nodes, and only on equal sequence numbers.
-        return id(self) < id(other)
-
-
-class AccumulateGrad(Node):
-    """The node at a leaf that requires grad: adds the incoming gradient into ``.grad``."""
-
-    __slots__ = ("_variable",)
-
-    def __init__(self, variable: Tensor) -> None:
-        Node.__init__(self)
-        self._variable = weakref.ref(variable)
-        self._outputs_meta = output_meta(variable._data)
-        # Older than every node that uses the leaf (see the engine's Note [Order of execution]).
-        self._sequence_nr = next(_sequence)
-
-    @property
-    def variable(self) -> Tensor:
-        return self._variable()
+_new = object.__new__
+_ndarray = np.ndarray
 
 
 class FunctionMeta(type):
-    """Gives each Function subclass its backward node class (``AddBackward0`` for ``Add``)."""
+    """Gives each Function subclass its node class (``node_name``; by default ``AddBackward0``
+    for the built-in ``Add``) and decides whether its forward computes on arrays."""
 
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
-        node_name = attrs.get("node_name") or f"{name}Backward"
+        if "_builtin" not in attrs:  # see Note [Forward works on arrays]
+            cls._builtin = cls.__module__.startswith("retrograd.ops")
+        # PyTorch's names: ``MulBackward0`` for its own ops, ``MyFnBackward`` for user Functions
+        node_name = attrs.get("node_name") or f"{name}Backward{'0' if cls._builtin else ''}"
         cls._backward_cls = type(node_name, (Node,), {
             "__slots__": (), "_function": cls, "__module__": cls.__module__,
             "_ctx_arrays": tuple(getattr(cls, "ctx_arrays", ())),
@@ -277,10 +65,8 @@ class Function(metaclass=FunctionMeta):
     ``YourFunction.apply(*args)``.
     """
 
-    # Built-in ops compute on arrays and skip the grad-mode switch around forward.
-    _builtin = False
-    # A view op's output shares memory (and the version counter) with its first input.
-    _is_view = False
+    _is_view = False  # a view op's output shares memory (and the version counter) with args[0]
+    fast_backward = None  # optional, see Note [Fast backward]
 
     @staticmethod
     def forward(ctx, *args):
@@ -292,185 +78,88 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args):
-        """Run forward and, when grad mode is on and an input requires grad, record the node."""
+        """Run forward; when grad mode is on and an input requires grad, record the node."""
         ctx = _new(cls._backward_cls)
-        if not _state.enabled:
-            if cls._builtin:
-                # Nothing is recorded (e.g. backward formulas without create_graph): short path.
-                out = cls.forward(ctx, *args)
-                if out.__class__ is _ndarray and not cls._is_view:
-                    t = _new(Tensor)
-                    t._data = out
-                    t._requires_grad = False
-                    t.grad_fn = None
-                    t._version_counter = None
-                    return t
-                if out.__class__ is tuple or cls._is_view:
-                    return _wrap_outputs(out, None, cls, args)
-                return _wrap(out)
-            record = False
-        elif len(args) == 1 and args[0].__class__ is Tensor:
-            # One plain tensor (exp, tanh, sum, ...): no loop, no lookups.
-            x = args[0]
-            record = x._requires_grad
-            if record:
-                ctx._edges = (x.grad_fn or x._accumulator or x._get_accumulator(),)
-                nr = x._output_nr
-                ctx._edge_nrs, ctx.needs_input_grad = _ONE_SLOT if nr == 0 else ((nr,), (True,))
-        elif len(args) == 2 and args[0].__class__ is Tensor and args[1].__class__ is Tensor:
-            # The most common call, two plain tensors, without the general loop below.
-            x, y = args
-            if x._requires_grad:
-                fx = x.grad_fn or x._accumulator or x._get_accumulator()
-                cx = x._output_nr
-            else:
-                fx = None
-                cx = -2
-            if y._requires_grad:
-                fy = y.grad_fn or y._accumulator or y._get_accumulator()
-                cy = y._output_nr
-            else:
-                fy = None
-                cy = -2
-            record = fx is not None or fy is not None
-            if record:
-                ctx._edges = (fx, fy)
-                if cx < 4 and cy < 4:
-                    ctx._edge_nrs, ctx.needs_input_grad = _PAIR_SLOTS[cx + 2][cy + 2]
-                else:
-                    slots = _slots_cache.get((cx, cy)) or _slots_for((cx, cy))
-                    ctx._edge_nrs, ctx.needs_input_grad = slots
-        else:
-            record = False
+        ctx._packed = None
+        ctx._edges = ()
+        record = False
+        if _state.enabled:  # link the node to the nodes its inputs' gradients go to
             edges = []
-            codes = []  # per argument: its output slot, -1 not a tensor, -2 needs no grad
+            slots = []  # per argument: its node's output slot; -2 needs no grad, -1 no tensor
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    fn = a.grad_fn
-                    if fn is None:
-                        fn = a._accumulator or a._get_accumulator()
-                        codes.append(0)
-                    else:
-                        codes.append(a._output_nr)
-                    edges.append(fn)
                     record = True
+                    edges.append(a.grad_fn or a._accumulator or a._get_accumulator())
+                    slots.append(a._output_nr)
                 else:
                     edges.append(None)
-                    codes.append(-2 if isinstance(a, Tensor) else -1)
+                    slots.append(-2 if isinstance(a, Tensor) else -1)
             if record:
                 ctx._edges = tuple(edges)
-                codes = tuple(codes)
-                slots = _slots_cache.get(codes) or _slots_for(codes)
-                ctx._edge_nrs, ctx.needs_input_grad = slots
-        if record:
-            ctx._sequence_nr = next(_sequence)
-        else:
-            ctx._edges = ()
-            ctx.needs_input_grad = (False,) * len(args)
-        ctx._packed = None
+                slots = tuple(slots)
+                ctx._edge_nrs, ctx.needs_input_grad = _slots_cache.get(slots) or _slots_for(slots)
+                ctx._sequence_nr = next(sequence)
+        if not record:
+            ctx.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
-            prev = _state.enabled
-            _state.enabled = False
-            try:
+            with grad_mode.no_grad():
                 out = cls.forward(ctx, *args)
-            finally:
-                _state.enabled = prev
-        if out.__class__ is not _ndarray and isinstance(out, _np_scalar):
-            # NumPy gives scalars for 0-d results; forward may have saved one as its output
-            scalar, out = out, _asarray(out)
-            if ctx._packed is not None:
-                ctx._packed = tuple(out if s is scalar else s for s in ctx._packed)
-        if out.__class__ is _ndarray and not cls._is_view:  # the common case, kept short
-            if record and out.dtype.kind == "f":
-                t = _new(Tensor)
-                t._data = out
-                t._requires_grad = True
-                t.grad_fn = ctx
-                t._version_counter = None
-                key = (out.shape, out.dtype)
-                meta = _meta_cache.get(key)
-                if meta is None:
-                    meta = _meta1(key)
-                ctx._outputs_meta = meta
-                saved = ctx._packed
-                if saved is not None:
-                    ctx._packed_versions = None
-                    if len(saved) == 1 and saved[0] is out:
-                        # Only the output is saved: keep its array, not a tensor (which would
-                        # point back at ctx), and a counter to notice in-place changes to it.
-                        ctx._packed = out
-                        t._version_counter = ctx._out_counter = [0]
-                    elif cls._builtin:
-                        for s in saved:  # the usual case: tensors never changed in place
-                            if s.__class__ is not Tensor or (s._version_counter is not None
-                                                             and s._version_counter[0]):
-                                _pack_saved(ctx, (out,), (t,))
-                                break
-                    else:
-                        _pack_saved(ctx, (out,), (t,))
+        if out.__class__ is not _ndarray and isinstance(out, np.generic):
+            out = _scalar_output(ctx, out)
+        if out.__class__ is not _ndarray or cls._is_view:
+            return _wrap_outputs(out, ctx if record else None, cls, args)
+        # one array, the common case: a new tensor (made inline: this is the hottest path)
+        t = _new(Tensor)
+        t._data = out
+        t._version_counter = None
+        if not record or out.dtype.kind != "f":
+            t._requires_grad = False
+            t.grad_fn = None
+            return t
+        t._requires_grad = True
+        t.grad_fn = ctx
+        ctx._outputs_meta = _meta1_cache.get((out.shape, out.dtype)) or output_meta1(out)
+        saved = ctx._packed
+        if saved is not None:
+            if len(saved) == 1 and saved[0] is out:  # only the output: Note [Saved outputs]
+                ctx._packed = out
+                t._version_counter = ctx._out_counter = [0]
                 return t
-            return _wrap(out)
-        return _wrap_outputs(out, ctx if record else None, cls, args)
+            ctx._packed_versions = None
+            for s in saved:  # usually plain tensors that were never changed in place
+                if s.__class__ is not Tensor or (s._version_counter is not None
+                                                 and s._version_counter[0]):
+                    _pack_saved(ctx, (out,), (t,))
+                    break
+        return t
 
 
-# Note [Few long-lived objects per node]
-#     A graph lives until backward, so every container a node keeps is scanned by Python's
-#     cycle collector again and again while the graph grows (PyTorch keeps its graph in C++,
-#     out of the collector's sight). Nodes therefore keep few containers: edges as one tuple of
-#     nodes, and the small tuples that repeat across nodes (output slots, needs_input_grad,
-#     output shapes and dtypes) shared from these caches instead of built anew per node.
-_slots_cache: dict = {}  # argument codes -> (edge slots, needs_input_grad)
-_meta_cache: dict = {}
+_NO_GRAD = [(False,) * n for n in range(8)]
+
+# (edge slots, needs_input_grad) shared between nodes: Note [Few long-lived objects per node]
+_slots_cache: dict = {}
 
 
-def _slots_for(codes: tuple) -> tuple:
-    nrs = tuple(0 if c == -2 else c for c in codes)
-    needs = tuple(c >= 0 for c in codes)
+def _slots_for(key: tuple) -> tuple:
+    nrs = tuple(0 if c == -2 else c for c in key)
+    needs = tuple(c >= 0 for c in key)
     if len(_slots_cache) > 50_000:
         _slots_cache.clear()
-    slots = _slots_cache[codes] = (nrs, needs)
+    slots = _slots_cache[key] = (nrs, needs)
     return slots
 
 
-_ONE_SLOT = ((0,), (True,))
-# (edge slots, needs_input_grad) for two-tensor calls, indexed by [code_x + 2][code_y + 2]
-_PAIR_SLOTS = [[_slots_for((cx, cy)) for cy in range(-2, 4)] for cx in range(-2, 4)]
+def _scalar_output(ctx: Node, scalar) -> np.ndarray:
+    """NumPy gives scalars for 0-d results; make an array (also where forward saved it)."""
+    out = np.asarray(scalar)
+    if ctx._packed is not None:
+        ctx._packed = tuple(out if s is scalar else s for s in ctx._packed)
+    return out
 
 
-def _intern(cache: dict, value: tuple) -> tuple:
-    if len(cache) > 50_000:
-        cache.clear()
-    cache[value] = value
-    return value
-
-
-def _meta1(key: tuple) -> tuple:
-    if len(_meta_cache) > 50_000:
-        _meta_cache.clear()
-    meta = _meta_cache[key] = (key,)
-    return meta
-
-
-def output_meta(*arrays) -> tuple:
-    """((shape, dtype), ...) of a node's outputs, shared between nodes with equal metadata."""
-    key = tuple([(a.shape, a.dtype) for a in arrays])
-    return _meta_cache.get(key) or _intern(_meta_cache, key)
-
-
-_new = object.__new__
-_ndarray = backend.ndarray
-_np_scalar = backend.scalar_types
-_asarray = backend.asarray
-
-
-def recording() -> bool:
-    """True when ops are recorded (grad mode on): backward formulas then need tensor ops."""
-    return _state.enabled
-
-
-def _wrap_outputs(out, ctx, cls, args):
+def _wrap_outputs(out, ctx: Node | None, cls, args: tuple):
     """Wrap forward's result(s) as tensors; attach ``ctx`` as their ``grad_fn`` when recording."""
     single = out.__class__ is not tuple
     outs = (out,) if single else out
@@ -484,7 +173,6 @@ def _wrap_outputs(out, ctx, cls, args):
     if cls._is_view:
         parent = args[0]
         root = parent if parent._base is None else parent._base
-        rest = args[1:]
         counter = parent._version_counter
         if counter is None:  # a view shares its base's counter, so it must exist now
             counter = parent._version_counter = [0]
@@ -492,7 +180,7 @@ def _wrap_outputs(out, ctx, cls, args):
             t._version_counter = counter
             t._base = root
             # how to make this view again from its parent (see ops/inplace.py, views)
-            t._view_src = (cls, parent, rest, i)
+            t._view_src = (cls, parent, args[1:], i)
     if ctx is not None:
         ctx._outputs_meta = output_meta(*[t._data for t in results])
         if ctx._packed is not None:
@@ -507,40 +195,47 @@ def _wrap_outputs(out, ctx, cls, args):
     return results[0] if single else tuple(results)
 
 
-def _pack_saved(ctx, outs: tuple, results: list) -> None:
+def _pack_saved(ctx: Node, outs: tuple, results) -> None:
     """Record the versions of saved tensors; a saved output becomes a ``SavedOutput``."""
     saved = ctx._packed
     versions = []
-    packed = None
+    packed = list(saved)
     for j, s in enumerate(saved):
-        for i, o in enumerate(outs):
-            if s is o:
-                t = results[i]
-                if packed is None:
-                    packed = list(saved)
-                if t._version_counter is None:  # the saved copy must see later changes
-                    t._version_counter = [0]
-                packed[j] = SavedOutput(t._data, i, t._version_counter)
-                versions.append(0)
-                break
+        i = next((i for i, o in enumerate(outs) if s is o), None)
+        if i is not None:
+            t = results[i]
+            if t._version_counter is None:  # the saved copy must see later changes
+                t._version_counter = [0]
+            packed[j] = SavedOutput(t._data, i, t._version_counter)
+            versions.append(0)
+        elif isinstance(s, Tensor):
+            counter = s._version_counter
+            versions.append(0 if counter is None else counter[0])
+        elif s is None:
+            versions.append(0)
         else:
-            if isinstance(s, Tensor):
-                counter = s._version_counter
-                versions.append(0 if counter is None else counter[0])
-                continue
-            if s is None:
-                versions.append(0)
-                continue
             raise TypeError(
                 "save_for_backward can only save tensors (or the output forward returns), "
                 f"but got {type(s).__name__}; keep other values as attributes of ctx.")
-    if packed is not None:
-        ctx._packed = tuple(packed)
+    ctx._packed = tuple(packed)
     ctx._packed_versions = tuple(versions) if any(versions) else None
 
 
+def recording() -> bool:
+    """True when ops are recorded (grad mode on)."""
+    return _state.enabled
+
+
+# ---- once_differentiable ---------------------------------------------------------------------
+
+
 class _DelayedError(Function):
-    """A node that passes values through and raises when differentiated (see below)."""
+    """Passes values through; raises if someone differentiates through it (see below)."""
+
+    @staticmethod
+    def forward(ctx, message, values, *grads):
+        ctx.message = message
+        return tuple(values)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -556,13 +251,10 @@ def once_differentiable(backward):
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        prev = _state.enabled
-        _state.enabled = False
-        try:
+        recording = _state.enabled
+        with grad_mode.no_grad():
             result = backward(ctx, *grads)
-        finally:
-            _state.enabled = prev
-        if not prev or not any(isinstance(g, Tensor) and g._requires_grad for g in grads):
+        if not recording or not any(isinstance(g, Tensor) and g._requires_grad for g in grads):
             return result
         single = not isinstance(result, tuple)
         results = (result,) if single else result
@@ -571,24 +263,10 @@ def once_differentiable(backward):
             return result
         message = (f"{type(ctx).__name__}'s backward is marked once_differentiable: it cannot be "
                    "differentiated again (a graph built with create_graph=True reached it).")
-        it = iter(_delayed(message, grads, present))
+        # The results become outputs of an error node whose inputs are the incoming gradients.
+        inputs = [g for g in grads if isinstance(g, Tensor) and g._requires_grad]
+        it = iter(_DelayedError.apply(message, present, *inputs))
         out = tuple(next(it) if r is not None else None for r in results)
         return out[0] if single else out
 
     return wrapper
-
-
-def _delayed(message: str, grads, present: list) -> tuple:
-    """``present`` as outputs of an error node whose inputs are the incoming gradients."""
-    inputs = [g for g in grads if isinstance(g, Tensor) and g._requires_grad]
-    node = _DelayedError._backward_cls()
-    node._edges = tuple(g.grad_fn or g._get_accumulator() for g in inputs)
-    node._edge_nrs = tuple(g._output_nr for g in inputs)
-    node.needs_input_grad = (True,) * len(inputs)
-    node._packed = None
-    node._packed_versions = None
-    node._sequence_nr = next(_sequence)
-    node.message = message
-    outs = tuple(_wrap(r._data, node, True, i) for i, r in enumerate(present))
-    node._outputs_meta = output_meta(*[t._data for t in outs])
-    return outs

@@ -17,7 +17,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
 from .. import grad_mode
-from ..autograd.function import RemovableHandle
+from ..autograd.graph import RemovableHandle
 from ..dtypes import dtype as _dtype_cls
 from ..dtypes import float16, float32, float64
 from ..ops.reduce import type_name

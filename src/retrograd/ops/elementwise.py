@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd.function import Function, recording
+from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 
@@ -151,11 +151,16 @@ class Mul(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
+        return (Mul.apply(grad, y) if need_x else None), (Mul.apply(grad, x) if need_y else None)
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        x, y = ctx.saved_tensors
         g, a, b = grad._data, x._data, y._data
-        if not recording() and g.dtype is a.dtype and a.dtype is b.dtype:
-            # see Note [First-order fast path]
-            return (_wrap(g * b) if need_x else None), (_wrap(g * a) if need_y else None)
-        return (grad * y if need_x else None), (grad * x if need_y else None)
+        if g.dtype is not a.dtype or a.dtype is not b.dtype:
+            return Mul.backward(ctx, grad)
+        need_x, need_y = ctx.needs_input_grad
+        return (_wrap(g * b) if need_x else None), (_wrap(g * a) if need_y else None)
 
 
 class Div(Function):
@@ -181,14 +186,18 @@ class Div(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        g, a, b = grad._data, x._data, y._data
-        if not recording() and g.dtype is a.dtype and a.dtype is b.dtype:
-            # see Note [First-order fast path]
-            return (_wrap(g / b) if need_x else None,
-                    _wrap(-g * a / (b * b)) if need_y else None)
         gx = grad / y if need_x else None
         gy = -grad * x / (y * y) if need_y else None
         return gx, gy
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        g, a, b = grad._data, x._data, y._data
+        if g.dtype is not a.dtype or a.dtype is not b.dtype:
+            return Div.backward(ctx, grad)
+        need_x, need_y = ctx.needs_input_grad
+        return (_wrap(g / b) if need_x else None), (_wrap(-g * a / (b * b)) if need_y else None)
 
 
 class RsubScalar(Function):
@@ -293,9 +302,14 @@ class Square(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if not recording() and grad._data.dtype is x._data.dtype:  # Note [First-order fast path]
-            return _wrap(grad._data * (x._data * 2))
         return SquareGrad.apply(grad, x)
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if grad._data.dtype is not x._data.dtype:
+            return SquareGrad.apply(grad, x)
+        return _wrap(grad._data * (x._data * 2))
 
 
 class SquareGrad(Function):

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function, recording
+from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from .elementwise import broadcast_error, mul
 from .reduce import type_name
@@ -110,13 +110,17 @@ class Mm(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        if not recording():  # see Note [First-order fast path]
-            g = grad._data
-            return (_wrap(g @ y._data.T) if need_x else None,
-                    _wrap(x._data.T @ g) if need_y else None)
         gx = MmNT.apply(grad, y) if need_x else None
         gy = MmTN.apply(x, grad) if need_y else None
         return gx, gy
+
+    @staticmethod
+    def fast_backward(ctx, grad):  # MmNT's and MmTN's products on arrays
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        g = grad._data
+        return ((_wrap(g @ y._data.T) if need_x else None),
+                (_wrap(x._data.T @ g) if need_y else None))
 
 
 class MmNT(Function):

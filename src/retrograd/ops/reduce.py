@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd.function import Function, recording
+from ..autograd.function import Function
 from ..backend import broadcast_view, quiet
 from ..tensor import Tensor, _wrap, _wrap_dim
 from .elementwise import maximum, minimum, where
@@ -69,9 +69,11 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if not recording():  # see Note [First-order fast path]
-            return _wrap(broadcast_view(grad._data, ctx.in_shape))
         return Expand.apply(grad, ctx.in_shape)
+
+    @staticmethod
+    def fast_backward(ctx, grad):  # Expand's view, made directly
+        return _wrap(broadcast_view(grad._data, ctx.in_shape))
 
 
 class SumDim(Function):
@@ -111,9 +113,11 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if not recording():  # see Note [First-order fast path]
-            return _wrap(broadcast_view(np.asarray(grad._data / ctx.count), ctx.in_shape))
         return Expand.apply(grad / ctx.count, ctx.in_shape)
+
+    @staticmethod
+    def fast_backward(ctx, grad):  # the same, on arrays
+        return _wrap(broadcast_view(np.asarray(grad._data / ctx.count), ctx.in_shape))
 
 
 class MeanDim(Function):

@@ -6,17 +6,28 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
-from ..autograd.function import Function, recording
+from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 from .elementwise import _float_result, broadcast_error, lift, maximum
+
+
+def _fast_grad_op(grad_op, ctx, grad: Tensor) -> Tensor:
+    """Note [Fast backward] for ops whose derivative is one primitive of (grad, saved): that
+    primitive's array ``kernel``, called directly (the formula stays written once)."""
+    (saved,) = ctx.saved_tensors
+    if grad._data.dtype is not saved._data.dtype:
+        return grad_op.apply(grad, saved)
+    return _wrap(grad_op.kernel(grad._data, saved._data))
 
 
 def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
            can_warn: bool = True):
     """Build a one-input Function; ``saves`` is "x" (the input) or "out" (the result).
 
-    ``can_warn``: the NumPy function may warn (overflow, log of 0, ...); PyTorch doesn't.
+    ``backward_fn(grad, saved)`` is the derivative, or a Function of (grad, saved) with an
+    array ``kernel`` (then also the fast backward). ``can_warn``: the NumPy function may warn
+    (overflow, log of 0, ...); PyTorch doesn't.
     """
 
     def forward(ctx, x):
@@ -27,14 +38,22 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
         ctx.save_for_backward(x if saves == "x" else out)
         return out
 
+    grad_op = backward_fn if isinstance(backward_fn, type) else None
+    if grad_op is not None:
+        backward_fn = grad_op.apply
+
     def backward(ctx, grad):
         (saved,) = ctx.saved_tensors
         return backward_fn(grad, saved)
 
+    def fast_backward(ctx, grad):
+        return _fast_grad_op(grad_op, ctx, grad)
+
     cls = type(name, (Function,), {
-        "node_name": node_name, "_builtin": True, "__doc__": doc,
+        "node_name": node_name, "__doc__": doc,
         "saved_names": ("self",) if saves == "x" else ("result",),
         "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "fast_backward": staticmethod(fast_backward) if grad_op is not None else None,
     })
     cls.__module__ = __name__
     return cls
@@ -64,10 +83,13 @@ class TanhGrad(Function):
     _builtin = True
 
     @staticmethod
+    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return g * (1 - y * y)
+
+    @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(grad, y)
-        yd = y._data
-        return grad._data * (1 - yd * yd)
+        return TanhGrad.kernel(grad._data, y._data)
 
     @staticmethod
     def backward(ctx, gg):
@@ -84,10 +106,13 @@ class SigmoidGrad(Function):
     _builtin = True
 
     @staticmethod
+    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return g * (y * (1 - y))
+
+    @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(grad, y)
-        yd = y._data
-        return grad._data * (yd * (1 - yd))
+        return SigmoidGrad.kernel(grad._data, y._data)
 
     @staticmethod
     def backward(ctx, gg):
@@ -104,9 +129,13 @@ class ThresholdGrad(Function):
     _builtin = True
 
     @staticmethod
+    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return g * (y > 0)
+
+    @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(y)
-        return grad._data * (y._data > 0)
+        return ThresholdGrad.kernel(grad._data, y._data)
 
     @staticmethod
     def backward(ctx, gg):
@@ -114,21 +143,7 @@ class ThresholdGrad(Function):
         return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
 
 
-def _tanh_backward(grad: Tensor, out: Tensor) -> Tensor:
-    if not recording() and grad._data.dtype is out._data.dtype:  # Note [First-order fast path]
-        y = out._data
-        return _wrap(grad._data * (1 - y * y))
-    return TanhGrad.apply(grad, out)
-
-
-def _sigmoid_backward(grad: Tensor, out: Tensor) -> Tensor:
-    if not recording() and grad._data.dtype is out._data.dtype:  # Note [First-order fast path]
-        y = out._data
-        return _wrap(grad._data * (y * (1 - y)))
-    return SigmoidGrad.apply(grad, out)
-
-
-Tanh = _unary("Tanh", "TanhBackward0", np.tanh, _tanh_backward, "out",
+Tanh = _unary("Tanh", "TanhBackward0", np.tanh, TanhGrad, "out",
               "out = tanh(x);  dx = grad * (1 - out**2)", can_warn=False)
 
 
@@ -138,7 +153,7 @@ def _sigmoid_array(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
-Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, _sigmoid_backward, "out",
+Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, SigmoidGrad, "out",
                  "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)", can_warn=False)
 
 
@@ -163,9 +178,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        if not recording():  # see Note [First-order fast path]
-            return _wrap(grad._data * (out._data > 0))
         return ThresholdGrad.apply(grad, out)
+
+    fast_backward = staticmethod(lambda ctx, grad: _fast_grad_op(ThresholdGrad, ctx, grad))
 
 
 class Abs(Function):

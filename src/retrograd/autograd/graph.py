@@ -1,0 +1,264 @@
+"""The recorded graph: nodes (``grad_fn``), the leaves' ``AccumulateGrad``, and saved tensors.
+
+A ``Node`` is one recorded operation. It points at the nodes its inputs came from
+(``next_functions``), keeps what forward saved for backward, and carries the metadata of its
+outputs (shape and dtype), which is all the engine needs to sum and cast incoming gradients.
+Every ``Function`` has its own node class (``MulBackward0`` for ``Mul``, see function.py).
+
+Note [Saved outputs]
+    A node that saved its own output must not hold the output tensor (the tensor holds the node
+    in ``grad_fn``: a cycle). It keeps the output's array instead (the array itself when it is
+    the only thing saved, else a ``SavedOutput``) and rebuilds a tensor with ``grad_fn`` = the
+    node when unpacked; a version counter shared with the output notices in-place changes.
+
+Note [Few long-lived objects per node]
+    A graph lives until backward, so every container a node keeps is scanned by Python's cycle
+    collector again and again while the graph grows (PyTorch keeps its graph in C++, out of the
+    collector's sight). Nodes therefore keep few containers: edges as one tuple of nodes, and
+    the small tuples that repeat across nodes (output slots, needs_input_grad, output shapes and
+    dtypes) shared from caches instead of built anew per node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+
+from ..tensor import Tensor, _wrap
+
+# Every node takes the next number when recorded (see the engine's Note [Order of execution]).
+sequence = itertools.count()
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by ``register_hook`` and friends; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+
+    def __init__(self, hooks: dict, key) -> None:
+        self._hooks = hooks
+        self._key = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class SavedOutput:
+    """A node's own output saved for backward: its array, not the tensor (Note [Saved outputs])."""
+
+    __slots__ = ("data", "output_nr", "version_counter")
+
+    def __init__(self, data, output_nr: int, version_counter: list) -> None:
+        self.data = data
+        self.output_nr = output_nr
+        self.version_counter = version_counter
+
+
+class Node:
+    """A recorded operation in the graph (``grad_fn``); also the ``ctx`` of its forward.
+
+    ``next_functions`` pairs each tensor input with the node its gradient flows to next.
+    """
+
+    __slots__ = ("_edges", "_edge_nrs", "needs_input_grad", "_packed", "_packed_versions",
+                 "_out_counter", "_outputs_meta", "_sequence_nr", "__dict__", "__weakref__")
+
+    _function = None  # the Function class this node belongs to
+    # Rarely used, so class-level defaults instead of per-node slots (set per node on use).
+    _retained = None  # output_nr -> weakref of a tensor that called retain_grad()
+    _pre_hooks = None
+    _post_hooks = None
+    _tensor_hooks = None  # output_nr -> {key: hook} from Tensor.register_hook
+    _has_hooks = False  # any of the three above: one check in the engine's loop
+    _ctx_arrays = ()  # ctx attributes holding arrays for backward: dropped with the saved tensors
+
+    def __init__(self) -> None:
+        self._edges = ()  # per forward argument: the node its gradient goes to, or None
+        self._edge_nrs = ()  # per forward argument: that node's output slot (-1: not a tensor)
+        self.needs_input_grad = ()
+        self._packed = None
+        self._packed_versions = None  # None: every saved tensor was at version 0
+        self._outputs_meta = ()  # per output: (shape, NumPy dtype)
+        self._sequence_nr = 0
+
+    # ---- what users see ---------------------------------------------------------------
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        # (arguments that are not tensors have slot -1 and no entry)
+        return tuple((node, nr) for node, nr in zip(self._edges, self._edge_nrs) if nr >= 0)
+
+    @property
+    def metadata(self) -> dict:
+        """A free dict for tools (graph drawing, provenance) to annotate the node."""
+        return self.__dict__.setdefault("_metadata", {})
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    # ---- what forward tells backward (the ``ctx`` API) ---------------------------------
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors (or the array forward returns, meaning its output) for backward."""
+        self._packed = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self.__dict__["_non_differentiable"] = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.__dict__["_materialize_grads"] = value
+
+    def mark_dirty(self, *tensors) -> None:
+        self.__dict__["_dirty"] = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._packed
+        if saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: the tensors "
+                f"{type(self).__name__} saved were freed by the first backward. Pass "
+                "retain_graph=True to the first backward (or autograd.grad) if you need to "
+                "backward through the same graph again.")
+        if saved.__class__ is np.ndarray:  # just the output (exp, tanh, ...): Note [Saved outputs]
+            t = _wrap(saved, self, True)
+            t._version_counter = counter = self._out_counter
+            if counter[0]:
+                raise self._modified(t, 0, counter[0])
+            return (t,)
+        versions = self._packed_versions
+        out = []
+        for i, s in enumerate(saved):
+            if s.__class__ is SavedOutput:
+                t = _wrap(s.data, self, True, s.output_nr)
+                t._version_counter = s.version_counter
+            else:
+                t = s
+            if t is not None:
+                counter = t._version_counter
+                expected = 0 if versions is None else versions[i]
+                if counter is not None and counter[0] != expected:
+                    raise self._modified(t, expected, counter[0])
+            out.append(t)
+        return tuple(out)
+
+    def _modified(self, t: Tensor, saved_at: int, now: int) -> RuntimeError:
+        return RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {type(self).__name__} saved a tensor of shape {list(t.shape)} "
+            f"at version {saved_at}, and it is now at version {now}. Use an out-of-place op "
+            "(or .clone() the tensor) before changing it.")
+
+    def __getattr__(self, name: str):
+        # PyTorch names what a node saved: ``y.grad_fn._saved_self``, ``_saved_result``, ...
+        # A Function lists the names of what it saves in ``saved_names`` (tensors, in
+        # save_for_backward order) and ``saved_attrs`` (other values kept on ctx).
+        if name.startswith("_saved_"):
+            key = name[7:]
+            fn = type(self)._function
+            names = getattr(fn, "saved_names", ())
+            if key in names:
+                return self.saved_tensors[names.index(key)]
+            attrs = getattr(fn, "saved_attrs", {})
+            if key in attrs:
+                return self.__dict__[attrs[key]]
+        if name in self._ctx_arrays:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: {type(self).__name__} "
+                "freed what it kept for backward after the first one. Pass retain_graph=True to "
+                "the first backward if you need to backward through the same graph again.")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        fn = type(self)._function
+        extra = ["_saved_" + n for n in (*getattr(fn, "saved_names", ()),
+                                          *getattr(fn, "saved_attrs", {}))]
+        return sorted(set(super().__dir__()) | set(extra))
+
+    # ---- hooks -------------------------------------------------------------------------
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return _add_hook(self._post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node, and may return replacement gradients."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+            self._has_hooks = True
+        return _add_hook(self._pre_hooks, fn)
+
+    def _add_tensor_pre_hook(self, output_nr: int, fn):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+            self._has_hooks = True
+        return _add_hook(self._tensor_hooks.setdefault(output_nr, {}), fn)
+
+    def __lt__(self, other) -> bool:
+        # Only the engine's heap compares nodes, and only on equal sequence numbers.
+        return id(self) < id(other)
+
+
+def _add_hook(hooks: dict, fn) -> RemovableHandle:
+    key = next(_hook_ids)
+    hooks[key] = fn
+    return RemovableHandle(hooks, key)
+
+
+class AccumulateGrad(Node):
+    """The node at a leaf that requires grad: adds the incoming gradient into ``.grad``."""
+
+    __slots__ = ("_variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        Node.__init__(self)
+        self._variable = weakref.ref(variable)
+        self._outputs_meta = output_meta(variable._data)
+        # Older than every node that uses the leaf (see the engine's Note [Order of execution]).
+        self._sequence_nr = next(sequence)
+
+    @property
+    def variable(self) -> Tensor:
+        return self._variable()
+
+
+# ---- shared small tuples (Note [Few long-lived objects per node]) ---------------------------
+
+_meta_cache: dict = {}  # ((shape, dtype), ...) of a node's outputs
+_meta1_cache: dict = {}  # (shape, dtype) -> ((shape, dtype),): the single-output case
+
+
+def output_meta(*arrays) -> tuple:
+    """((shape, dtype), ...) of a node's outputs, shared between nodes with equal metadata."""
+    key = tuple([(a.shape, a.dtype) for a in arrays])
+    meta = _meta_cache.get(key)
+    if meta is None:
+        if len(_meta_cache) > 50_000:
+            _meta_cache.clear()
+        meta = _meta_cache[key] = key
+    return meta
+
+
+def output_meta1(out: np.ndarray) -> tuple:
+    """``output_meta(out)`` for the common single output, without building a list."""
+    key = (out.shape, out.dtype)
+    meta = _meta1_cache.get(key)
+    if meta is None:
+        if len(_meta1_cache) > 50_000:
+            _meta1_cache.clear()
+        meta = _meta1_cache[key] = (key,)
+    return meta
