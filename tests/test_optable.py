@@ -169,9 +169,9 @@ def test_every_op_function_has_a_table_entry():
     assert functions, "no Function subclasses found in retrograd.ops"
     names = {op.expected_grad_fn(var) for op in OPS for var in op.variants}
     covered = {c for op in OPS for c in op.covers}
-    missing = [f"{cls.__module__}.{cls.__name__} ({getattr(cls, 'node_name', '?')})"
+    missing = [f"{cls.__module__}.{cls.__name__} ({cls._backward_cls.__name__})"
                for cls in functions
-               if getattr(cls, "node_name", None) not in names and cls.__name__ not in covered]
+               if cls._backward_cls.__name__ not in names and cls.__name__ not in covered]
     assert not missing, f"ops without an entry in tests/optable.py: {', '.join(missing)}"
 
 

@@ -99,9 +99,6 @@ def erf_array(a: np.ndarray) -> np.ndarray:
 class Erf(Function):
     """out = erf(x);  dx = grad * 2 / sqrt(pi) * exp(-x^2)"""
 
-    node_name = "ErfBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x):
         a = x._data
@@ -140,9 +137,6 @@ def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
 class Softmax(Function):
     """out = exp(x) / sum(exp(x)) along ``axis``;  dx = out * (grad - sum(grad * out))"""
 
-    node_name = "SoftmaxBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, axis):
         a = x._data
@@ -162,7 +156,6 @@ class SoftmaxGrad(Function):
     dgrad = y * (gg - sum(gg * y)),  dy = gg * (grad - sum(grad * y)) - grad * sum(gg * y)"""
 
     node_name = "SoftmaxBackwardDataBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, grad, y, axis):
@@ -192,9 +185,6 @@ class SoftmaxGrad(Function):
 class LogSoftmax(Function):
     """out = x - log(sum(exp(x))) along ``axis``;  dx = grad - exp(out) * sum(grad)"""
 
-    node_name = "LogSoftmaxBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, axis):
         a = x._data
@@ -214,7 +204,6 @@ class LogSoftmaxGrad(Function):
     dgrad = gg - sum(gg * exp(y)),  dy = -gg * exp(y) * sum(grad)"""
 
     node_name = "LogSoftmaxBackwardDataBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, grad, y, axis):
@@ -278,9 +267,6 @@ def _log_softmax_dim_required(input: Tensor, dim: int, dtype=None) -> Tensor:  #
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x;  dx = grad if x > 0 else slope * grad (slope at 0)"""
 
-    node_name = "LeakyReluBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, slope):
         a = x._data
@@ -304,8 +290,6 @@ class Gelu(Function):
     """out = x * Phi(x) (Phi the normal cdf; or its tanh approximation);
     dx = grad * (Phi(x) + x * phi(x)) (see GeluGrad)"""
 
-    node_name = "GeluBackward0"
-    _builtin = True
     ctx_arrays = ("_saved_aux",)
 
     @staticmethod
@@ -339,7 +323,6 @@ class GeluGrad(Function):
     """
 
     node_name = "GeluBackwardBackward0"
-    _builtin = True
     ctx_arrays = ("_saved_aux",)
 
     @staticmethod
@@ -378,9 +361,6 @@ class GeluGrad(Function):
 class Silu(Function):
     """out = x * sigmoid(x);  dx = grad * s * (1 + x * (1 - s)), s = sigmoid(x)"""
 
-    node_name = "SiluBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x):
         a = x._data
@@ -400,8 +380,6 @@ class Softplus(Function):
     """out = log(1 + exp(beta x)) / beta (x itself where beta x > threshold);
     dx = grad * sigmoid(beta x) (grad where beta x > threshold)"""
 
-    node_name = "SoftplusBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
@@ -425,9 +403,6 @@ class Softplus(Function):
 class Elu(Function):
     """out = x if x > 0 else alpha * (exp(x) - 1);  dx = grad if x > 0 else grad * alpha exp(x)"""
 
-    node_name = "EluBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, alpha):
         a = x._data
@@ -447,9 +422,6 @@ class Elu(Function):
 class Hardtanh(Function):
     """out = clamp(x, lo, hi);  dx = grad where lo < x < hi, else 0 (also at the corners)"""
 
-    node_name = "HardtanhBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, lo, hi):
         a = x._data
@@ -468,9 +440,6 @@ class Hardtanh(Function):
 
 class LogSigmoid(Function):
     """out = log(sigmoid(x)) = -softplus(-x);  dx = grad * sigmoid(-x)"""
-
-    node_name = "LogSigmoidBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):

@@ -295,8 +295,6 @@ class Convolution(Function):
     """out = conv(x, w) + b (see Note [im2col]);  dx = ConvTranspose(grad, w),
     dw = ConvWeight(x, grad),  db = grad summed over all dims but the channels"""
 
-    node_name = "ConvolutionBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, w, b, geo):
@@ -326,7 +324,6 @@ class ConvTranspose(Function):
     dg = conv(grad, w),  dw = ConvWeight(grad, g)"""
 
     node_name = "ConvolutionBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, g, w, geo):
@@ -349,7 +346,6 @@ class ConvWeight(Function):
     dx = ConvTranspose(g, grad),  dg = conv(x, grad)"""
 
     node_name = "ConvolutionBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, g, geo, cols):
@@ -372,7 +368,6 @@ class ConvBiasGrad(Function):
     dg = grad broadcast back to g's shape"""
 
     node_name = "ConvolutionBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, g):

@@ -83,9 +83,6 @@ def _float_result(arr: np.ndarray) -> np.ndarray:
 class Add(Function):
     """out = x + y;  dx = grad,  dy = grad"""
 
-    node_name = "AddBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, y):
         a = x._data
@@ -104,9 +101,6 @@ class Add(Function):
 
 class Sub(Function):
     """out = x - y;  dx = grad,  dy = -grad"""
-
-    node_name = "SubBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -131,9 +125,7 @@ class Sub(Function):
 class Mul(Function):
     """out = x * y;  dx = grad * y,  dy = grad * x"""
 
-    node_name = "MulBackward0"
     saved_names = ('self', 'other')
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -166,9 +158,7 @@ class Mul(Function):
 class Div(Function):
     """out = x / y;  dx = grad / y,  dy = -grad * x / y**2"""
 
-    node_name = "DivBackward0"
     saved_names = ('self', 'other')
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -204,7 +194,6 @@ class RsubScalar(Function):
     """out = c - x (c a number);  dx = -grad"""
 
     node_name = "RsubBackward1"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, c):
@@ -219,9 +208,7 @@ class RsubScalar(Function):
 class Reciprocal(Function):
     """out = 1 / x;  dx = -grad * out**2"""
 
-    node_name = "ReciprocalBackward0"
     saved_names = ('result',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -237,9 +224,6 @@ class Reciprocal(Function):
 
 class Neg(Function):
     """out = -x;  dx = -grad"""
-
-    node_name = "NegBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -260,7 +244,6 @@ class PowScalar(Function):
     node_name = "PowBackward0"
     saved_names = ('self',)
     saved_attrs = {'exponent': 'exponent'}
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, p):
@@ -291,7 +274,6 @@ class Square(Function):
 
     node_name = "PowBackward0"
     saved_names = ('self',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -316,7 +298,6 @@ class SquareGrad(Function):
     """out = grad * 2x (the derivative of x**2) as one op;  dgrad = gg * 2x,  dx = gg * 2 grad"""
 
     node_name = "MulBackward0"  # PyTorch computes it as a product: that node on top
-    _builtin = True
 
     @staticmethod
     def forward(ctx, grad, x):
@@ -336,7 +317,6 @@ class Pow(Function):
 
     node_name = "PowBackward1"
     saved_names = ('self', 'exponent', 'result')
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -366,7 +346,6 @@ class RPowScalar(Function):
 
     node_name = "PowBackward2"
     saved_names = ('result',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, c, y):
@@ -391,9 +370,7 @@ class RPowScalar(Function):
 class Maximum(Function):
     """out = max(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
 
-    node_name = "MaximumBackward0"
     saved_names = ('self', 'other')
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -415,9 +392,7 @@ class Maximum(Function):
 class Minimum(Function):
     """out = min(x, y);  ties send half the gradient to each side (PyTorch's choice)"""
 
-    node_name = "MinimumBackward0"
     saved_names = ('self', 'other')
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -438,9 +413,7 @@ class Minimum(Function):
 class Where(Function):
     """out = x where cond else y;  dx = grad where cond,  dy = grad where not cond"""
 
-    node_name = "WhereBackward0"
     saved_names = ('condition',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, cond, x, y):

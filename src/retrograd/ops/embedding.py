@@ -19,8 +19,6 @@ __all__ = ["Embedding", "EmbeddingDenseBackward"]
 class Embedding(Function):
     """out[...] = weight[indices[...]];  dweight = the rows of grad added at their indices"""
 
-    node_name = "EmbeddingBackward0"
-    _builtin = True
     ctx_arrays = ("idx",)
 
     @staticmethod
@@ -50,8 +48,6 @@ def _row_scale(idx: np.ndarray, num: int, padding_idx, scale_grad_by_freq: bool)
 class EmbeddingDenseBackward(Function):
     """out = zeros(num, dim) with row idx[k] += g[k] * scale[k];  dg = grad[idx] * scale"""
 
-    node_name = "EmbeddingDenseBackwardBackward0"
-    _builtin = True
     ctx_arrays = ("idx",)
 
     @staticmethod

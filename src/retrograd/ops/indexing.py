@@ -121,7 +121,6 @@ def _shape_error(view: np.ndarray, key: _Key, values) -> RuntimeError:
 class _BasicIndex(Function):
     """out = x[key] for ints, slices and None (a view);  dx = zeros with grad put at key"""
 
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -165,9 +164,6 @@ class Alias(_BasicIndex):
 class Index(Function):
     """out = x[key] with index tensors or masks (a copy);  dx = zeros with grad added at key"""
 
-    node_name = "IndexBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, key):
         a = x._data
@@ -196,7 +192,6 @@ class _PutIntoZeros(Function):
     """out = zeros(shape) with v written (or added) at key;  dv = grad[key]"""
 
     node_name = "IndexPutBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, v, shape, key, accumulate):
@@ -214,8 +209,6 @@ class IndexPut(Function):
     """out = x with v written (or added, with accumulate) at key;
     dx = grad with the written places zeroed (or grad),  dv = grad[key]"""
 
-    node_name = "IndexPutBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, v, key, accumulate):
@@ -286,9 +279,6 @@ class ScatterAdd(IndexPut):
 
 class MaskedFill(Function):
     """out = where(mask, value, x);  dx = grad where not mask,  dvalue = sum of grad at mask"""
-
-    node_name = "MaskedFillBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, mask, value):

@@ -143,7 +143,6 @@ class CopySlices(Function):
     dbase = grad with that region zeroed,  dv = grad's region"""
 
     node_name = "CopySlices"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, base, v, chain):
@@ -294,9 +293,6 @@ def _unary_inplace(name: str):
 
 class Zero(Function):
     """out = zeros like x (x.zero_());  dx = 0"""
-
-    node_name = "ZeroBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):

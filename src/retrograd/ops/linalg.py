@@ -40,9 +40,6 @@ def _mT(t: Tensor) -> Tensor:
 class Dot(Function):
     """out = sum_i x_i y_i (two vectors);  dx = grad * y,  dy = grad * x"""
 
-    node_name = "DotBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -57,9 +54,6 @@ class Dot(Function):
 
 class Mv(Function):
     """out = M @ v (matrix, vector);  dM = outer(grad, v),  dv = grad @ M"""
-
-    node_name = "MvBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, m, v):
@@ -79,7 +73,6 @@ class VecMat(Function):
     """out = v @ M (vector, matrix);  dv = M @ grad,  dM = outer(v, grad)"""
 
     node_name = "SqueezeBackward4"  # see Note [Node names of matmul]
-    _builtin = True
 
     @staticmethod
     def forward(ctx, v, m):
@@ -97,9 +90,6 @@ class VecMat(Function):
 
 class Mm(Function):
     """out = x @ y (two matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
-
-    node_name = "MmBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -127,7 +117,6 @@ class MmNT(Function):
     """out = x @ y^T as one op (mm's input gradient);  dx = grad @ y,  dy = grad^T @ x"""
 
     node_name = "MmBackward0"  # PyTorch records mm(grad, y.t()): MmBackward0 on top
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -145,7 +134,6 @@ class MmTN(Function):
     """out = x^T @ y as one op (mm's weight gradient);  dx = y @ grad^T,  dy = x @ grad"""
 
     node_name = "MmBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -164,7 +152,6 @@ class Matmul(Function):
     dx = grad @ y^T,  dy = x^T @ grad, summed over broadcast batch dims"""
 
     node_name = "UnsafeViewBackward0"  # see Note [Node names of matmul]
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -217,8 +204,6 @@ class Addmm(Function):
     """out = beta * c + alpha * (x @ y);  dc = beta * grad,  dx = alpha * grad @ y^T,
     dy = alpha * x^T @ grad"""
 
-    node_name = "AddmmBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, c, x, y, beta, alpha):
@@ -256,7 +241,6 @@ class Linear(Function):
     db = grad summed over rows"""
 
     node_name = "AddmmBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, w, b):
@@ -278,7 +262,6 @@ class LinearNoBias(Function):
     """out = x @ w^T (x a matrix);  dx = grad @ w,  dw = grad^T @ x"""
 
     node_name = "MmBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, w):

@@ -119,7 +119,6 @@ class CrossEntropy(_ClassLoss):
     weighted target distribution"""
 
     node_name = "NllLossBackward0"
-    _builtin = True
     ctx_arrays = ("tc", "valid", "wrow", "logp")
 
     @staticmethod
@@ -189,7 +188,6 @@ class NllLoss(_ClassLoss):
     """out = reduce(-w[t] * x[t]) (x holds log-probabilities);  dx[t] = -w[t] * grad"""
 
     node_name = "NllLossBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
@@ -229,9 +227,6 @@ class NllLoss2d(NllLoss):
 class MseLoss(Function):
     """out = reduce((x - y)^2);  dx = 2 (x - y) grad,  dy = -dx"""
 
-    node_name = "MseLossBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, y, reduction):
         d = x._data - y._data
@@ -252,8 +247,6 @@ class SmoothL1Loss(Function):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
     dx = clamp(d / beta, -1, 1) grad,  dy = -dx  (beta > 0)"""
 
-    node_name = "SmoothL1LossBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y, reduction, beta):
@@ -277,8 +270,6 @@ class HuberLoss(Function):
     """out = reduce(0.5 d^2 where |d| < delta else delta (|d| - delta / 2)), d = x - y;
     dx = clamp(d, -delta, delta) grad,  dy = -dx"""
 
-    node_name = "HuberLossBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, y, reduction, delta):
@@ -301,8 +292,6 @@ class BinaryCrossEntropy(Function):
     """out = reduce(-w (t max(log x, -100) + (1 - t) max(log(1 - x), -100)));
     dx = grad w (x - t) / max(x (1 - x), 1e-12),  dt = grad w (log(1 - x) - log x)"""
 
-    node_name = "BinaryCrossEntropyBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
@@ -336,8 +325,6 @@ class BinaryCrossEntropyWithLogits(Function):
     dx = grad w ((1 - t) - l sigmoid(-x)),  dt = grad w (-x + (pos_weight - 1) softplus(-x)),
     dw = grad * (unweighted loss),  dpos_weight = grad w t softplus(-x)"""
 
-    node_name = "BinaryCrossEntropyWithLogitsBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):

@@ -83,7 +83,6 @@ class BatchNorm(Function):
     see Note [Normalization backward]"""
 
     node_name = "NativeBatchNormBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
@@ -126,7 +125,6 @@ class LayerNorm(Function):
     sample;  see Note [Normalization backward]"""
 
     node_name = "NativeLayerNormBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, w, b, nd, eps):

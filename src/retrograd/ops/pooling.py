@@ -163,7 +163,6 @@ class MaxPool2d(Function):
     """out = max over each window, indices = where it was;  dx = grad routed to those indices"""
 
     node_name = "MaxPool2DWithIndicesBackward0"
-    _builtin = True
     ctx_arrays = ("idx",)
 
     @staticmethod
@@ -194,7 +193,6 @@ class MaxPoolGrad(Function):
     dg = grad gathered at those positions"""
 
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
-    _builtin = True
     ctx_arrays = ("flat",)
 
     @staticmethod
@@ -241,7 +239,6 @@ class AvgPool2d(Function):
     """out = sum over each window / divisor;  dx = AvgPoolGrad(grad)"""
 
     node_name = "AvgPool2DBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, geo, divisor):
@@ -268,7 +265,6 @@ class AvgPoolGrad(Function):
     dg = AvgPool2d(grad)"""
 
     node_name = "AvgPool2DBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, g, geo, divisor):
@@ -301,7 +297,6 @@ class AdaptiveAvgPool2d(Function):
     matrices);  dx = A_h^T @ grad @ A_w"""
 
     node_name = "AdaptiveAvgPool2DBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, out_size):
@@ -321,7 +316,6 @@ class AdaptiveAvgPoolGrad(Function):
     dg = A_h @ grad @ A_w^T"""
 
     node_name = "AdaptiveAvgPool2DBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, g, mats):

@@ -56,9 +56,6 @@ def _sum_dtype(arr: np.ndarray):
 class Sum(Function):
     """out = sum of x over all elements;  dx = grad broadcast to x's shape"""
 
-    node_name = "SumBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x):
         a = x._data
@@ -80,7 +77,6 @@ class SumDim(Function):
     """out = sum of x over ``dims``;  dx = grad broadcast back over those dims"""
 
     node_name = "SumBackward1"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -97,9 +93,6 @@ class SumDim(Function):
 
 class Mean(Function):
     """out = mean of all elements;  dx = grad / numel broadcast to x's shape"""
-
-    node_name = "MeanBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -124,7 +117,6 @@ class MeanDim(Function):
     """out = mean over ``dims``;  dx = grad / count broadcast back over those dims"""
 
     node_name = "MeanBackward1"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -281,7 +273,6 @@ class MaxAll(Function):
     """out = max of all elements;  dx = grad shared evenly among the elements equal to out"""
 
     node_name = "MaxBackward1"
-    _builtin = True
     _np_fn = staticmethod(np.max)
 
     @classmethod
@@ -308,7 +299,6 @@ class MaxDim(Function):
     """(values, indices) = max over ``axis``;  dx = grad at the selected index, 0 elsewhere"""
 
     node_name = "MaxBackward0"
-    _builtin = True
     ctx_arrays = ("_saved_idx",)
     _arg_fn = staticmethod(np.argmax)
 
@@ -356,8 +346,6 @@ class MinDim(MaxDim):
 class Amax(Function):
     """out = max over ``axes``;  dx = grad shared evenly among the elements equal to out"""
 
-    node_name = "AmaxBackward0"
-    _builtin = True
     _np_fn = staticmethod(np.max)
 
     @classmethod
@@ -474,7 +462,6 @@ class ProdAll(Function):
     """out = product of all elements;  dx_i = grad * prod of the others (see _prod_grad)"""
 
     node_name = "ProdBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -495,7 +482,6 @@ class ProdDim(Function):
     """out = product over ``axes``;  dx_i = grad * prod of the others (see _prod_grad)"""
 
     node_name = "ProdBackward1"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -572,9 +558,6 @@ def _spread(ctx, a: np.ndarray, np_fn, axes: tuple, correction, keepdim: bool) -
 class Var(Function):
     """out = sum((x - mean)^2) / (N - correction);  dx = grad * 2 (x - mean) / (N - correction)"""
 
-    node_name = "VarBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         return _finish_var(ctx, x, _spread(ctx, x._data, np.var, axes, correction, keepdim))
@@ -588,9 +571,6 @@ class Var(Function):
 
 class Std(Function):
     """out = sqrt(var(x));  dx = grad * (x - mean) / ((N - correction) * out), 0 where out = 0"""
-
-    node_name = "StdBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
@@ -672,7 +652,6 @@ class Norm(Function):
     dx = grad * sign(x) |x|^(p-1) / out^(p-1)"""
 
     node_name = "LinalgVectorNormBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
@@ -780,7 +759,6 @@ class LogSumExp(Function):
     """out = log(sum(exp(x))) over ``axes``;  dx = grad * exp(x - out)"""
 
     node_name = "LogsumexpBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -811,8 +789,6 @@ class Cumsum(Function):
     """out_i = sum of x_j for j <= i along ``axis`` (j >= i when ``reverse``);
     dx = the cumulative sum of grad in the other direction"""
 
-    node_name = "CumsumBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, axis, reverse):

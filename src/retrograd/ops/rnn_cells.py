@@ -65,7 +65,6 @@ class LstmCell(Function):
     dc = dc' f"""
 
     node_name = "MulBackward0"  # see Note [Node names of the cells]
-    _builtin = True
     ctx_arrays = ("_saved_arrays",)
 
     @staticmethod
@@ -144,7 +143,6 @@ class GruCell(Function):
     dgh_n = dgx_n r,  dr = dgx_n gh_n, and d(gx, gh) of r, z = dr, dz times sigmoid's slope"""
 
     node_name = "AddBackward0"  # see Note [Node names of the cells]
-    _builtin = True
     ctx_arrays = ("_saved_arrays",)
 
     @staticmethod

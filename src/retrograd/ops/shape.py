@@ -49,8 +49,6 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 class View(Function):
     """out = x with a new shape, sharing memory;  dx = grad reshaped back"""
 
-    node_name = "ViewBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -75,7 +73,6 @@ class Reshape(Function):
     """out = a copy of x with a new shape (when a view is impossible);  dx = grad reshaped"""
 
     node_name = "UnsafeViewBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -90,8 +87,6 @@ class Reshape(Function):
 class Expand(Function):
     """out = x broadcast to ``shape`` (a read-only view);  dx = grad summed back to x's shape"""
 
-    node_name = "ExpandBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -109,7 +104,6 @@ class SumToSize(Function):
     """out = x summed down to ``shape`` (undoes broadcasting);  dx = grad expanded back"""
 
     node_name = "SumBackward1"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -134,9 +128,6 @@ _add_reduce = np.add.reduce
 class ToCopy(Function):
     """out = x converted to another dtype;  dx = grad converted back"""
 
-    node_name = "ToCopyBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, x, np_dtype):
         ctx.in_dtype = _dt.FROM_NUMPY[x._data.dtype]
@@ -149,9 +140,6 @@ class ToCopy(Function):
 
 class Clone(Function):
     """out = a copy of x;  dx = grad"""
-
-    node_name = "CloneBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -308,8 +296,6 @@ def _unique_dims(dims, ndim: int) -> tuple:
 class Squeeze(Function):
     """out = x without all its size-1 dims (a view);  dx = grad reshaped back"""
 
-    node_name = "SqueezeBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -338,8 +324,6 @@ class SqueezeDims(Squeeze):
 class Unsqueeze(Function):
     """out = x with a new size-1 dim at ``d`` (a view);  dx = grad.squeeze(d)"""
 
-    node_name = "UnsqueezeBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -355,8 +339,6 @@ class Unsqueeze(Function):
 class Transpose(Function):
     """out = x with dims d0 and d1 swapped (a view);  dx = grad with them swapped back"""
 
-    node_name = "TransposeBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -372,8 +354,6 @@ class Transpose(Function):
 class T(Function):
     """out = x.t() for a tensor of at most 2 dims (a view);  dx = grad.t()"""
 
-    node_name = "TBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -388,8 +368,6 @@ class T(Function):
 class Permute(Function):
     """out = x with its dims reordered by ``dims`` (a view);  dx = grad permuted back"""
 
-    node_name = "PermuteBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -404,9 +382,6 @@ class Permute(Function):
 
 class Repeat(Function):
     """out = x tiled ``reps`` times along each dim;  dx = sum of grad over the tiles"""
-
-    node_name = "RepeatBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, reps):
@@ -429,9 +404,6 @@ class Repeat(Function):
 
 class Flip(Function):
     """out = a copy of x reversed along ``dims``;  dx = grad flipped back"""
-
-    node_name = "FlipBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -615,9 +587,6 @@ def _result_dtype(tensors) -> np.dtype:
 class Cat(Function):
     """out = tensors joined along ``dim``;  d(tensor i) = the matching slice of grad"""
 
-    node_name = "CatBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, *args):
         tensors, dim, keep = args[:-2], args[-2], args[-1]
@@ -646,9 +615,6 @@ class Cat(Function):
 class Stack(Function):
     """out = tensors stacked along a new dim;  d(tensor i) = grad.select(dim, i)"""
 
-    node_name = "StackBackward0"
-    _builtin = True
-
     @staticmethod
     def forward(ctx, *args):
         tensors, dim = args[:-1], args[-1]
@@ -665,8 +631,6 @@ class Stack(Function):
 class Unbind(Function):
     """outs = the slices of x along ``dim`` (views);  dx = the output grads stacked"""
 
-    node_name = "UnbindBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod
@@ -684,8 +648,6 @@ class Unbind(Function):
 class Split(Function):
     """outs = consecutive pieces of x along ``dim`` (views);  dx = the output grads joined"""
 
-    node_name = "SplitBackward0"
-    _builtin = True
     _is_view = True
 
     @staticmethod

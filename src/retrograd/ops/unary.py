@@ -80,7 +80,6 @@ class TanhGrad(Function):
     """out = grad * (1 - y**2), tanh's derivative from its output y, as one op"""
 
     node_name = "TanhBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -103,7 +102,6 @@ class SigmoidGrad(Function):
     """out = grad * y * (1 - y), sigmoid's derivative from its output y, as one op"""
 
     node_name = "SigmoidBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -126,7 +124,6 @@ class ThresholdGrad(Function):
     """out = grad where y > 0 else 0 (relu's derivative from its output y), as one op"""
 
     node_name = "ThresholdBackwardBackward0"
-    _builtin = True
 
     @staticmethod
     def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -164,9 +161,7 @@ _zeros = {np.dtype(t): np.dtype(t).type(0) for t in
 class Relu(Function):
     """out = max(x, 0);  dx = grad where out > 0, else 0 (so relu'(0) = 0)"""
 
-    node_name = "ReluBackward0"
     saved_names = ('result',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -186,9 +181,7 @@ class Relu(Function):
 class Abs(Function):
     """out = |x|;  dx = grad * sign(x) (so abs'(0) = 0)"""
 
-    node_name = "AbsBackward0"
     saved_names = ('self',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x):
@@ -204,7 +197,6 @@ class Abs(Function):
 class _ZeroGrad(Function):
     """Piecewise-constant functions: their derivative is zero wherever it exists."""
 
-    _builtin = True
     np_fn = None
 
     @classmethod
@@ -257,7 +249,6 @@ class Clamp(Function):
 
     node_name = "ClampBackward1"
     saved_names = ('self',)
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -291,7 +282,6 @@ class ClampTensor(Function):
     dhi = grad where max(x, lo) > hi"""
 
     node_name = "ClampBackward0"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -326,7 +316,6 @@ class RoundDecimals(Function):
     """out = x rounded to ``decimals`` places (halves to even);  dx = 0"""
 
     node_name = "RoundBackward1"
-    _builtin = True
 
     @staticmethod
     def forward(ctx, x, decimals):
