@@ -9,8 +9,6 @@
 Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/engine.py.
 """
 
-from __future__ import annotations
-
 from . import autograd, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
 from ._tensor_str import get_printoptions, set_printoptions
 from .creation import (
@@ -70,8 +68,9 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .ops._functions import *  # noqa: F401,F403  (torch.add, torch.sum, ...)
 from .tensor import Size, Tensor, device
+
+globals().update(ops.FUNCTIONS)  # torch.add, torch.sum, ...: see ops/_registry.py
 
 __version__ = "0.1.0"
 

@@ -1,9 +1,9 @@
-"""The ops: each file holds Functions (forward and derivative together) and the functions and
-Tensor methods built on them. Importing this package binds the methods onto ``Tensor``."""
+"""The ops: each file holds Functions (forward and derivative together), the functions built
+on them, and ends with its ``expose`` table (see ``_registry.py``). Importing this package
+installs the registered methods on ``Tensor``."""
 
-from __future__ import annotations
-
-from . import (  # noqa: F401
+from ..tensor import Tensor
+from . import (  # noqa: F401  (each module registers its ops on import)
     activation,
     compare,
     conv,
@@ -21,6 +21,7 @@ from . import (  # noqa: F401
     shape,
     unary,
 )
-from ._bind import bind_methods
+from ._registry import FUNCTIONS, METHODS
 
-bind_methods()
+for _name, _method in METHODS.items():
+    setattr(Tensor, _name, _method)

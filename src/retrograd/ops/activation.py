@@ -19,6 +19,7 @@ from .. import dtypes as _dt
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
+from ._registry import expose
 from .elementwise import where
 from .reduce import type_name
 from .unary import sigmoid
@@ -504,7 +505,6 @@ def erf(x: Tensor) -> Tensor:
     return Erf.apply(x)
 
 
-TENSOR_METHODS = {"softmax": _softmax_dim_required, "log_softmax": _log_softmax_dim_required,
-                  "erf": erf}
-
-TORCH_FUNCTIONS = dict(TENSOR_METHODS)
+expose({
+    "softmax": _softmax_dim_required, "log_softmax": _log_softmax_dim_required, "erf": erf,
+})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 from .elementwise import broadcast_error, lift, promote
 
 
@@ -109,3 +110,16 @@ def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
 
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     return _wrap(np.asarray(np.all(x._data, axis=dim, keepdims=keepdim)))
+
+
+expose({
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "logical_not": logical_not,
+    "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor,
+    "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "equal": equal, "allclose": allclose,
+    "isclose": isclose, "any": any, "all": all,
+})
+expose({
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+    "__invert__": bitwise_not,
+}, function=False)

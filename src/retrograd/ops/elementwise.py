@@ -13,6 +13,7 @@ from .. import dtypes as _dt
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 
 _from_np = _dt.FROM_NUMPY
 
@@ -549,3 +550,62 @@ def maximum(x: Tensor, y: Tensor) -> Tensor:
 
 def minimum(x: Tensor, y: Tensor) -> Tensor:
     return Minimum.apply(x, y if isinstance(y, Tensor) else lift(y, x))
+
+
+# ---- operators: ``3 * x`` calls ``x.__rmul__(3)``, recorded as PyTorch does ----------------
+
+
+def _commuted(fn):
+    """The reflected operator of a commutative op: ``3 * x`` is ``mul(x, 3)``."""
+    def method(self, other):
+        if not isinstance(other, (Tensor, bool, int, float)):
+            return NotImplemented
+        return fn(self, other)
+
+    return method
+
+
+def _pow_method(self, exponent):
+    if not isinstance(exponent, _OPERAND):
+        return NotImplemented
+    return pow(self, exponent)
+
+
+def _rsub(self, other):
+    if not isinstance(other, (Tensor, bool, int, float)):
+        return NotImplemented
+    if isinstance(other, Tensor):
+        return sub(other, self)
+    return RsubScalar.apply(self, other)
+
+
+def _rtruediv(self, other):
+    if not isinstance(other, (Tensor, bool, int, float)):
+        return NotImplemented
+    if isinstance(other, Tensor):
+        return div(other, self)
+    return reciprocal(self) * other
+
+
+def _rpow(self, other):
+    if not isinstance(other, (bool, int, float)):
+        return NotImplemented
+    return pow(other, self)
+
+
+def square(x: Tensor) -> Tensor:
+    return pow(x, 2)
+
+
+expose({
+    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
+    "divide": div, "true_divide": div, "pow": pow, "neg": neg, "negative": neg,
+    "reciprocal": reciprocal, "square": square, "maximum": maximum, "minimum": minimum,
+})
+expose({"where": where}, method=False)
+expose({
+    "__add__": add, "__radd__": _commuted(add), "__sub__": sub, "__rsub__": _rsub,
+    "__mul__": mul, "__rmul__": _commuted(mul), "__truediv__": div, "__rtruediv__": _rtruediv,
+    "__pow__": _pow_method, "__rpow__": _rpow, "__neg__": neg, "__pos__": lambda x: x,
+    "where": lambda x, condition, y: where(condition, x, y),
+}, function=False)

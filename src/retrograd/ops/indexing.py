@@ -27,6 +27,7 @@ from .. import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from . import inplace as _inplace
+from ._registry import expose
 
 _state = grad_mode.state
 _INT_TYPES = (int, np.integer)
@@ -842,16 +843,12 @@ def scatter_add_(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return _inplace.apply_inplace(x, lambda s, v: scatter_add(s, dim, index, v), src)
 
 
-TENSOR_METHODS = {
-    "__getitem__": getitem, "__setitem__": setitem, "select": select, "narrow": narrow,
-    "index_select": index_select, "gather": gather, "take_along_dim": take_along_dim,
-    "scatter": scatter, "scatter_add": scatter_add, "masked_fill": masked_fill,
-    "index_put": index_put, "index_put_": index_put_, "masked_fill_": masked_fill_,
-    "scatter_": scatter_, "scatter_add_": scatter_add_,
-}
-
-TORCH_FUNCTIONS = {
+expose({
     "select": select, "narrow": narrow, "index_select": index_select, "gather": gather,
     "take_along_dim": take_along_dim, "scatter": scatter, "scatter_add": scatter_add,
     "masked_fill": masked_fill, "index_put": index_put,
-}
+})
+expose({
+    "__getitem__": getitem, "__setitem__": setitem, "index_put_": index_put_,
+    "masked_fill_": masked_fill_, "scatter_": scatter_, "scatter_add_": scatter_add_,
+}, function=False)

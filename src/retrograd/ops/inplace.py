@@ -19,6 +19,7 @@ import numpy as np
 from .. import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 
 _state = grad_mode.state
 
@@ -362,3 +363,13 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     key = parse_key(x, Ellipsis)
     return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
 
+
+expose({
+    "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_, "__ipow__": pow_,
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "pow_": pow_, "clamp_": clamp_,
+    "neg_": neg_, "zero_": zero_, "fill_": fill_, "copy_": copy_,
+    "exp_": _unary_inplace("exp"), "log_": _unary_inplace("log"),
+    "sqrt_": _unary_inplace("sqrt"), "tanh_": _unary_inplace("tanh"),
+    "sigmoid_": _unary_inplace("sigmoid"), "relu_": _unary_inplace("relu"),
+    "abs_": _unary_inplace("abs"),
+}, function=False)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 from .elementwise import broadcast_error, mul
 from .reduce import type_name
 from .shape import Transpose
@@ -546,12 +547,10 @@ def _rmatmul_method(x: Tensor, other):
     return matmul(other, x)
 
 
-TENSOR_METHODS = {
-    "__matmul__": _matmul_method, "__rmatmul__": _rmatmul_method, "matmul": matmul, "mm": mm,
-    "bmm": bmm, "dot": dot, "mv": mv, "outer": outer, "ger": outer, "addmm": addmm,
-}
-
-TORCH_FUNCTIONS = {
+expose({
     "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot, "mv": mv, "outer": outer, "ger": outer,
     "addmm": addmm,
-}
+})
+expose({
+    "__matmul__": _matmul_method, "__rmatmul__": _rmatmul_method,
+}, function=False)

@@ -12,6 +12,7 @@ import numpy as np
 from .. import grad_mode
 from ..creation import _Rng
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 from .inplace import copy_
 
 _state = grad_mode.state
@@ -44,4 +45,6 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -
     return _fill(x, gen.normal(mean, std, x._data.shape), "normal_")
 
 
-TENSOR_METHODS = {"uniform_": uniform_, "normal_": normal_}
+expose({
+    "uniform_": uniform_, "normal_": normal_,
+}, function=False)

@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from ..autograd.function import Function
 from ..backend import broadcast_view, quiet
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._registry import expose
 from .elementwise import maximum, minimum, where
 from .shape import Expand
 
@@ -816,10 +817,11 @@ def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
     return Cumsum.apply(x, axis, False)
 
 
-TENSOR_METHODS = {
-    "max": max, "min": min, "amax": amax, "amin": amin, "argmax": argmax, "argmin": argmin,
-    "prod": prod, "var": var, "std": std, "norm": norm, "logsumexp": logsumexp,
-    "cumsum": cumsum,
-}
-
-TORCH_FUNCTIONS = dict(TENSOR_METHODS, vector_norm=vector_norm)
+expose({
+    "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin,
+    "argmax": argmax, "argmin": argmin,
+    "prod": prod, "var": var, "std": std, "norm": norm, "logsumexp": logsumexp, "cumsum": cumsum,
+})
+expose({
+    "vector_norm": vector_norm,
+}, method=False)

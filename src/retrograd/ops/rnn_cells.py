@@ -33,6 +33,7 @@ import numpy as np
 from .. import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 from .activation import _check_float
 from .linalg import Linear, LinearNoBias
 from .shape import Cat, Split
@@ -288,5 +289,7 @@ def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,  # noqa
     return _rnn_cell("rnn_relu_cell", Relu, input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
-TORCH_FUNCTIONS = {"lstm_cell": lstm_cell, "gru_cell": gru_cell, "rnn_tanh_cell": rnn_tanh_cell,
-                   "rnn_relu_cell": rnn_relu_cell}
+expose({
+    "lstm_cell": lstm_cell, "gru_cell": gru_cell, "rnn_tanh_cell": rnn_tanh_cell,
+    "rnn_relu_cell": rnn_relu_cell,
+}, method=False)

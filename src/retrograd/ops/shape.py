@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from ..autograd.function import Function
 from ..backend import broadcast_view
 from ..tensor import Tensor, _wrap, _wrap_dim
+from ._registry import expose
 
 
 def _shape_arg(shape) -> tuple:
@@ -787,21 +788,40 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(x, -(-n // chunks), d)
 
 
-TENSOR_METHODS = {
-    "squeeze": squeeze, "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose,
-    "swapdims": transpose, "t": t, "permute": permute, "movedim": movedim, "moveaxis": movedim,
-    "T": property(_T, doc="The dims reversed (the transpose, for a matrix)."),
-    "mT": property(_mT, doc="The last two dims swapped (a batch of transposed matrices)."),
-    "mH": property(_mT, doc="The conjugate transpose of the last two dims (real: mT)."),
-    "H": property(_mT, doc="The conjugate transpose of a matrix (real: mT)."),
-    "adjoint": _mT, "repeat": repeat, "tile": tile, "flip": flip, "fliplr": fliplr,
-    "flipud": flipud, "unflatten": unflatten, "unbind": unbind, "split": split, "chunk": chunk,
-}
-
-TORCH_FUNCTIONS = {
+expose({
     "squeeze": squeeze, "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose,
     "swapdims": transpose, "t": t, "permute": permute, "movedim": movedim, "moveaxis": movedim,
     "adjoint": _mT, "tile": tile, "flip": flip, "fliplr": fliplr, "flipud": flipud,
-    "unflatten": unflatten, "unbind": unbind, "split": split, "chunk": chunk, "cat": cat,
-    "concat": cat, "concatenate": cat, "stack": stack,
-}
+    "unflatten": unflatten, "unbind": unbind, "split": split, "chunk": chunk,
+})
+expose({
+    "cat": cat, "concat": cat, "concatenate": cat, "stack": stack,
+}, method=False)
+expose({
+    "T": property(_T, doc="The dims reversed (the transpose, for a matrix)."),
+    "mT": property(_mT, doc="The last two dims swapped (a batch of transposed matrices)."),
+    "mH": property(_mT, doc="The conjugate transpose of the last two dims (real: mT)."),
+    "H": property(_mT, doc="The conjugate transpose of a matrix (real: mT)."), "repeat": repeat,
+}, function=False)
+
+
+def _dtype_method(dtype_name: str):
+    """``x.float()``, ``x.long()``, ...: a conversion to one dtype."""
+    dt = getattr(_dt, dtype_name)
+
+    def method(self, memory_format=None):
+        return to(self, dt)
+
+    method.__name__ = dtype_name
+    return method
+
+
+expose({"reshape": reshape, "flatten": flatten_dims, "clone": clone})
+expose({
+    "view": view, "expand": expand, "expand_as": expand_as, "view_as": view_as,
+    "reshape_as": reshape_as, "sum_to_size": sum_to_size, "to": to, "contiguous": contiguous,
+    "float": _dtype_method("float32"), "double": _dtype_method("float64"),
+    "half": _dtype_method("float16"), "long": _dtype_method("int64"),
+    "int": _dtype_method("int32"), "bool": _dtype_method("bool"),
+    "cpu": lambda x, memory_format=None: x,
+}, function=False)

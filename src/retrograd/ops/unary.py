@@ -9,6 +9,7 @@ from .. import dtypes as _dt
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
+from ._registry import expose
 from .elementwise import _float_result, broadcast_error, lift, maximum
 
 
@@ -412,3 +413,12 @@ def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's 
 
 def trunc(x: Tensor) -> Tensor:
     return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+expose({
+    "exp": exp, "log": log, "log1p": log1p, "sqrt": sqrt, "rsqrt": rsqrt, "sin": sin,
+    "cos": cos, "tan": tan, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
+    "absolute": abs, "sign": sign, "floor": floor, "ceil": ceil, "round": round, "trunc": trunc,
+    "clamp": clamp, "clip": clamp,
+})
+expose({"__abs__": abs}, function=False)
