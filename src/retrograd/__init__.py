@@ -82,6 +82,17 @@ int = int32  # noqa: A001
 short = int16
 
 
+# Modules that hold the implementation, not API: importing them binds their names here, but
+# ``dir(retrograd)`` lists what users call (PyTorch's names), not how the package is laid out.
+_INTERNAL_MODULES = frozenset({"backend", "creation", "dtypes", "grad_mode", "ops",
+                               "serialization", "tensor"})
+
+
+def __dir__() -> list:
+    return sorted(name for name in globals()
+                  if not name.startswith("_") and name not in _INTERNAL_MODULES)
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 

@@ -1,21 +1,15 @@
-"""The array backend: the one module that knows NumPy (and, later, CuPy) by name.
+"""Array helpers that NumPy lacks or makes slow: a cheap broadcast view, and floating-point
+warnings switched off the way PyTorch never warns.
 
-Everything else asks this module for the array module of a tensor (``xp``) instead of
-importing NumPy directly, so a second backend only has to be taught here.
+Tensors hold NumPy arrays and the ops call NumPy directly (``np.exp(x._data)``): NumPy is the
+one array library retrograd runs on. A GPU backend would take the array module from each op's
+inputs (CuPy arrays answer to the same calls), as Chainer does; until one exists, routing every
+call through an indirection here would cost each op a lookup and buy nothing.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-xp = np
-ndarray = np.ndarray
-scalar_types = np.generic  # what NumPy returns for 0-d results of ufuncs and reductions
-
-
-def asarray(obj, dtype=None) -> np.ndarray:
-    """Make ``obj`` an array (no copy when it already is one of the right dtype)."""
-    return np.asarray(obj, dtype=dtype)
 
 
 def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:

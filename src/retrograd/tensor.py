@@ -1,6 +1,6 @@
 """The Tensor: an array, and the autograd bookkeeping that lets gradients flow back to it.
 
-A tensor holds its values in ``_data`` (an array of the backend) and, when it was produced by a
+A tensor holds its values in ``_data`` (a NumPy array) and, when it was produced by a
 recorded operation, the node that produced it in ``grad_fn``. Leaves (tensors the user made)
 have ``grad_fn = None``; when they require grad, backward accumulates into their ``grad``.
 
@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from . import backend, grad_mode
+from . import grad_mode
 from . import dtypes as _dt
 from ._tensor_str import tensor_repr
 
@@ -79,7 +79,7 @@ class device:
 CPU = device("cpu")
 _engine_backward = None
 _new = object.__new__
-_ndarray = backend.ndarray
+_ndarray = np.ndarray
 _from_np = _dt.FROM_NUMPY
 
 
@@ -417,7 +417,7 @@ def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0,
           cls=Tensor) -> Tensor:
     """Make a tensor around an array without copying (the fast path every op uses)."""
     if data.__class__ is not _ndarray:
-        data = backend.asarray(data)
+        data = np.asarray(data)
     t = _new(cls)
     t._data = data
     t._requires_grad = requires_grad
