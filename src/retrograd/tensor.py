@@ -16,8 +16,8 @@ import weakref
 
 import numpy as np
 
-from . import grad_mode
 from . import dtypes as _dt
+from . import grad_mode
 from ._tensor_str import tensor_repr
 
 _state = grad_mode.state
