@@ -100,7 +100,7 @@ class Function(metaclass=FunctionMeta):
                 ctx._edge_nrs, ctx.needs_input_grad = _slots_cache.get(slots) or _slots_for(slots)
                 ctx._sequence_nr = next(sequence)
         if not record:
-            ctx.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
+            ctx.needs_input_grad = (False,) * len(args)
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
@@ -135,8 +135,6 @@ class Function(metaclass=FunctionMeta):
                     break
         return t
 
-
-_NO_GRAD = [(False,) * n for n in range(8)]
 
 # (edge slots, needs_input_grad) shared between nodes: Note [Few long-lived objects per node]
 _slots_cache: dict = {}
