@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     conv,
     elementwise,
     embedding,
+    gather_scatter,
     indexing,
     inplace,
     linalg,

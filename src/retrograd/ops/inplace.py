@@ -20,6 +20,11 @@ from .. import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from ._registry import expose
+from .elementwise import add, div, mul, sub
+from .elementwise import pow as power
+from .index_functions import CopyWhole, FillScalar, FillWhole
+from .index_key import parse_key
+from .unary import clamp
 
 _state = grad_mode.state
 
@@ -58,12 +63,26 @@ def _write(x: Tensor, result: np.ndarray) -> None:
     np.copyto(dst, result, casting="unsafe")
 
 
-def _broadcasts(a: tuple, b: tuple) -> bool:
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to exactly ``target`` (as an in-place write needs)."""
     try:
-        np.broadcast_shapes(a, b)
-        return True
+        return np.broadcast_shapes(shape, target) == target
     except ValueError:
         return False
+
+
+def needs_record(x: Tensor, value) -> bool:
+    """Whether writing ``value`` (a tensor or a number) into x must be recorded in the graph."""
+    return _state.enabled and (x._requires_grad or (isinstance(value, Tensor)
+                                                    and value._requires_grad))
+
+
+def writable_array(x: Tensor) -> np.ndarray:
+    """x's array, for a write that nothing records; raises PyTorch's error for an expanded x."""
+    dst = x._data
+    if not dst.flags.writeable:
+        _write(x, dst)  # raises the error for expanded tensors
+    return dst
 
 
 def _type_name(np_dtype) -> str:
@@ -80,12 +99,7 @@ def apply_inplace(x: Tensor, fn, *args) -> Tensor:
         record = x._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args)
     if not record:
-        prev = _state.enabled
-        _state.enabled = False
-        try:
-            result = fn(x, *args)
-        finally:
-            _state.enabled = prev
+        result = _without_grad(fn, x, *args)
         _write(x, result._data)
         x._bump_version()
         return x
@@ -99,10 +113,18 @@ def apply_inplace(x: Tensor, fn, *args) -> Tensor:
     result = fn(snapshot, *args)
     _write(x, result._data)
     x._bump_version()
-    x.grad_fn = result.grad_fn
-    x._output_nr = result._output_nr
-    x._requires_grad = result._requires_grad
+    _take_history(x, result)
     return x
+
+
+def _without_grad(fn, *args):
+    """``fn(*args)`` with grad mode off (what ``no_grad`` does, without a context object)."""
+    prev = _state.enabled
+    _state.enabled = False
+    try:
+        return fn(*args)
+    finally:
+        _state.enabled = prev
 
 
 def _snapshot(x: Tensor) -> Tensor:
@@ -110,14 +132,22 @@ def _snapshot(x: Tensor) -> Tensor:
     return _wrap(x._data.copy(), x.grad_fn, x._requires_grad, x._output_nr)
 
 
+def _take_history(x: Tensor, t: Tensor) -> None:
+    """x takes t's place in the graph (x now holds t's values)."""
+    x.grad_fn = t.grad_fn
+    x._output_nr = t._output_nr
+    x._requires_grad = t._requires_grad
+
+
 # ---- in-place ops on views ---------------------------------------------------------------------
 #
 # Note [In-place on views]
 #     Writing into a view changes its base too, so the base's history must change: the base
-#     becomes CopySlices(old base, new view values), as in PyTorch. Every view remembers how it
-#     was made from its parent (``_view_src``), so the same chain of view ops can be replayed on
-#     a snapshot of the base (to compute the new values), on the result array (to find the
-#     region to write) and on gradients (in CopySlices' backward).
+#     becomes CopyViewIntoBase(old base, new view values), whose node PyTorch names CopySlices.
+#     Every view remembers how it was made from its parent (``_view_src``), so the same chain of
+#     view ops can be replayed on a snapshot of the base (to compute the new values), on the
+#     result array (to find the region to write) and on gradients (in CopyViewIntoBase's
+#     backward).
 
 
 def view_chain(view: Tensor) -> tuple:
@@ -139,7 +169,7 @@ def replay(t: Tensor, chain: tuple) -> Tensor:
     return t
 
 
-class CopySlices(Function):
+class CopyViewIntoBase(Function):
     """out = base with the region given by a view chain replaced by v;
     dbase = grad with that region zeroed,  dv = grad's region"""
 
@@ -148,12 +178,7 @@ class CopySlices(Function):
     @staticmethod
     def forward(ctx, base, v, chain):
         out = base._data.copy()
-        prev = _state.enabled
-        _state.enabled = False
-        try:
-            region = replay(_wrap(out), chain)._data
-        finally:
-            _state.enabled = prev
+        region = _without_grad(replay, _wrap(out), chain)._data
         if not region.flags.writeable or not np.shares_memory(region, out):
             raise RuntimeError(
                 "unsupported operation: this view can't be written to in place (it was made by "
@@ -171,7 +196,7 @@ class CopySlices(Function):
         if need_base:
             region_shape = replay(grad.detach(), ctx.chain)._data.shape
             zeros = _wrap(np.zeros(region_shape, grad._data.dtype))
-            gbase = CopySlices.apply(grad, zeros, ctx.chain)
+            gbase = CopyViewIntoBase.apply(grad, zeros, ctx.chain)
         if need_v:
             gv = replay(grad, ctx.chain)
         return gbase, gv, None
@@ -189,16 +214,11 @@ def _inplace_on_view(x: Tensor, fn, args) -> Tensor:
     result = fn(replay(base_snapshot, chain), *args)
     if result._data.shape != x._data.shape:
         _write(x, result._data)  # raises the shape error
-    new_base = CopySlices.apply(base_snapshot, result, chain)
+    new_base = CopyViewIntoBase.apply(base_snapshot, result, chain)
     np.copyto(base._data, new_base._data)
     base._bump_version()
-    base.grad_fn = new_base.grad_fn
-    base._output_nr = 0
-    base._requires_grad = True
-    renewed = replay(base, chain)  # the view's new history: a view of the new base
-    x.grad_fn = renewed.grad_fn
-    x._output_nr = renewed._output_nr
-    x._requires_grad = True
+    _take_history(base, new_base)
+    _take_history(x, replay(base, chain))  # the view's new history: a view of the new base
     return x
 
 
@@ -211,19 +231,15 @@ def _arith_inplace(x: Tensor, ufunc, other) -> bool:
     That is the optimizer's update (``p -= lr * g`` under no_grad): no temporary result, no
     copy back. Returns False when the op must be recorded (the general path then runs).
     """
+    if needs_record(x, other):
+        return False
     if isinstance(other, Tensor):
-        if _state.enabled and (x._requires_grad or other._requires_grad):
-            return False
         operand = other._data
     elif isinstance(other, (bool, int, float)):
-        if _state.enabled and x._requires_grad:
-            return False
         operand = other
     else:
         return False
-    dst = x._data
-    if not dst.flags.writeable:
-        _write(x, dst)  # raises the error for expanded tensors
+    dst = writable_array(x)
     try:
         ufunc(dst, operand, out=dst, casting="same_kind")
     except (TypeError, ValueError):
@@ -237,24 +253,18 @@ def _arith_inplace(x: Tensor, ufunc, other) -> bool:
 def add_(x: Tensor, other, *, alpha=1) -> Tensor:
     if alpha == 1 and _arith_inplace(x, np.add, other):
         return x
-    from .elementwise import add
-
     return apply_inplace(x, lambda s, o: add(s, o, alpha=alpha), other)
 
 
 def sub_(x: Tensor, other, *, alpha=1) -> Tensor:
     if alpha == 1 and _arith_inplace(x, np.subtract, other):
         return x
-    from .elementwise import sub
-
     return apply_inplace(x, lambda s, o: sub(s, o, alpha=alpha), other)
 
 
 def mul_(x: Tensor, other) -> Tensor:
     if _arith_inplace(x, np.multiply, other):
         return x
-    from .elementwise import mul
-
     return apply_inplace(x, mul, other)
 
 
@@ -262,20 +272,14 @@ def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode is None and x._data.dtype.kind == "f" and _arith_inplace(
             x, np.true_divide, other):
         return x
-    from .elementwise import div
-
     return apply_inplace(x, lambda s, o: div(s, o, rounding_mode=rounding_mode), other)
 
 
 def pow_(x: Tensor, exponent) -> Tensor:
-    from .elementwise import pow as power
-
     return apply_inplace(x, power, exponent)
 
 
 def clamp_(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
-    from .unary import clamp
-
     return apply_inplace(x, lambda s: clamp(s, min, max))
 
 
@@ -318,22 +322,14 @@ def fill_(x: Tensor, value) -> Tensor:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions.")
-        if _state.enabled and (value._requires_grad or x._requires_grad):
-            from .indexing import FillWhole, parse_key
-
+        if needs_record(x, value):
             key = parse_key(x, Ellipsis)
             return apply_inplace(x, lambda s, v: FillWhole.apply(s, v, key, False), value)
         value = value.item()
-    if _state.enabled:
-        _check_leaf(x)
-        if x._requires_grad:
-            from .indexing import FillScalar, parse_key
-
-            key = parse_key(x, Ellipsis)
-            return apply_inplace(x, lambda s: FillScalar.apply(s, value, key, False))
-    if not x._data.flags.writeable:
-        _write(x, x._data)  # raises the expanded-tensor error
-    x._data.fill(value)
+    if needs_record(x, value):
+        key = parse_key(x, Ellipsis)
+        return apply_inplace(x, lambda s: FillScalar.apply(s, value, key, False))
+    writable_array(x).fill(value)
     x._bump_version()
     return x
 
@@ -342,26 +338,18 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy the values of ``src`` (broadcast to x's shape) into x; returns x."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-
-    if not (_state.enabled and (x._requires_grad or src._requires_grad)):
-        if _state.enabled:
-            _check_leaf(x)
-        src_data = src._data
-        if not _broadcasts(src_data.shape, x._data.shape) or np.broadcast_shapes(
-                src_data.shape, x._data.shape) != x._data.shape:
-            raise RuntimeError(
-                f"The size of tensor a ({x._data.shape[-1] if x._data.ndim else 1}) must match "
-                f"the size of tensor b ({src_data.shape[-1] if src_data.ndim else 1}): copy_ "
-                f"cannot broadcast {list(src_data.shape)} to {list(x._data.shape)}.")
-        if not x._data.flags.writeable:
-            _write(x, x._data)
-        np.copyto(x._data, src_data, casting="unsafe")
-        x._bump_version()
-        return x
-    from .indexing import CopyWhole, parse_key
-
-    key = parse_key(x, Ellipsis)
-    return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
+    if needs_record(x, src):
+        key = parse_key(x, Ellipsis)
+        return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
+    src_data = src._data
+    if not broadcasts_to(src_data.shape, x._data.shape):
+        raise RuntimeError(
+            f"The size of tensor a ({x._data.shape[-1] if x._data.ndim else 1}) must match "
+            f"the size of tensor b ({src_data.shape[-1] if src_data.ndim else 1}): copy_ "
+            f"cannot broadcast {list(src_data.shape)} to {list(x._data.shape)}.")
+    np.copyto(writable_array(x), src_data, casting="unsafe")
+    x._bump_version()
+    return x
 
 
 expose({
