@@ -35,8 +35,8 @@ from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .activation import _check_float
+from .join import Cat, Split
 from .linalg import Linear, LinearNoBias
-from .shape import Cat, Split
 from .unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 
 _state = grad_mode.state

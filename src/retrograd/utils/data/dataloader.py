@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ops.shape import stack
+from ...ops.join import stack
 from ...tensor import Tensor, _wrap
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
