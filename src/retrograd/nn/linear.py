@@ -19,7 +19,7 @@ __all__ = ["Flatten", "Identity", "Linear", "Unflatten"]
 
 
 def _empty(shape: tuple, dtype) -> Tensor:
-    np_dtype = np.float32 if dtype is None else _dt.to_dtype(dtype).np
+    np_dtype = _dt.get_default_dtype().np if dtype is None else _dt.to_dtype(dtype).np
     return _wrap(np.empty(shape, dtype=np_dtype))
 
 
