@@ -8,9 +8,10 @@ finds it there; everything else (``parameters()``, ``state_dict()``, ``to()``, `
 these dicts, recursing through ``_modules``.
 
 This file holds the members, their registration and attribute access, the walks over the
-tree, train/eval and dtype conversions, and printing. Two halves live next to it and are mixed
-in: ``_module_state.py`` (``state_dict``/``load_state_dict``) and ``_module_hooks.py``
-(``__call__``: ``forward`` between its hooks, and the hook registrations).
+tree, train/eval, ``apply`` and printing. The rest lives next to it in three mixins:
+``_module_hooks.py`` (``__call__``: ``forward`` between its hooks, and the hook registrations),
+``_module_state.py`` (``state_dict``/``load_state_dict``) and ``_module_convert.py`` (``to``,
+``float``, ``double``, ...).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 
-from .. import grad_mode
-from ..dtypes import dtype as _dtype_cls
-from ..dtypes import float16, float32, float64
 from ..ops.reduce import type_name
-from ..tensor import Tensor, device
+from ..tensor import Tensor
+from ._module_convert import _ModuleConvert
 from ._module_hooks import _ModuleHooks
 from ._module_state import _ModuleState
 from .parameter import Buffer, Parameter
@@ -43,7 +42,7 @@ def _forward_unimplemented(self, *args, **kwargs):
         "of Module define forward(self, ...) to say what calling the module computes.")
 
 
-class Module(_ModuleHooks, _ModuleState):
+class Module(_ModuleHooks, _ModuleState, _ModuleConvert):
     """Base class of all layers and models: subclass it, create sub-layers and parameters in
     ``__init__`` (after ``super().__init__()``), and compute in ``forward``."""
 
@@ -316,20 +315,22 @@ class Module(_ModuleHooks, _ModuleState):
         return module
 
     def get_parameter(self, target: str) -> Parameter:
-        mod_path, _, name = target.rpartition(".")
-        module = self.get_submodule(mod_path)
-        if name not in module._parameters:
-            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
-        return module._parameters[name]
+        """The parameter at a dotted path such as ``"encoder.0.weight"``."""
+        return self._get_member(target, "_parameters", "parameter")
 
     def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``"bn.running_mean"``."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _get_member(self, target: str, store: str, kind: str):
         mod_path, _, name = target.rpartition(".")
         module = self.get_submodule(mod_path)
-        if name not in module._buffers:
-            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
-        return module._buffers[name]
+        members = module.__dict__[store]
+        if name not in members:
+            raise AttributeError(f"{module._get_name()} has no {kind} `{name}`")
+        return members[name]
 
-    # ---- modes, gradients, conversions ------------------------------------------------
+    # ---- modes and gradients ----------------------------------------------------------
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) on all modules."""
@@ -367,77 +368,6 @@ class Module(_ModuleHooks, _ModuleState):
         for m in self.children():
             m.apply(fn)
         fn(self)
-        return self
-
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
-        """Convert every parameter and buffer with ``fn``, keeping the Parameter objects (so
-        optimizers that hold them keep working) by swapping their ``data``."""
-        for m in self.modules():
-            with grad_mode.no_grad():
-                for p in m._parameters.values():
-                    if p is None:
-                        continue
-                    new = fn(p)
-                    if new is not p:
-                        p.data = new
-                    g = p._grad
-                    if g is not None:
-                        new = fn(g)
-                        if new is not g:
-                            p._grad = new
-                for name, b in m._buffers.items():
-                    if b is not None:
-                        m._buffers[name] = fn(b)
-        return self
-
-    def to(self, *args, **kwargs) -> Module:
-        """Cast floating-point parameters and buffers to a dtype (retrograd runs on the cpu).
-
-        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
-        keywords ``device``, ``dtype``, ``non_blocking``.
-        """
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        for a in args:
-            if isinstance(a, _dtype_cls):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device)):
-                dev = a
-            elif not isinstance(a, bool):
-                raise TypeError(f"to() received an invalid argument {a!r}; expected a device, a "
-                                "dtype or a tensor")
-        if dev is not None and device(dev).type != "cpu":
-            raise RuntimeError(f"device {dev} is not available; retrograd runs on the cpu")
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
-            raise TypeError(
-                "nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                f"dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
-
-    def float(self) -> Module:
-        return self.to(float32)
-
-    def double(self) -> Module:
-        return self.to(float64)
-
-    def half(self) -> Module:
-        return self.to(float16)
-
-    def cpu(self) -> Module:
-        return self
-
-    def type(self, dst_type) -> Module:
-        return self._apply(lambda t: t.to(dst_type))
-
-    def share_memory(self) -> Module:
         return self
 
     # ---- printing ---------------------------------------------------------------------
