@@ -393,3 +393,17 @@ def test_parameters_to_vector_and_back(torch_ref):
         nn.utils.vector_to_parameters([1.0], model.parameters())
     with pytest.raises(RuntimeError, match="11 elements"):
         nn.utils.vector_to_parameters(retrograd.zeros(3), model.parameters())
+
+
+def test_layers_follow_the_default_dtype():
+    """Parameters are made in the default dtype when none is given (Linear used float32)."""
+    previous = retrograd.get_default_dtype()
+    retrograd.set_default_dtype(retrograd.float64)
+    try:
+        layers = [nn.Linear(2, 3), nn.Conv1d(2, 3, 1), nn.LayerNorm(3),
+                  nn.BatchNorm1d(3), nn.Embedding(4, 3), nn.LSTM(2, 3),
+                  nn.GRUCell(2, 3)]
+        for layer in layers:
+            assert {p.dtype for p in layer.parameters()} == {retrograd.float64}, layer
+    finally:
+        retrograd.set_default_dtype(previous)

@@ -55,26 +55,29 @@ class _BareDecoratable(_Mode):
         return self(func)
 
 
-class no_grad(_BareDecoratable):
+class _Switch(_BareDecoratable):
+    """Sets grad mode to ``_enabled`` inside the block and restores the previous mode after."""
+
+    _enabled: bool
+
+    def __enter__(self) -> None:
+        self.prev = state.enabled
+        state.enabled = self._enabled
+
+    def __exit__(self, *exc) -> None:
+        state.enabled = self.prev
+
+
+class no_grad(_Switch):
     """Context manager / decorator that turns recording of operations off."""
 
-    def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = False
-
-    def __exit__(self, *exc) -> None:
-        state.enabled = self.prev
+    _enabled = False
 
 
-class enable_grad(_BareDecoratable):
+class enable_grad(_Switch):
     """Context manager / decorator that turns recording of operations on."""
 
-    def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = True
-
-    def __exit__(self, *exc) -> None:
-        state.enabled = self.prev
+    _enabled = True
 
 
 class set_grad_enabled(_Mode):

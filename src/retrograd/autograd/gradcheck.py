@@ -114,15 +114,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
 def _slow_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None:
     wrt = _wrt(inputs)
-    with enable_grad():
-        outs = _outputs(func, inputs)
-    diff = _differentiable(outs)
+    diff = _outputs_to_check(func, inputs, wrt, eps)
     if not diff:
-        _check_no_gradient(func, inputs, wrt, outs, eps)
         return
     analytical = {j: _analytical_jacobian(out, j, wrt, nondet_tol, check_dtypes)
                   for j, out in diff}
-    del outs, diff  # the graph is no longer needed
+    del diff  # the graph is no longer needed
     numerical = _numerical_jacobian(func, inputs, wrt, eps)
     for j, blocks in analytical.items():
         for (i, _), a, per_output in zip(wrt, blocks, numerical):
@@ -137,11 +134,8 @@ def _slow_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None
 
 def _fast_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None:
     wrt = _wrt(inputs)
-    with enable_grad():
-        outs = _outputs(func, inputs)
-    diff = _differentiable(outs)
+    diff = _outputs_to_check(func, inputs, wrt, eps)
     if not diff:
-        _check_no_gradient(func, inputs, wrt, outs, eps)
         return
     us = [_random_unit(x._data.shape) for _, x in wrt]
     # analytical[j][i] = v_j . (J_ij u_i), from one vector-Jacobian product per output
@@ -179,6 +173,17 @@ def _fast_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None
                     f"v^T J u is {n!r} by finite differences but {a!r} from backward, for "
                     "random vectors u over the input and v over the output. Run gradcheck with "
                     "fast_mode=False to see both Jacobians.")
+
+
+def _outputs_to_check(func, inputs, wrt, eps) -> list:
+    """(position, output) of the outputs that require grad, from one call of ``func`` with grad
+    mode on. When there are none, first checks that no output depends on the inputs."""
+    with enable_grad():
+        outs = _outputs(func, inputs)
+    diff = _differentiable(outs)
+    if not diff:
+        _check_no_gradient(func, inputs, wrt, outs, eps)
+    return diff
 
 
 # ---- Jacobians -------------------------------------------------------------------------------

@@ -41,6 +41,15 @@ def _pack(slots: list, grads, n: int) -> tuple:
     return tuple(full)
 
 
+def _returned_grads(res, n: int, hook_kind: str, grads_name: str) -> tuple:
+    """What a hook returned as replacement gradients: a tuple of length n."""
+    res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+    if len(res) != n:
+        raise RuntimeError(f"{hook_kind} returned an invalid number of {grads_name}, got "
+                           f"{len(res)}, but expected {n}")
+    return res
+
+
 class _BackwardHook:
     """One module call's full backward hooks: wraps inputs and outputs in identity nodes and
     runs the hooks from those nodes' pre-hooks (the outputs' node runs first, then the inputs')."""
@@ -87,12 +96,7 @@ class _BackwardHook:
         for hook in tuple(module._backward_pre_hooks.values()):
             res = hook(module, grad_outputs)
             if res is not None:
-                res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
-                if len(res) != n:
-                    raise RuntimeError(
-                        f"Backward pre hook returned an invalid number of grad_output, got "
-                        f"{len(res)}, but expected {n}")
-                grad_outputs = res
+                grad_outputs = _returned_grads(res, n, "Backward pre hook", "grad_output")
         self.grad_outputs = grad_outputs
         if self.input_slots is None and module._backward_hooks:
             # No input needs a gradient, so no input node will run: call the hooks now.
@@ -115,10 +119,5 @@ class _BackwardHook:
         for hook in tuple(module._backward_hooks.values()):
             res = hook(module, grad_inputs, self.grad_outputs)
             if res is not None:
-                res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
-                if len(res) != n:
-                    raise RuntimeError(
-                        f"Backward hook returned an invalid number of grad_input, got "
-                        f"{len(res)}, but expected {n}")
-                grad_inputs = res
+                grad_inputs = _returned_grads(res, n, "Backward hook", "grad_input")
         return tuple(grad_inputs[i] for i in slots)

@@ -156,40 +156,49 @@ class ModuleList(_IndexedModules):
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _DictView:
+    """The mapping methods of ModuleDict and ParameterDict: a view of the module's own store
+    named by ``_store``; each class adds how a value is stored (``__setitem__``)."""
+
+    _store: str
+
+    def __getitem__(self, key: str):
+        return self.__dict__[self._store][key]
+
+    def __delitem__(self, key: str) -> None:
+        del self.__dict__[self._store][key]
+
+    def __len__(self) -> int:
+        return len(self.__dict__[self._store])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__[self._store])
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dict__[self._store]
+
+    def keys(self):
+        return self.__dict__[self._store].keys()
+
+    def items(self):
+        return self.__dict__[self._store].items()
+
+    def values(self):
+        return self.__dict__[self._store].values()
+
+
+class ModuleDict(_DictView, Module):
     """A dict of modules, registered so their parameters belong to the owner (no forward)."""
+
+    _store = "_modules"
 
     def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
 
     def clear(self) -> None:
         self._modules.clear()
@@ -258,42 +267,20 @@ class ParameterList(Module):
         return "\n".join(lines)
 
 
-class ParameterDict(Module):
+class ParameterDict(_DictView, Module):
     """A dict of parameters, registered under their keys (tensors are made Parameters)."""
+
+    _store = "_parameters"
 
     def __init__(self, parameters=None) -> None:
         super().__init__()
         if parameters is not None:
             self.update(parameters)
 
-    def __getitem__(self, key: str):
-        return self._parameters[key]
-
     def __setitem__(self, key: str, value) -> None:
         if not isinstance(value, Parameter) and hasattr(value, "_data"):
             value = Parameter(value)
         self.register_parameter(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
 
     def update(self, parameters) -> None:
         pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) \

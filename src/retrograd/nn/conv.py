@@ -6,12 +6,11 @@ import math
 
 import numpy as np
 
-from .. import dtypes as _dt
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from . import init
 from ._functional_layers import conv1d, conv2d
 from .module import Module
-from .parameter import Parameter
+from .parameter import _add_weight_and_bias
 
 __all__ = ["Conv1d", "Conv2d"]
 
@@ -23,13 +22,6 @@ def _ntuple(value, n: int, name: str) -> tuple:
     if len(out) != n:
         raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
     return out
-
-
-def _empty(shape: tuple, dtype, device) -> Tensor:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"device {device} is not available; retrograd runs on the cpu")
-    np_dtype = _dt.get_default_dtype().np if dtype is None else _dt.to_dtype(dtype).np
-    return _wrap(np.empty(shape, dtype=np_dtype))
 
 
 class _ConvNd(Module):
@@ -80,11 +72,7 @@ class _ConvNd(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_empty(shape, dtype, device))
-        if bias:
-            self.bias = Parameter(_empty((out_channels,), dtype, device))
-        else:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, shape, (out_channels,) if bias else None, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .. import dtypes as _dt
 from ..ops.linalg import Linear as _LinearFn
 from ..ops.linalg import linear as _linear
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import _add_weight_and_bias, _check_device
 
 __all__ = ["Flatten", "Identity", "Linear", "Unflatten"]
-
-
-def _empty(shape: tuple, dtype) -> Tensor:
-    np_dtype = np.float32 if dtype is None else _dt.to_dtype(dtype).np
-    return _wrap(np.empty(shape, dtype=np_dtype))
-
-
-def _check_device(device) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"device {device} is not available; retrograd runs on the cpu")
 
 
 class Identity(Module):
@@ -51,11 +38,8 @@ class Linear(Module):
         _check_device(device)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in_features), dtype))
-        if bias:
-            self.bias = Parameter(_empty((out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, (out_features, in_features), (out_features,) if bias else None,
+                             dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -7,28 +7,26 @@ attribute (``self.fc = Linear(2, 3)``) sorts the value into the right dict, and 
 finds it there; everything else (``parameters()``, ``state_dict()``, ``to()``, ``repr``) walks
 these dicts, recursing through ``_modules``.
 
-Calling a module runs ``forward`` between its hooks (see ``__call__``).
+This file holds the members, their registration and attribute access, the walks over the
+tree, train/eval, ``apply`` and printing. The rest lives next to it in three mixins:
+``_module_hooks.py`` (``__call__``: ``forward`` between its hooks, and the hook registrations),
+``_module_state.py`` (``state_dict``/``load_state_dict``) and ``_module_convert.py`` (``to``,
+``float``, ``double``, ...).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
-from .. import grad_mode
-from ..autograd.graph import RemovableHandle
-from ..dtypes import dtype as _dtype_cls
-from ..dtypes import float16, float32, float64
 from ..ops.reduce import type_name
-from ..tensor import Tensor, device
-from ._backward_hooks import _BackwardHook
+from ..tensor import Tensor
+from ._module_convert import _ModuleConvert
+from ._module_hooks import _ModuleHooks
+from ._module_state import _ModuleState
 from .parameter import Buffer, Parameter
 
 __all__ = ["Module"]
-
-_state = grad_mode.state
-_hook_ids = itertools.count()
 
 
 def _legacy_type(value) -> str:
@@ -38,39 +36,13 @@ def _legacy_type(value) -> str:
     return type(value).__name__
 
 
-def _add_hook(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
-    key = next(_hook_ids)
-    if prepend:  # rebuild in place: the handle keeps a reference to this very dict
-        rest = list(hooks.items())
-        hooks.clear()
-        hooks[key] = hook
-        hooks.update(rest)
-    else:
-        hooks[key] = hook
-    return RemovableHandle(hooks, key)
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it could not match (both empty when all did)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
-                f"unexpected_keys={self.unexpected_keys!r})")
-
-    __str__ = __repr__
-
-
 def _forward_unimplemented(self, *args, **kwargs):
     raise NotImplementedError(
         f'Module [{type(self).__name__}] is missing the required "forward" function; subclasses '
         "of Module define forward(self, ...) to say what calling the module computes.")
 
 
-class Module:
+class Module(_ModuleHooks, _ModuleState, _ModuleConvert):
     """Base class of all layers and models: subclass it, create sub-layers and parameters in
     ``__init__`` (after ``super().__init__()``), and compute in ``forward``."""
 
@@ -343,20 +315,22 @@ class Module:
         return module
 
     def get_parameter(self, target: str) -> Parameter:
-        mod_path, _, name = target.rpartition(".")
-        module = self.get_submodule(mod_path)
-        if name not in module._parameters:
-            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
-        return module._parameters[name]
+        """The parameter at a dotted path such as ``"encoder.0.weight"``."""
+        return self._get_member(target, "_parameters", "parameter")
 
     def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``"bn.running_mean"``."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _get_member(self, target: str, store: str, kind: str):
         mod_path, _, name = target.rpartition(".")
         module = self.get_submodule(mod_path)
-        if name not in module._buffers:
-            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
-        return module._buffers[name]
+        members = module.__dict__[store]
+        if name not in members:
+            raise AttributeError(f"{module._get_name()} has no {kind} `{name}`")
+        return members[name]
 
-    # ---- modes, gradients, conversions ------------------------------------------------
+    # ---- modes and gradients ----------------------------------------------------------
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) on all modules."""
@@ -395,267 +369,6 @@ class Module:
             m.apply(fn)
         fn(self)
         return self
-
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
-        """Convert every parameter and buffer with ``fn``, keeping the Parameter objects (so
-        optimizers that hold them keep working) by swapping their ``data``."""
-        for m in self.modules():
-            with grad_mode.no_grad():
-                for p in m._parameters.values():
-                    if p is None:
-                        continue
-                    new = fn(p)
-                    if new is not p:
-                        p.data = new
-                    g = p._grad
-                    if g is not None:
-                        new = fn(g)
-                        if new is not g:
-                            p._grad = new
-                for name, b in m._buffers.items():
-                    if b is not None:
-                        m._buffers[name] = fn(b)
-        return self
-
-    def to(self, *args, **kwargs) -> Module:
-        """Cast floating-point parameters and buffers to a dtype (retrograd runs on the cpu).
-
-        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the
-        keywords ``device``, ``dtype``, ``non_blocking``.
-        """
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        for a in args:
-            if isinstance(a, _dtype_cls):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device)):
-                dev = a
-            elif not isinstance(a, bool):
-                raise TypeError(f"to() received an invalid argument {a!r}; expected a device, a "
-                                "dtype or a tensor")
-        if dev is not None and device(dev).type != "cpu":
-            raise RuntimeError(f"device {dev} is not available; retrograd runs on the cpu")
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
-            raise TypeError(
-                "nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                f"dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
-
-    def float(self) -> Module:
-        return self.to(float32)
-
-    def double(self) -> Module:
-        return self.to(float64)
-
-    def half(self) -> Module:
-        return self.to(float16)
-
-    def cpu(self) -> Module:
-        return self
-
-    def type(self, dst_type) -> Module:
-        return self._apply(lambda t: t.to(dst_type))
-
-    def share_memory(self) -> Module:
-        return self
-
-    # ---- state dict -------------------------------------------------------------------
-
-    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
-        """An ordered dict from dotted names to parameters and persistent buffers (detached
-        unless ``keep_vars``): what ``load_state_dict`` and ``retrograd.save`` take."""
-        if args:  # PyTorch's old positional form: state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            if len(args) > 1:
-                prefix = args[1]
-            if len(args) > 2:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-        for name, t in self._state_items(prefix):
-            destination[name] = t if keep_vars else t.detach()
-        return destination
-
-    def _state_modules(self, prefix: str = ""):
-        """(key prefix, module) for every module, the prefix ending in "." below the root.
-
-        A module reachable by two paths appears under both, as PyTorch saves it twice.
-        """
-        stack = [(prefix, self)]
-        while stack:
-            pre, module = stack.pop()
-            yield pre, module
-            stack.extend(reversed([(f"{pre}{name}.", m) for name, m in module._modules.items()
-                                   if m is not None]))
-
-    def _state_items(self, prefix: str = "") -> list:
-        """(key, tensor) for every entry of the state dict, in PyTorch's order."""
-        return [(key, m.__dict__[store][name])
-                for key, (m, store, name) in self._state_owners(prefix).items()]
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Copy parameters and buffers from ``state_dict`` into this module.
-
-        Every problem (missing keys, unexpected keys, shape mismatches) is reported together in
-        one RuntimeError, and nothing is changed when there is one. With ``strict=False``
-        missing and unexpected keys are allowed (and returned); shape mismatches still raise.
-        """
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        owners = self._state_owners()
-        missing, mismatched = [], []
-        for key, (module, store, name) in owners.items():
-            if key not in state_dict:
-                missing.append(key)
-                continue
-            value = state_dict[key]
-            current = module.__dict__[store][name]
-            if not isinstance(value, Tensor):
-                mismatched.append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or '
-                    f"Tensor-like object from checkpoint but received {type(value)}")
-            elif value.shape != current.shape:
-                mismatched.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {current.shape}.")
-        unexpected = [k for k in state_dict if k not in owners]
-        errors = []
-        if strict:
-            if missing:
-                errors.append("Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-        errors.extend(mismatched)
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                               + "\n\t".join(errors))
-        with grad_mode.no_grad():
-            for key, (module, store, name) in owners.items():
-                if key in state_dict:
-                    module._load_one(store, name, state_dict[key], assign)
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _state_owners(self, prefix: str = "") -> dict:
-        """state-dict key -> (owning module, store name, member name)."""
-        owners = {}
-        for pre, m in self._state_modules(prefix):
-            for name, p in m._parameters.items():
-                if p is not None:
-                    owners[pre + name] = (m, "_parameters", name)
-            for name, b in m._buffers.items():
-                if b is not None and name not in m._non_persistent_buffers_set:
-                    owners[pre + name] = (m, "_buffers", name)
-        return owners
-
-    def _load_one(self, store: str, name: str, value: Tensor, assign: bool) -> None:
-        current = self.__dict__[store][name]
-        if not assign:
-            current.copy_(value)
-        elif store == "_parameters":
-            self._parameters[name] = Parameter(value.detach(), current.requires_grad)
-        else:
-            self._buffers[name] = value.detach()
-
-    # ---- calling: forward between hooks -----------------------------------------------
-
-    def __call__(self, *args, **kwargs):
-        d = self.__dict__
-        try:
-            hooked = (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
-                      or d["_backward_pre_hooks"])
-        except KeyError:
-            raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute '_forward_hooks': its "
-                "__init__ must call super().__init__() before anything else.") from None
-        if not hooked:
-            return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
-
-    def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for key, hook in tuple(self._forward_pre_hooks.items()):
-            if key in self._forward_pre_hooks_with_kwargs:
-                res = hook(self, args, kwargs)
-                if res is not None:
-                    if not (isinstance(res, tuple) and len(res) == 2):
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of (new_args, "
-                            f"new_kwargs), but got {res}.")
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        bw = None
-        if (self._backward_hooks or self._backward_pre_hooks) and _state.enabled:
-            bw = _BackwardHook(self)
-            args = bw.wrap_inputs(args)
-        called = set()
-        try:
-            result = self.forward(*args, **kwargs)
-            for key, hook in tuple(self._forward_hooks.items()):
-                called.add(key)
-                if key in self._forward_hooks_with_kwargs:
-                    res = hook(self, args, kwargs, result)
-                else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
-        except Exception:
-            for key, hook in tuple(self._forward_hooks.items()):
-                if key in self._forward_hooks_always_called and key not in called:
-                    try:
-                        if key in self._forward_hooks_with_kwargs:
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception:  # noqa: S110 - the forward error is the one to report
-                        pass
-            raise
-        if bw is not None:
-            result = bw.wrap_outputs(result)
-        return result
-
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """``hook(module, args)`` runs before forward and may return replacement args
-        (``hook(module, args, kwargs)`` returning ``(args, kwargs)`` with ``with_kwargs``)."""
-        handle = _add_hook(self._forward_pre_hooks, hook, prepend)
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs.add(handle._key)
-        return handle
-
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
-                              with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after forward and may return a new output."""
-        handle = _add_hook(self._forward_hooks, hook, prepend)
-        if with_kwargs:
-            self._forward_hooks_with_kwargs.add(handle._key)
-        if always_call:
-            self._forward_hooks_always_called.add(handle._key)
-        return handle
-
-    def register_full_backward_hook(self, hook: Callable,
-                                    prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_input, grad_output)`` runs once the gradients w.r.t. the
-        module's inputs are computed; it may return a replacement ``grad_input`` tuple."""
-        return _add_hook(self._backward_hooks, hook, prepend)
-
-    def register_full_backward_pre_hook(self, hook: Callable,
-                                        prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_output)`` runs when the gradients w.r.t. the module's outputs
-        are known; it may return a replacement ``grad_output`` tuple."""
-        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ---- printing ---------------------------------------------------------------------
 

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes as _dt
 from ..tensor import Tensor, _wrap
 from . import init
 from ._functional_layers import batch_norm, layer_norm
-from .conv import _empty
 from .module import Module
-from .parameter import Parameter
+from .parameter import _add_weight_and_bias, _np_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+def _add_affine(module: Module, affine: bool, shape: tuple, bias: bool, dtype, device) -> None:
+    """``weight`` and ``bias`` of the given shape (``bias`` only with bias=True), or None
+    placeholders for both when not affine."""
+    if affine:
+        _add_weight_and_bias(module, shape, shape if bias else None, dtype, device)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(weight, bias) -> None:
+    """The affine map starts as the identity: weight ones, bias zeros."""
+    if weight is not None:
+        init.ones_(weight)
+    if bias is not None:
+        init.zeros_(bias)
 
 
 class _BatchNorm(Module):
@@ -35,17 +51,9 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_empty((num_features,), dtype, device))
-            if bias:
-                self.bias = Parameter(_empty((num_features,), dtype, device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, affine, (num_features,), bias, dtype, device)
         if track_running_stats:
-            np_dtype = _dt.get_default_dtype().np if dtype is None else _dt.to_dtype(dtype).np
+            np_dtype = _np_dtype(dtype)
             self.register_buffer("running_mean", _wrap(np.zeros(num_features, dtype=np_dtype)))
             self.register_buffer("running_var", _wrap(np.ones(num_features, dtype=np_dtype)))
             self.register_buffer("num_batches_tracked", _wrap(np.zeros((), dtype=np.int64)))
@@ -66,9 +74,7 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+            _reset_affine(self.weight, self.bias)
 
     def _check_input(self, input: Tensor) -> None:  # noqa: A002
         if not isinstance(input, Tensor):
@@ -131,22 +137,12 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_empty(self.normalized_shape, dtype, device))
-            if bias:
-                self.bias = Parameter(_empty(self.normalized_shape, dtype, device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, elementwise_affine, self.normalized_shape, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+            _reset_affine(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if not isinstance(input, Tensor):

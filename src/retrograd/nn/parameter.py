@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..tensor import Tensor, _wrap
 
 __all__ = ["Buffer", "Parameter"]
@@ -95,3 +96,34 @@ class Buffer(Tensor):
 
     def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
         pass
+
+
+# ---- making a layer's parameters --------------------------------------------------------------
+
+
+def _check_device(device) -> None:
+    """Layers take PyTorch's ``device`` argument; the cpu is the only device here."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"device {device} is not available; retrograd runs on the cpu")
+
+
+def _np_dtype(dtype) -> np.dtype:
+    """The array dtype for a layer's ``dtype`` argument (None: the default dtype)."""
+    return _dt.get_default_dtype().np if dtype is None else _dt.to_dtype(dtype).np
+
+
+def _empty(shape: tuple, dtype=None, device=None) -> Tensor:
+    """Uninitialised storage for a parameter, which the layer's ``reset_parameters`` fills."""
+    _check_device(device)
+    return _wrap(np.empty(shape, dtype=_np_dtype(dtype)))
+
+
+def _add_weight_and_bias(module, weight_shape: tuple, bias_shape: tuple | None, dtype,
+                         device) -> None:
+    """Register ``module.weight`` and ``module.bias`` (a None placeholder when ``bias_shape``
+    is None), both uninitialised."""
+    module.weight = Parameter(_empty(weight_shape, dtype, device))
+    if bias_shape is None:
+        module.register_parameter("bias", None)
+    else:
+        module.bias = Parameter(_empty(bias_shape, dtype, device))

@@ -8,9 +8,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from . import init
 from ._functional_layers import embedding
-from .conv import _empty
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, _empty
 
 __all__ = ["Embedding"]
 

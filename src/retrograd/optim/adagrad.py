@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, _check, _scalar, _step_tensor
+from .optimizer import Optimizer, _check_hyperparameters, _scalar, _step_grad, _step_tensor
 
 __all__ = ["Adagrad"]
 
@@ -22,12 +22,8 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False) -> None:
-        _check(_scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        _check(initial_accumulator_value >= 0.0,
-               f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        _check_hyperparameters(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                               initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize}
@@ -57,9 +53,7 @@ class Adagrad(Optimizer):
                 x = p._data
                 count = state["step"]._data
                 count += 1
-                d = -grad._data if maximize else grad._data
-                if weight_decay != 0:
-                    d = d + weight_decay * x
+                d = _step_grad(grad, x, maximize, weight_decay)
                 clr = lr / (1 + (float(count) - 1) * lr_decay)
                 s = state["sum"]._data
                 s += d * d

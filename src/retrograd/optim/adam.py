@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _lerp_, _scalar, _step_tensor, _zeros_like
+from .optimizer import (
+    Optimizer,
+    _check_hyperparameters,
+    _lerp_,
+    _scalar,
+    _step_grad,
+    _step_tensor,
+    _zeros_like,
+)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -24,11 +32,7 @@ class Adam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
                  maximize: bool = False, foreach: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check(_scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
                     "decoupled_weight_decay": decoupled_weight_decay}
@@ -55,15 +59,12 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_like(p)
                 x = p._data
-                d = -grad._data if maximize else grad._data
+                d = _step_grad(grad, x, maximize, 0 if decoupled else weight_decay)
                 count = state["step"]._data
                 count += 1
                 t = float(count)
-                if weight_decay != 0:
-                    if decoupled:
-                        x *= 1 - lr * weight_decay
-                    else:
-                        d = d + weight_decay * x
+                if decoupled and weight_decay != 0:
+                    x *= 1 - lr * weight_decay
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 _lerp_(m, d, 1 - beta1)
                 v *= beta2

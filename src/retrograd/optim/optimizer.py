@@ -255,6 +255,26 @@ def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
         np.subtract(b, diff, out=a)
 
 
-def _check(cond: bool, message: str) -> None:
-    if not cond:
-        raise ValueError(message)
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}  # how the errors name them
+
+
+def _check_hyperparameters(**values) -> None:
+    """Raise PyTorch's ValueError for the first value out of range, in the order given: every
+    value must be >= 0 (``lr`` may be a 0-d tensor), and each of ``betas`` in [0, 1)."""
+    for name, value in values.items():
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif not _scalar(value) >= 0.0:
+            label = _LABELS.get(name, f"{name} value")
+            raise ValueError(f"Invalid {label}: {value}")
+
+
+def _step_grad(grad: Tensor, x: np.ndarray, maximize: bool, weight_decay: float) -> np.ndarray:
+    """The gradient a step follows: negated when maximizing, plus ``weight_decay * x`` (L2).
+    A new array whenever it differs from ``grad``'s own, which the step never writes to."""
+    d = -grad._data if maximize else grad._data
+    if weight_decay != 0:
+        d = d + weight_decay * x
+    return d

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _lerp_, _scalar, _step_tensor, _zeros_like
+from .optimizer import (
+    Optimizer,
+    _check_hyperparameters,
+    _lerp_,
+    _scalar,
+    _step_grad,
+    _step_tensor,
+    _zeros_like,
+)
 
 __all__ = ["RMSprop"]
 
@@ -21,11 +29,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
                  maximize: bool = False, foreach: bool | None = None) -> None:
-        _check(_scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        _check_hyperparameters(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                               alpha=alpha)
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
                     "momentum": momentum, "centered": centered, "maximize": maximize,
                     "foreach": foreach}
@@ -52,11 +57,9 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
                 x = p._data
-                d = -grad._data if maximize else grad._data
+                d = _step_grad(grad, x, maximize, weight_decay)
                 count = state["step"]._data
                 count += 1
-                if weight_decay != 0:
-                    d = d + weight_decay * x
                 v = state["square_avg"]._data
                 v *= alpha
                 v += (1 - alpha) * d * d

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, _check, _scalar
+from .optimizer import Optimizer, _check_hyperparameters, _scalar, _step_grad
 
 __all__ = ["SGD"]
 
@@ -22,11 +22,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None) -> None:
-        _check(_scalar(lr) >= 0.0, f"Invalid learning rate: {lr}")
-        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        _check(not nesterov or (momentum > 0 and dampening == 0),
-               "Nesterov momentum requires a momentum and zero dampening")
+        _check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and not (momentum > 0 and dampening == 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
                     "foreach": foreach}
@@ -45,9 +43,7 @@ class SGD(Optimizer):
                 if grad is None:
                     continue
                 x = p._data
-                d = -grad._data if maximize else grad._data
-                if weight_decay != 0:
-                    d = d + weight_decay * x
+                d = _step_grad(grad, x, maximize, weight_decay)
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
