@@ -16,7 +16,7 @@ import retrograd
 import retrograd.nn as nn
 import retrograd.nn.functional as F
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.ops.conv import ConvGeometry
+from retrograd.ops.nn.conv import ConvGeometry
 
 
 def _t(lib, a, requires_grad=False):

@@ -325,7 +325,7 @@ def test_fused_lstm_cell_fast_and_graph_backward_agree(which, rng):
     results = []
     for create_graph in (False, True):
         gates, c = [retrograd.tensor(a, requires_grad=True) for a in arrays]
-        h2, c2 = retrograd.ops.rnn_cells.LstmCell.apply(gates, c)
+        h2, c2 = retrograd.ops.nn.rnn_cells.LstmCell.apply(gates, c)
         used = {"h": [h2], "c": [c2], "both": [h2, c2]}[which]
         loss = sum((u * retrograd.tensor(np.arange(12.0).reshape(3, 4))).sum() for u in used)
         grads = retrograd.autograd.grad(loss, [gates, c], create_graph=create_graph)
@@ -340,7 +340,7 @@ def test_fused_gru_cell_fast_and_graph_backward_agree(rng):
     results = []
     for create_graph in (False, True):
         ts = [retrograd.tensor(a, requires_grad=True) for a in arrays]
-        out = retrograd.ops.rnn_cells.GruCell.apply(*ts)
+        out = retrograd.ops.nn.rnn_cells.GruCell.apply(*ts)
         loss = (out * retrograd.tensor(np.arange(12.0).reshape(3, 4))).sum()
         results.append(retrograd.autograd.grad(loss, ts, create_graph=create_graph))
     for a, b in zip(*results):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..ops.linalg import Linear, LinearNoBias, linear
-from ..ops.rnn_cells import GruCell, LstmCell, check_cell_args
+from ..ops.nn.rnn_cells import GruCell, LstmCell, check_cell_args
 from ..ops.shape import Cat, Stack, Unbind
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor, _wrap

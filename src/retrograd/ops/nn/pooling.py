@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ... import grad_mode
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveAvgPoolGrad", "AvgPool2d", "AvgPoolGrad",
            "MaxPool2d", "MaxPoolGrad", "PoolGeometry", "pool_out_size"]

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ... import grad_mode
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["BatchNorm", "LayerNorm"]
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import Tensor, _wrap
-from .activation import Softmax, logsigmoid
-from .unary import sigmoid
+from ... import grad_mode
+from ...autograd.function import Function
+from ...tensor import Tensor, _wrap
+from ..activation import Softmax, logsigmoid
+from ..unary import sigmoid
 
 _state = grad_mode.state
 NONE, MEAN, SUM = 0, 1, 2

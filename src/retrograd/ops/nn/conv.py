@@ -49,9 +49,9 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ... import grad_mode
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["ConvBiasGrad", "ConvGeometry", "ConvTranspose", "ConvWeight", "Convolution"]
 

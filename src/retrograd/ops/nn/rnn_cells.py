@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import Tensor, _wrap
-from ._registry import expose
-from .activation import _check_float
-from .linalg import Linear, LinearNoBias
-from .shape import Cat, Split
-from .unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
+from ... import grad_mode
+from ...autograd.function import Function
+from ...tensor import Tensor, _wrap
+from .._registry import expose
+from ..activation import _check_float
+from ..linalg import Linear, LinearNoBias
+from ..shape import Cat, Split
+from ..unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 
 _state = grad_mode.state
 
