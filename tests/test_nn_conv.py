@@ -146,6 +146,21 @@ def test_conv2d_second_derivatives_match_torch(torch_ref, rng, x_shape, w_shape,
         np.testing.assert_allclose(_np(r), _np(t), 1e-9, 1e-10, err_msg=f"input {i}")
 
 
+@pytest.mark.parametrize("wants", [(False, False, True), (True, False, False),
+                                   (False, True, False), (True, False, True)])
+def test_conv2d_gradients_when_only_some_inputs_require_grad(torch_ref, rng, wants):
+    """Each subset of (x, w, b) requiring grad gets PyTorch's gradients (the bias alone too)."""
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 5), (4, 3, 3, 3), (4,))]
+    results = []
+    for lib in (retrograd, torch_ref):
+        ts = [_t(lib, a, want) for a, want in zip(arrays, wants)]
+        out = lib.nn.functional.conv2d(*ts, padding=1)
+        results.append(lib.autograd.grad((out * out).sum(),
+                                         [t for t, want in zip(ts, wants) if want]))
+    for r, t in zip(*results):
+        np.testing.assert_allclose(_np(r), _np(t), 1e-10, 1e-12)
+
+
 def test_conv2d_gradients_of_gradients_have_torchs_node_name(rng):
     x = _t(retrograd, rng.standard_normal((1, 2, 4, 4)), True)
     w = _t(retrograd, rng.standard_normal((3, 2, 3, 3)), True)

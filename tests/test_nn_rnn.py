@@ -3,7 +3,7 @@
 Against torch on the same float64 weights and data: outputs, final states, and the gradients
 of the input, the initial states and every parameter, over the options that change the
 computation (layers, directions, batch_first, unbatched input, given or zero initial states,
-no bias, projections). Then float64 gradcheck and gradgradcheck, the two backward paths of the
+no bias, projections). Then float64 gradcheck and gradgradcheck, fast_backward and backward of the
 fused cells against each other, parameter names and shapes, repr, initialisation, dropout
 between layers, and the errors for bad input.
 """
@@ -319,8 +319,8 @@ def test_gradcheck_functional_cells(name, rng):
 
 @pytest.mark.parametrize("which", ["h", "c", "both"])
 def test_fused_lstm_cell_fast_and_graph_backward_agree(which, rng):
-    """The array backward and the tensor-op backward (create_graph) give the same gradient,
-    also when only one of the cell's outputs is used."""
+    """fast_backward (arrays; runs without create_graph) and backward (tensor ops; runs with
+    create_graph) give the same gradient, also when only one of the cell's outputs is used."""
     arrays = [rng.standard_normal(s) for s in ((3, 16), (3, 4))]
     results = []
     for create_graph in (False, True):
@@ -336,6 +336,7 @@ def test_fused_lstm_cell_fast_and_graph_backward_agree(which, rng):
 
 
 def test_fused_gru_cell_fast_and_graph_backward_agree(rng):
+    """As for the LSTM cell: fast_backward and backward (create_graph) agree."""
     arrays = [rng.standard_normal(s) for s in ((3, 12), (3, 12), (3, 4))]
     results = []
     for create_graph in (False, True):
