@@ -53,9 +53,9 @@ def _sigmoid_via_tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
     return out
 
 
-def _blocks(a: np.ndarray, hidden: int) -> tuple:
+def _blocks(a: np.ndarray, hidden: int) -> list:
     """The column blocks of ``a``, each ``hidden`` wide (views)."""
-    return tuple(a[:, k:k + hidden] for k in range(0, a.shape[1], hidden))
+    return [a[:, k:k + hidden] for k in range(0, a.shape[1], hidden)]
 
 
 def _lstm_activations(gates: np.ndarray, hidden: int) -> np.ndarray:
