@@ -539,7 +539,7 @@ OPS: list[OpInfo] = [
                 on_points(-1.0, 0.0, 1.0)),
     # softplus switches to x itself where beta * x > threshold: stay away from x = 0.5 there
     _functional("softplus", "SoftplusBackward0", away_from(0.5), beta=2.0, threshold=1.0),
-    # ---- recurrent cells: a fused gate update after two matmuls (ops/rnn_cells.py)
+    # ---- recurrent cells: a fused gate update after two matmuls (ops/nn/rnn_cells.py)
     OpInfo("lstm_cell", lambda lib, x, h, c, w_ih, w_hh, *b: lib.lstm_cell(x, (h, c), w_ih, w_hh,
                                                                             *b),
            (v("bias", (2, 3), (2, 4), (2, 4), (16, 3), (16, 4), (16,), (16,)),
@@ -558,7 +558,7 @@ OPS: list[OpInfo] = [
                                                                                 *b),
            (v("bias", (2, 3), (2, 4), (4, 3), (4, 4), (4,), (4,)),), "ReluBackward0",
            nonzero()),
-    # ---- losses (ops/loss.py): class targets are constants, class weights positive
+    # ---- losses (ops/nn/loss.py): class targets are constants, class weights positive
     OpInfo("cross_entropy", lambda lib, x, t, *w, **kw: lib.nn.functional.cross_entropy(x, t, *w,
                                                                                          **kw),
            (v("mean", (4, 5), Const([0, 3, 1, 4])), v("sum", (4, 5), Const([0, 3, 1, 4]),
@@ -620,7 +620,7 @@ OPS: list[OpInfo] = [
            "ToCopyBackward0", gradcheck_kwargs={"eps": 1e-3, "atol": 1e-4}),
     OpInfo("to-dtype-kwarg", lambda lib, x: x.to(dtype=lib.float32), (v("2x3", (2, 3)),),
            "ToCopyBackward0", gradcheck_kwargs={"eps": 1e-3, "atol": 1e-4}),
-    # ---- convolution, pooling, normalization, embedding (ops/conv.py, pooling.py, ...)
+    # ---- convolution, pooling, normalization, embedding (ops/nn/conv.py, pooling.py, ...)
     # conv variants reach both column layouts (channels-first: one channel or groups;
     # channels-last otherwise), stride 1 and not, and the input gradient's full-conv and
     # col2im paths (padding beyond the kernel's reach)

@@ -16,7 +16,7 @@ import retrograd
 import retrograd.nn as nn
 import retrograd.nn.functional as F
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.ops.conv import ConvGeometry
+from retrograd.ops.nn.conv import ConvGeometry
 
 
 def _t(lib, a, requires_grad=False):
@@ -144,6 +144,21 @@ def test_conv2d_second_derivatives_match_torch(torch_ref, rng, x_shape, w_shape,
         results.append(_second_order(lib, *ts, kwargs))
     for i, (r, t) in enumerate(zip(*results)):
         np.testing.assert_allclose(_np(r), _np(t), 1e-9, 1e-10, err_msg=f"input {i}")
+
+
+@pytest.mark.parametrize("wants", [(False, False, True), (True, False, False),
+                                   (False, True, False), (True, False, True)])
+def test_conv2d_gradients_when_only_some_inputs_require_grad(torch_ref, rng, wants):
+    """Each subset of (x, w, b) requiring grad gets PyTorch's gradients (the bias alone too)."""
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 5), (4, 3, 3, 3), (4,))]
+    results = []
+    for lib in (retrograd, torch_ref):
+        ts = [_t(lib, a, want) for a, want in zip(arrays, wants)]
+        out = lib.nn.functional.conv2d(*ts, padding=1)
+        results.append(lib.autograd.grad((out * out).sum(),
+                                         [t for t, want in zip(ts, wants) if want]))
+    for r, t in zip(*results):
+        np.testing.assert_allclose(_np(r), _np(t), 1e-10, 1e-12)
 
 
 def test_conv2d_gradients_of_gradients_have_torchs_node_name(rng):

@@ -127,6 +127,28 @@ def test_cross_entropy_second_derivative_matches_torch(torch_ref):
         np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(4, 5), (5,), (3, 5, 2)])
+@pytest.mark.parametrize("kwargs", [{}, {"reduction": "none"}, {"reduction": "sum"},
+                                    {"label_smoothing": 0.3, "ignore_index": 1},
+                                    {"weight": "w", "ignore_index": 0}])
+def test_cross_entropy_fast_and_graph_backward_agree(shape, kwargs):
+    """fast_backward (arrays, from forward's log-softmax; runs without create_graph) and
+    backward (tensor ops; runs with create_graph) give the same input gradient."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(shape)
+    t = rng.integers(0, 5, shape[:1] + shape[2:] if len(shape) > 1 else ())
+    kw = {k: _t(retrograd, rng.uniform(0.5, 2, 5)) if v == "w" else v for k, v in kwargs.items()}
+    up = rng.standard_normal(t.shape if kwargs.get("reduction") == "none" else ())
+    grads = []
+    for create_graph in (False, True):
+        xt = _t(retrograd, x, True)
+        loss = F.cross_entropy(xt, _t(retrograd, t), **kw)
+        (g,) = retrograd.autograd.grad(loss, [xt], _t(retrograd, up), create_graph=create_graph)
+        assert g.requires_grad == create_graph
+        grads.append(g.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"label_smoothing": 0.2, "ignore_index": 1},
                                     {"reduction": "none"}])
 def test_cross_entropy_gradcheck(kwargs):

@@ -230,6 +230,30 @@ def test_layer_norm_second_derivatives_match_torch(torch_ref, rng):
         np.testing.assert_allclose(_np(r), _np(t), 1e-8, 1e-10, err_msg=f"input {i}")
 
 
+@pytest.mark.parametrize("fn", ["batch_norm", "batch_norm_eval", "layer_norm"])
+def test_normalization_fast_and_graph_backward_agree(rng, fn):
+    """fast_backward (forward's statistics as constants; runs without create_graph) and
+    backward (statistics recomputed from x with tensor ops; runs with create_graph) give the
+    same gradients."""
+    size = 5 if fn == "layer_norm" else 3  # of the weight and bias
+    arrays = [rng.standard_normal(s) for s in ((4, 3, 5), size, size)]
+    stats = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    up = rng.standard_normal((4, 3, 5))
+    results = []
+    for create_graph in (False, True):
+        ts = [_t(retrograd, a, True) for a in arrays]
+        if fn == "layer_norm":
+            out = F.layer_norm(ts[0], (5,), *ts[1:])
+        else:
+            mean, var = (_t(retrograd, s) for s in stats)
+            out = F.batch_norm(ts[0], mean, var, *ts[1:], training=fn == "batch_norm")
+        grads = retrograd.autograd.grad(out, ts, _t(retrograd, up), create_graph=create_graph)
+        assert grads[0].requires_grad == create_graph
+        results.append([_np(g) for g in grads])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_layer_norm_errors_and_defaults():
     ln = nn.LayerNorm(4)
     np.testing.assert_array_equal(_np(ln.weight), np.ones(4, np.float32))

@@ -3,7 +3,7 @@
 Against torch on the same float64 weights and data: outputs, final states, and the gradients
 of the input, the initial states and every parameter, over the options that change the
 computation (layers, directions, batch_first, unbatched input, given or zero initial states,
-no bias, projections). Then float64 gradcheck and gradgradcheck, the two backward paths of the
+no bias, projections). Then float64 gradcheck and gradgradcheck, fast_backward and backward of the
 fused cells against each other, parameter names and shapes, repr, initialisation, dropout
 between layers, and the errors for bad input.
 """
@@ -319,13 +319,13 @@ def test_gradcheck_functional_cells(name, rng):
 
 @pytest.mark.parametrize("which", ["h", "c", "both"])
 def test_fused_lstm_cell_fast_and_graph_backward_agree(which, rng):
-    """The array backward and the tensor-op backward (create_graph) give the same gradient,
-    also when only one of the cell's outputs is used."""
+    """fast_backward (arrays; runs without create_graph) and backward (tensor ops; runs with
+    create_graph) give the same gradient, also when only one of the cell's outputs is used."""
     arrays = [rng.standard_normal(s) for s in ((3, 16), (3, 4))]
     results = []
     for create_graph in (False, True):
         gates, c = [retrograd.tensor(a, requires_grad=True) for a in arrays]
-        h2, c2 = retrograd.ops.rnn_cells.LstmCell.apply(gates, c)
+        h2, c2 = retrograd.ops.nn.rnn_cells.LstmCell.apply(gates, c)
         used = {"h": [h2], "c": [c2], "both": [h2, c2]}[which]
         loss = sum((u * retrograd.tensor(np.arange(12.0).reshape(3, 4))).sum() for u in used)
         grads = retrograd.autograd.grad(loss, [gates, c], create_graph=create_graph)
@@ -336,11 +336,12 @@ def test_fused_lstm_cell_fast_and_graph_backward_agree(which, rng):
 
 
 def test_fused_gru_cell_fast_and_graph_backward_agree(rng):
+    """As for the LSTM cell: fast_backward and backward (create_graph) agree."""
     arrays = [rng.standard_normal(s) for s in ((3, 12), (3, 12), (3, 4))]
     results = []
     for create_graph in (False, True):
         ts = [retrograd.tensor(a, requires_grad=True) for a in arrays]
-        out = retrograd.ops.rnn_cells.GruCell.apply(*ts)
+        out = retrograd.ops.nn.rnn_cells.GruCell.apply(*ts)
         loss = (out * retrograd.tensor(np.arange(12.0).reshape(3, 4))).sum()
         results.append(retrograd.autograd.grad(loss, ts, create_graph=create_graph))
     for a, b in zip(*results):

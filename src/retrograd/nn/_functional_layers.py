@@ -1,7 +1,7 @@
 """Functional forms of the layers: convolution, pooling, normalization, dropout, embedding.
 
 Each function checks its arguments with PyTorch's exception types (keeping PyTorch's key phrase
-in the message) and then runs one node from ``retrograd/ops/`` (``conv.py``, ``pooling.py``,
+in the message) and then runs one node from ``retrograd/ops/nn/`` (``conv.py``, ``pooling.py``,
 ``normalization.py``, ``embedding.py``). ``nn.functional`` re-exports everything in ``__all__``.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..creation import _Rng
-from ..ops import conv as _cv
-from ..ops import embedding as _emb
-from ..ops import normalization as _norm
-from ..ops import pooling as _pool
 from ..ops.elementwise import mul
+from ..ops.nn import conv as _cv
+from ..ops.nn import embedding as _emb
+from ..ops.nn import normalization as _norm
+from ..ops.nn import pooling as _pool
 from ..ops.reduce import type_name
 from ..tensor import Tensor, _wrap
 

@@ -1,7 +1,7 @@
 """Loss functions (the functional forms behind ``nn.MSELoss``, ``nn.CrossEntropyLoss``, ...).
 
 Each one checks its arguments with PyTorch's errors and messages, then runs one fused node from
-``retrograd/ops/loss.py`` (L1 and cross entropy with class probabilities are built from ops).
+``retrograd/ops/nn/loss.py`` (L1 and cross entropy with class probabilities are built from ops).
 ``reduction`` is "none", "mean" or "sum"; the legacy ``size_average``/``reduce`` flags are
 translated as PyTorch does.
 """
@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from ..ops import loss as _L
 from ..ops.activation import log_softmax
+from ..ops.nn import loss as _L
 from ..tensor import Tensor
 
 __all__ = [

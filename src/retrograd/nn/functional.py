@@ -22,12 +22,8 @@ from ..ops.inplace import apply_inplace
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.unary import sigmoid, tanh  # noqa: F401
 from ..tensor import Tensor
+from ._functional_layers import *  # noqa: F401,F403
 from ._functional_loss import *  # noqa: F401,F403
-
-try:  # convolution, pooling, normalisation, dropout, embedding (written separately)
-    from ._functional_layers import *  # noqa: F401,F403
-except ImportError:  # pragma: no cover - only while that file does not exist yet
-    pass
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

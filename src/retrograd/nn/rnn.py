@@ -9,7 +9,7 @@ The one-step cells (RNNCell, LSTMCell, GRUCell) live in ``rnn_cell.py``.
 How a layer runs (one direction of one layer):
     1. the input projection of every time step at once, ``x @ W_ih^T + b``: one matmul;
     2. a loop over time that adds the hidden projection ``h @ W_hh^T`` to the step's slice
-       and applies the cell (``ops/rnn_cells.py``: one fused op for the LSTM and GRU updates);
+       and applies the cell (``ops/nn/rnn_cells.py``: one fused op for the LSTM and GRU updates);
     3. the hidden states of all steps stacked into the output.
 Everything is recorded as ordinary ops, so gradients of any order flow through the loop, and a
 step costs two graph nodes. A reverse direction walks the same slices backwards; a deeper layer
@@ -23,7 +23,7 @@ import warnings
 
 from ..ops.join import Cat, Stack, Unbind
 from ..ops.linalg import Linear, LinearNoBias, linear
-from ..ops.rnn_cells import GruCell, LstmCell
+from ..ops.nn.rnn_cells import GruCell, LstmCell
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor
 from . import functional as F

@@ -3,7 +3,7 @@ GRUCell), and the checks and initialisation that the sequence layers in ``rnn.py
 
 A cell's parameters (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``), gate order and
 initialisation are PyTorch's. A step is the input projection, the hidden projection added to
-it in one fused matmul, and the cell's update (``ops/rnn_cells.py`` for the LSTM and GRU).
+it in one fused matmul, and the cell's update (``ops/nn/rnn_cells.py`` for the LSTM and GRU).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..ops.linalg import Linear, LinearNoBias
-from ..ops.rnn_cells import GruCell, LstmCell, check_cell_args
+from ..ops.nn.rnn_cells import GruCell, LstmCell, check_cell_args
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor, _wrap
 from . import init

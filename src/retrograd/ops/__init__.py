@@ -1,27 +1,23 @@
 """The ops: each file holds Functions (forward and derivative together), the functions built
 on them, and ends with its ``expose`` table (see ``_registry.py``). Importing this package
-installs the registered methods on ``Tensor``."""
+installs the registered methods on ``Tensor``. The kernels only ``retrograd.nn`` uses are in
+the subpackage ``ops/nn/``."""
 
 from ..tensor import Tensor
 from . import (  # noqa: F401  (each module registers its ops on import)
     activation,
     compare,
-    conv,
     copies,
     elementwise,
-    embedding,
     gather_scatter,
     indexing,
     inplace,
     join,
     linalg,
-    loss,
     minmax,
-    normalization,
-    pooling,
+    nn,
     random_fill,
     reduce,
-    rnn_cells,
     shape,
     statistics,
     unary,

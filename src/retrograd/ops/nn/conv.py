@@ -49,14 +49,10 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["ConvBiasGrad", "ConvGeometry", "ConvTranspose", "ConvWeight", "Convolution"]
-
-_state = grad_mode.state
-
 
 class ConvGeometry:
     """Sizes of one convolution, in 2-D terms (a 1-D conv is a 2-D one with height 1).
@@ -299,13 +295,9 @@ class Convolution(Function):
     @staticmethod
     def forward(ctx, x, w, b, geo):
         out, cols = conv_forward(x._data, w._data, None if b is None else b._data, geo)
-        if _state.enabled:  # (with grad mode off nothing is recorded, nor needs_input_grad set)
-            need_x, need_w = ctx.needs_input_grad[:2]
-            if need_w:  # the weight gradient reuses the column matrix
-                ctx.save_for_backward(x, w, _wrap(cols))
-            elif need_x:
-                ctx.save_for_backward(x, w, None)
-            ctx.geo = geo
+        # the weight gradient reuses the column matrix
+        ctx.save_for_backward(x, w, _wrap(cols) if ctx.needs_input_grad[1] else None)
+        ctx.geo = geo
         return out
 
     @staticmethod

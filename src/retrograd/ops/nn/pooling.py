@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveAvgPoolGrad", "AvgPool2d", "AvgPoolGrad",
            "MaxPool2d", "MaxPoolGrad", "PoolGeometry", "pool_out_size"]
-
-_state = grad_mode.state
-
 
 def pool_out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     """PyTorch's output length of a pooling window sweep (ceil mode drops a last window that
@@ -169,8 +165,9 @@ class MaxPool2d(Function):
     def forward(ctx, x, geo, want_indices):
         a = geo.in4d(x._data)
         taps = _taps(a if geo.fits() else _buffer(a, geo, _lowest(a.dtype)), geo)
-        recording = _state.enabled and ctx.needs_input_grad[0]
-        out4, k = _max_over_taps(taps, want_indices or recording)
+        # the indices are found only when returned or needed for backward (needs_input_grad
+        # is all False when nothing is recorded)
+        out4, k = _max_over_taps(taps, want_indices or ctx.needs_input_grad[0])
         out = out4.reshape(geo.out_shape())
         if k is None:
             return out

@@ -9,15 +9,19 @@ nonlinearities and the state update, is one fused op per step (``LstmCell``, ``G
 instead of about ten small ones, because a recurrence runs it once per time step and per-op
 overhead is what dominates at RNN sizes.
 
-Note [Two backward paths]
-    A fused cell's backward has two implementations of the same formulas. When backward runs
-    without ``create_graph`` (grad mode off: nothing will differentiate the result) it computes
-    on arrays, reusing the activations forward kept. When a graph of the backward is wanted
-    (``create_graph=True``, grad mode on) it recomputes the activations from the saved inputs
-    with tensor ops and writes the gradient with tensor ops, so gradients of any order work.
-    PyTorch does the same for its fused cells (``_thnn_fused_lstm_cell``: a fused backward, or
-    a differentiable one when ``GradMode::is_enabled()``). The tests check both paths against
-    finite differences and against each other.
+Note [Cell backward]
+    A fused cell's derivative is written once, in ``_lstm_grads`` / ``_gru_grads``, over the
+    gate activations and two derivative primitives (sigmoid's and tanh's slope from their
+    output). ``backward`` runs it on tensors: the activations recomputed from the saved inputs
+    with tensor ops, the primitives ``SigmoidGrad``/``TanhGrad``, so a graph of it can be
+    recorded (``create_graph``) and gradients of any order work. ``fast_backward`` (Note [Fast
+    backward] in autograd/function.py) runs the same function on arrays: the activations
+    forward kept, the primitives' array ``kernel``s (for the LSTM, sigmoid's kernel over all
+    four gate blocks at once, then tanh's over the g block: fewer, larger array ops). A
+    recurrence runs a cell once per time step, so skipping the recomputation and the per-op
+    overhead pays: measured on nn.LSTM(32, 64) / nn.GRU(32, 64) over a (20, 16, 32) batch, a
+    forward and backward step is 1.7x (LSTM) and 1.8x (GRU) faster with ``fast_backward``. The
+    tests check both against each other and against finite differences.
 
 Note [Node names of the cells]
     PyTorch on CPU computes a cell as separate ops, so the ``grad_fn`` users see on the new
@@ -30,16 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import Tensor, _wrap
-from ._registry import expose
-from .activation import _check_float
-from .join import Cat, Split
-from .linalg import Linear, LinearNoBias
-from .unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
-
-_state = grad_mode.state
+from ...autograd.function import Function
+from ...tensor import Tensor, _wrap
+from .._registry import expose
+from ..activation import _check_float
+from ..join import Cat, Split
+from ..linalg import Linear, LinearNoBias
+from ..unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 
 
 def _sigmoid_via_tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -52,6 +53,11 @@ def _sigmoid_via_tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarra
     return out
 
 
+def _blocks(a: np.ndarray, hidden: int) -> list:
+    """The column blocks of ``a``, each ``hidden`` wide (views)."""
+    return [a[:, k:k + hidden] for k in range(0, a.shape[1], hidden)]
+
+
 def _lstm_activations(gates: np.ndarray, hidden: int) -> np.ndarray:
     """sigmoid, sigmoid, tanh, sigmoid of the i, f, g, o column blocks of ``gates``."""
     act = _sigmoid_via_tanh(gates)  # on all four blocks: cheaper than three separate calls
@@ -59,11 +65,22 @@ def _lstm_activations(gates: np.ndarray, hidden: int) -> np.ndarray:
     return act
 
 
+def _lstm_grads(i, f, g, o, tc, c, gh, gc, tanh_grad, gate_grad) -> tuple:
+    """LstmCell's derivative (Note [Cell backward]): (d gates, d c) from the activations i, f,
+    g, o, tc = tanh(c'), the old cell state c and the incoming gh, gc (either may be None).
+    ``gate_grad`` turns the gradients of the four activations into those of the gates."""
+    dc = None if gh is None else tanh_grad(gh * o, tc)
+    if gc is not None:
+        dc = gc if dc is None else dc + gc
+    d_o = o * 0 if gh is None else gh * tc
+    return gate_grad(dc * g, dc * c, dc * i, d_o), dc * f
+
+
 class LstmCell(Function):
     """h, c' = o * tanh(c'), f * c + i * g, where (i, f, g, o) = (sigmoid, sigmoid, tanh,
     sigmoid) of the column blocks of ``gates``;  dc' = gc + gh * o * (1 - tanh(c')^2),
     d(i, f, g, o) = (dc' g, dc' c, dc' i, gh tanh(c')) times each activation's slope,
-    dc = dc' f"""
+    dc = dc' f  (Note [Cell backward])"""
 
     node_name = "MulBackward0"  # see Note [Node names of the cells]
     ctx_arrays = ("_saved_arrays",)
@@ -72,8 +89,7 @@ class LstmCell(Function):
     def forward(ctx, gates, c):
         hidden = c._data.shape[-1]
         act = _lstm_activations(gates._data, hidden)
-        i, f = act[:, :hidden], act[:, hidden:2 * hidden]
-        g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
+        i, f, g, o = _blocks(act, hidden)
         c_new = f * c._data
         c_new += i * g
         tc = np.tanh(c_new)
@@ -86,62 +102,58 @@ class LstmCell(Function):
     @staticmethod
     def backward(ctx, gh, gc):
         gates, c = ctx.saved_tensors
-        if _state.enabled:  # see Note [Two backward paths]
-            return _lstm_cell_backward_tensors(gates, c, gh, gc)
+        i, f, g, o = Split.apply(gates, [c.shape[-1]] * 4, 1)
+        i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
+        tc = tanh(f * c + i * g)
+
+        def gate_grad(d_i, d_f, d_g, d_o):
+            return Cat.apply(SigmoidGrad.apply(d_i, i), SigmoidGrad.apply(d_f, f),
+                             TanhGrad.apply(d_g, g), SigmoidGrad.apply(d_o, o), 1, None)
+
+        return _lstm_grads(i, f, g, o, tc, c, gh, gc, TanhGrad.apply, gate_grad)
+
+    @staticmethod
+    def fast_backward(ctx, gh, gc):
+        gates, c = ctx.saved_tensors
         act, tc = ctx._saved_arrays
         hidden = tc.shape[-1]
-        i, f = act[:, :hidden], act[:, hidden:2 * hidden]
-        g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
-        if gh is None:
-            dc = gc._data.copy()
-        else:
-            dh = gh._data
-            dc = dh * o
-            dc *= 1 - tc * tc
-            if gc is not None:
-                dc += gc._data
-        # d(gates) = (upstream of each activation) * (its slope): s (1 - s) for a sigmoid,
-        # 1 - t^2 for the tanh block
-        d = np.empty_like(act)
-        np.multiply(dc, g, out=d[:, :hidden])
-        np.multiply(dc, c._data, out=d[:, hidden:2 * hidden])
-        np.multiply(dc, i, out=d[:, 2 * hidden:3 * hidden])
-        if gh is None:
-            d[:, 3 * hidden:] = 0
-        else:
-            np.multiply(dh, tc, out=d[:, 3 * hidden:])
-        slope = 1 - act
-        slope *= act
-        np.multiply(g, g, out=slope[:, 2 * hidden:3 * hidden])
-        np.subtract(1, slope[:, 2 * hidden:3 * hidden], out=slope[:, 2 * hidden:3 * hidden])
-        d *= slope
-        dc *= f
-        return _wrap(d), _wrap(dc)
+
+        def gate_grad(*d):  # the same kernels, on the four blocks at once but for the tanh one
+            d = np.concatenate(d, 1)
+            out = SigmoidGrad.kernel(d, act)
+            tanh_block = slice(2 * hidden, 3 * hidden)
+            out[:, tanh_block] = TanhGrad.kernel(d[:, tanh_block], act[:, tanh_block])
+            return out
+
+        d_gates, dc = _lstm_grads(*_blocks(act, hidden), tc, c._data, _array(gh), _array(gc),
+                                  TanhGrad.kernel, gate_grad)
+        return _wrap(d_gates), _wrap(dc)
 
 
-def _lstm_cell_backward_tensors(gates: Tensor, c: Tensor, gh, gc) -> tuple:
-    """LstmCell's backward with tensor ops, differentiable again (see Note [Two backward
-    paths])."""
-    hidden = c.shape[-1]
-    i, f, g, o = Split.apply(gates, [hidden] * 4, 1)
-    i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
-    tc = tanh(f * c + i * g)
-    dc = None
-    if gh is not None:
-        dc = TanhGrad.apply(gh * o, tc)
-    if gc is not None:
-        dc = gc if dc is None else dc + gc
-    d_o = SigmoidGrad.apply(gh * tc, o) if gh is not None else (o * 0)
-    d_gates = Cat.apply(SigmoidGrad.apply(dc * g, i), SigmoidGrad.apply(dc * c, f),
-                        TanhGrad.apply(dc * i, g), d_o, 1, None)
-    return d_gates, dc * f
+def _array(t):
+    return None if t is None else t._data
+
+
+def _gru_grads(rz, n, h, hn, grad, needs, sigmoid_grad, tanh_grad, cat) -> tuple:
+    """GruCell's derivative (Note [Cell backward]): (d gx, d gh, d h) from the activations
+    rz = (r, z) and n, the old state h, the hidden projection's n block hn and the incoming
+    grad; ``cat`` joins column blocks."""
+    hidden = n.shape[-1]
+    r, z = rz[:, :hidden], rz[:, hidden:]
+    d_n = tanh_grad(grad * (1 - z), n)
+    d_rz = sigmoid_grad(cat(d_n * hn, grad * (h - n)), rz)
+    need_gx, need_gh, need_h = needs
+    return (cat(d_rz, d_n) if need_gx else None,
+            cat(d_rz, d_n * r) if need_gh else None,
+            grad * z if need_h else None)
 
 
 class GruCell(Function):
     """h' = n + z (h - n), with r, z = sigmoid(gx + gh) on the first two column blocks and
     n = tanh(gx_n + r gh_n) (``gx``, ``gh``: the input and hidden projections, biases included);
     dn = dh' (1 - z),  dz = dh' (h - n),  dh = dh' z,  dgx_n = dn (1 - n^2),
-    dgh_n = dgx_n r,  dr = dgx_n gh_n, and d(gx, gh) of r, z = dr, dz times sigmoid's slope"""
+    dgh_n = dgx_n r,  dr = dgx_n gh_n, and d(gx, gh) of r, z = dr, dz times sigmoid's slope
+    (Note [Cell backward])"""
 
     node_name = "AddBackward0"  # see Note [Node names of the cells]
     ctx_arrays = ("_saved_arrays",)
@@ -165,38 +177,22 @@ class GruCell(Function):
     @staticmethod
     def backward(ctx, grad):
         gx, gh, h = ctx.saved_tensors
-        if _state.enabled:  # see Note [Two backward paths]
-            return _gru_cell_backward_tensors(gx, gh, h, grad)
+        hidden = h.shape[-1]
+        x_rz, x_n = Split.apply(gx, [2 * hidden, hidden], 1)
+        h_rz, hn = Split.apply(gh, [2 * hidden, hidden], 1)
+        rz = sigmoid(x_rz + h_rz)
+        n = tanh(x_n + rz[:, :hidden] * hn)
+        return _gru_grads(rz, n, h, hn, grad, ctx.needs_input_grad, SigmoidGrad.apply,
+                          TanhGrad.apply, lambda *parts: Cat.apply(*parts, 1, None))
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        gx, gh, h = ctx.saved_tensors
         rz, n = ctx._saved_arrays
-        hidden = n.shape[-1]
-        dh = grad._data
-        r, z = rz[:, :hidden], rz[:, hidden:]
-        d_gx = np.empty_like(rz, shape=(rz.shape[0], 3 * hidden))
-        dn = d_gx[:, 2 * hidden:]
-        np.multiply(dh, 1 - z, out=dn)
-        dn *= 1 - n * n
-        np.multiply(dn, gh._data[:, 2 * hidden:], out=d_gx[:, :hidden])
-        np.multiply(dh, h._data - n, out=d_gx[:, hidden:2 * hidden])
-        d_gx[:, :2 * hidden] *= rz * (1 - rz)
-        d_gh = d_gx.copy()
-        d_gh[:, 2 * hidden:] *= r
-        need_gx, need_gh, need_h = ctx.needs_input_grad
-        return (_wrap(d_gx) if need_gx else None, _wrap(d_gh) if need_gh else None,
-                _wrap(dh * z) if need_h else None)
-
-
-def _gru_cell_backward_tensors(gx: Tensor, gh: Tensor, h: Tensor, grad: Tensor) -> tuple:
-    """GruCell's backward with tensor ops, differentiable again (see Note [Two backward
-    paths])."""
-    hidden = h.shape[-1]
-    xr, xz, xn = Split.apply(gx, [hidden] * 3, 1)
-    hr, hz, hn = Split.apply(gh, [hidden] * 3, 1)
-    r, z = sigmoid(xr + hr), sigmoid(xz + hz)
-    n = tanh(xn + r * hn)
-    d_n = TanhGrad.apply(grad * (1 - z), n)
-    d_r = SigmoidGrad.apply(d_n * hn, r)
-    d_z = SigmoidGrad.apply(grad * (h - n), z)
-    return Cat.apply(d_r, d_z, d_n, 1, None), Cat.apply(d_r, d_z, d_n * r, 1, None), grad * z
+        grads = _gru_grads(rz, n, h._data, gh._data[:, 2 * n.shape[-1]:], grad._data,
+                           ctx.needs_input_grad, SigmoidGrad.kernel, TanhGrad.kernel,
+                           lambda *parts: np.concatenate(parts, 1))
+        return tuple(None if d is None else _wrap(d) for d in grads)
 
 
 # ---- the functions users call ----------------------------------------------------------------

@@ -9,22 +9,20 @@ Note [Normalization backward]
     dims (M values each), the input gradient is
         dx = invstd * (g - mean(g) - xhat * mean(g * xhat))
     when the statistics come from x, and dx = invstd * g when they are constants (running
-    statistics). It is written with tensor ops, so it can be differentiated again; for that the
-    statistics must be functions of x, so under create_graph they are recomputed with tensor
-    ops. Otherwise (the common case) forward's arrays are reused as constants.
+    statistics). ``_normalize_backward`` writes it once, with tensor ops, given the statistics.
+    ``backward`` passes them as functions of x (recomputed with tensor ops), so the result can
+    be differentiated again; ``fast_backward`` (Note [Fast backward], for a backward that
+    records nothing) passes forward's arrays as constants, which saves recomputing them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["BatchNorm", "LayerNorm"]
-
-_state = grad_mode.state
 
 
 def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tuple,
@@ -36,10 +34,9 @@ def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tupl
     out = xc * scale
     if b is not None:
         out += b._data.reshape(shape)
-    if _state.enabled:
-        ctx.save_for_backward(x, w)
-        ctx.stats = (mean, invstd)
-        ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, shape, eps, from_x
+    ctx.save_for_backward(x, w)
+    ctx.stats = (mean, invstd)
+    ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, shape, eps, from_x
     return out
 
 
@@ -47,28 +44,21 @@ def _sum_over(t, axes: tuple):
     return t.sum(axes) if axes else t  # (an empty tuple would mean "all dims" to sum)
 
 
-def _normalize_backward(ctx, grad):
-    """Gradients of x, weight and bias (Note [Normalization backward]); weight's and bias's are
-    summed over the normalized dims here, so the engine only reshapes them."""
-    x, w = ctx.saved_tensors
+def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
+    """Gradients of x, weight and bias given the statistics (Note [Normalization backward]);
+    weight's and bias's are summed over the normalized dims here, so the engine only reshapes
+    them."""
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    axes, shape = ctx.axes, ctx.shape
-    if ctx.from_x and _state.enabled:  # create_graph: the statistics as functions of x
-        mean = x.mean(axes, keepdim=True)
-        xc = x - mean
-        invstd = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-    else:
-        mean, invstd = (_wrap(s) for s in ctx.stats)
-        xc = x - mean
-    xhat = xc * invstd
-    w_b = None if w is None else w.reshape(shape)
+    w = ctx.saved_tensors[1]
+    axes = ctx.axes
+    xhat = (x - mean) * invstd
     gx = gw = gb = None
     if need_w:
         gw = _sum_over(grad * xhat, ctx.param_axes).reshape(w.shape)
     if need_b:
         gb = _sum_over(grad, ctx.param_axes).reshape(ctx.b_shape)
     if need_x:
-        g = grad if w_b is None else grad * w_b
+        g = grad if w is None else grad * w.reshape(ctx.shape)
         if ctx.from_x:
             gx = (g - g.mean(axes, keepdim=True)
                   - xhat * (g * xhat).mean(axes, keepdim=True)) * invstd
@@ -77,7 +67,33 @@ def _normalize_backward(ctx, grad):
     return gx, gw, gb
 
 
-class BatchNorm(Function):
+def _stats_of_x(ctx, x) -> tuple:
+    """(mean, invstd) as functions of x, or forward's constants when they did not come from x."""
+    if not ctx.from_x:
+        return tuple(_wrap(s) for s in ctx.stats)
+    mean = x.mean(ctx.axes, keepdim=True)
+    xc = x - mean
+    return mean, ((xc * xc).mean(ctx.axes, keepdim=True) + ctx.eps).rsqrt()
+
+
+class _Normalization(Function):
+    """The backward shared by BatchNorm and LayerNorm (Note [Normalization backward]); the
+    forward arguments after (x, weight, bias) get no gradient."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.saved_tensors[0]
+        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x))
+        return grads + (None,) * (len(ctx.needs_input_grad) - 3)
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        stats = (_wrap(s) for s in ctx.stats)
+        grads = _normalize_backward(ctx, grad, ctx.saved_tensors[0], *stats)
+        return grads + (None,) * (len(ctx.needs_input_grad) - 3)
+
+
+class BatchNorm(_Normalization):
     """y = (x - mean_c) * invstd_c * w_c + b_c per channel c, with the batch's statistics when
     training (and the running ones updated in place), else the running ones;
     see Note [Normalization backward]"""
@@ -105,11 +121,6 @@ class BatchNorm(Function):
         ctx.b_shape = None if b is None else b._data.shape
         return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, shape, training)
 
-    @staticmethod
-    def backward(ctx, grad):
-        gx, gw, gb = _normalize_backward(ctx, grad)
-        return gx, gw, gb, None, None, None, None, None
-
 
 def _blend(running, batch: np.ndarray, momentum: float) -> None:
     """running = (1 - momentum) * running + momentum * batch, in place (a buffer update, not
@@ -120,7 +131,7 @@ def _blend(running, batch: np.ndarray, momentum: float) -> None:
     running._bump_version()
 
 
-class LayerNorm(Function):
+class LayerNorm(_Normalization):
     """y = (x - mean) * invstd * w + b with statistics over the last ``nd`` dims of each
     sample;  see Note [Normalization backward]"""
 
@@ -137,7 +148,3 @@ class LayerNorm(Function):
         ctx.b_shape = None if b is None else b._data.shape
         return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
 
-    @staticmethod
-    def backward(ctx, grad):
-        gx, gw, gb = _normalize_backward(ctx, grad)
-        return gx, gw, gb, None, None

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Function
-from ..tensor import _wrap
+from ...autograd.function import Function
+from ...tensor import _wrap
 
 __all__ = ["Embedding", "EmbeddingDenseBackward"]
 

