@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt
-from ..ops.linalg import Linear as _LinearFn
 from ..ops.linalg import linear as _linear
+from ..ops.products import Linear as _LinearFn
 from ..tensor import Tensor, _wrap
 from . import init
 from .module import Module

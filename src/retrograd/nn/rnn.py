@@ -23,7 +23,8 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
-from ..ops.linalg import Linear, LinearNoBias, linear
+from ..ops.linalg import linear
+from ..ops.products import Linear, LinearNoBias
 from ..ops.rnn_cells import GruCell, LstmCell, check_cell_args
 from ..ops.shape import Cat, Stack, Unbind
 from ..ops.unary import Relu, Tanh

@@ -268,7 +268,7 @@ def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 
 def pow_(x: Tensor, exponent) -> Tensor:
-    from .elementwise import pow as power
+    from .power import pow as power
 
     return apply_inplace(x, power, exponent)
 

@@ -35,7 +35,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .activation import _check_float
-from .linalg import Linear, LinearNoBias
+from .products import Linear, LinearNoBias
 from .shape import Cat, Split
 from .unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 
