@@ -27,10 +27,13 @@ _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "in
 # ---- checks: PyTorch's messages, naming the shapes ------------------------------------------
 
 
-def _check_tensor(obj, fn: str, name: str, pos: int) -> None:
-    if not isinstance(obj, Tensor):
-        raise TypeError(
-            f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type(obj).__name__}")
+def _arrays(fn: str, x, y, y_name: str) -> tuple:
+    """The arrays of ``x`` and ``y``, after PyTorch's TypeError for an argument not a Tensor."""
+    for obj, name, pos in ((x, "input", 1), (y, y_name, 2)):
+        if not isinstance(obj, Tensor):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(obj).__name__}")
+    return x._data, y._data
 
 
 def _check_same_dtype(a: np.ndarray, b: np.ndarray) -> None:
@@ -109,9 +112,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
         if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
                 and a.dtype.kind == "f"):
             return Mm.apply(x, y)
-    _check_tensor(x, "matmul", "input", 1)
-    _check_tensor(y, "matmul", "other", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("matmul", x, y, "other")
     da, db = a.ndim, b.ndim
     if da == 0 or db == 0:
         raise RuntimeError(
@@ -139,9 +140,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
 
 def mm(x: Tensor, y: Tensor) -> Tensor:
     """Product of two matrices."""
-    _check_tensor(x, "mm", "input", 1)
-    _check_tensor(y, "mm", "mat2", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("mm", x, y, "mat2")
     if a.ndim != 2:
         raise RuntimeError(f"self must be a matrix, but got a {a.ndim}-D tensor")
     if b.ndim != 2:
@@ -155,9 +154,7 @@ def mm(x: Tensor, y: Tensor) -> Tensor:
 
 def bmm(x: Tensor, y: Tensor) -> Tensor:
     """Batched product of two stacks of matrices, (b, n, m) @ (b, m, p) -> (b, n, p)."""
-    _check_tensor(x, "bmm", "input", 1)
-    _check_tensor(y, "bmm", "mat2", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("bmm", x, y, "mat2")
     if a.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor, but got a {a.ndim}-D tensor")
     if b.ndim != 3:
@@ -174,9 +171,7 @@ def bmm(x: Tensor, y: Tensor) -> Tensor:
 
 def dot(x: Tensor, y: Tensor) -> Tensor:
     """Inner product of two vectors of the same length."""
-    _check_tensor(x, "dot", "input", 1)
-    _check_tensor(y, "dot", "tensor", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("dot", x, y, "tensor")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.dtype != b.dtype:
@@ -190,9 +185,7 @@ def dot(x: Tensor, y: Tensor) -> Tensor:
 
 def mv(x: Tensor, y: Tensor) -> Tensor:
     """Matrix-vector product."""
-    _check_tensor(x, "mv", "input", 1)
-    _check_tensor(y, "mv", "vec", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("mv", x, y, "vec")
     if a.ndim != 2 or b.ndim != 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got {a.ndim}D matrix and {b.ndim}D vector; "
