@@ -22,9 +22,12 @@ Note [Backward works on tensors]
 Note [Fast backward]
     A Function may also define ``fast_backward(ctx, *grads)``: the same derivative computed
     on arrays, for a backward that records nothing (no ``create_graph``). The engine picks it
-    then, and ``backward`` otherwise; it is the one place a formula may exist twice, kept only
-    where a measurement showed it pays (the fused recurrent cells), and the op table checks
-    that both give the same gradients on every entry.
+    then, and ``backward`` otherwise. It exists only where a measurement showed that going
+    through ``apply`` for each term costs too much (the hottest small ops: mul, div, x**2, mm,
+    tanh, sigmoid, relu, sum, mean; and the fused kernels: recurrent cells, cross-entropy,
+    batch/layer norm), and it reuses the array ``kernel`` of the derivative's own primitive
+    where there is one, so the formula stays written once. The op table checks that both give
+    the same gradients on every entry.
 """
 
 from __future__ import annotations

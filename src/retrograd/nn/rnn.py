@@ -22,8 +22,9 @@ import numbers
 import warnings
 
 from ..ops.join import Cat, Stack, Unbind
-from ..ops.linalg import Linear, LinearNoBias, linear
+from ..ops.linalg import linear
 from ..ops.nn.rnn_cells import GruCell, LstmCell
+from ..ops.products import Linear, LinearNoBias
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor
 from . import functional as F

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from ..ops.linalg import Linear, LinearNoBias
 from ..ops.nn.rnn_cells import GruCell, LstmCell, check_cell_args
+from ..ops.products import Linear, LinearNoBias
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor, _wrap
 from . import init

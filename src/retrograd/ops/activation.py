@@ -13,7 +13,6 @@ import math
 import warnings
 
 import numpy as np
-from numpy.polynomial import chebyshev as _cheb
 
 from .. import dtypes as _dt
 from ..autograd.function import Function
@@ -21,6 +20,7 @@ from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
 from ._registry import expose
 from .elementwise import where
+from .erf import erf_array
 from .reduce import type_name
 from .unary import sigmoid
 
@@ -30,88 +30,6 @@ def _check_float(x: Tensor, fn: str) -> None:
         raise NotImplementedError(
             f"\"{fn}\" not implemented for '{type_name(x._data)}'; convert the input with "
             ".float() first.")
-
-
-# ---- erf ----------------------------------------------------------------------------------
-#
-# NumPy has no erf, and GELU needs one accurate to the last bits of a float64. Near 0 the
-# Taylor series in x^2 converges fast. Elsewhere erf = 1 - exp(-x^2) h(x) with
-# h = exp(x^2) erfc(x), a smooth, slowly varying function; h is interpolated at Chebyshev points
-# in t = 2 / (2 + x) when this module loads, from the standard library's math.erfc. Past
-# |x| = 6, erf is 1 to double precision.
-
-_ERF_SMALL = 0.5
-_ERF_ONE = 6.0
-_T_LO, _T_HI = 2 / (2 + _ERF_ONE), 2 / (2 + _ERF_SMALL)
-_erf_tables: dict = {}
-
-
-def _erf_coefficients(n_taylor: int, degree: int) -> tuple:
-    taylor = [2 / math.sqrt(math.pi) * (-1) ** k / (math.factorial(k) * (2 * k + 1))
-              for k in range(n_taylor)]
-
-    def h(u):
-        t = _T_LO + (u + 1) * (0.5 * (_T_HI - _T_LO))
-        return np.array([math.exp(v * v) * math.erfc(v) for v in 2 / t - 2])
-
-    poly = _cheb.cheb2poly(_cheb.chebinterpolate(h, degree))
-    return taylor[::-1], list(poly[::-1])  # highest power first, for Horner's rule
-
-
-def _horner(coefficients: np.ndarray, z: np.ndarray) -> np.ndarray:
-    acc = z * coefficients[0]
-    acc += coefficients[1]
-    for c in coefficients[2:]:
-        acc *= z
-        acc += c
-    return acc
-
-
-def erf_array(a: np.ndarray) -> np.ndarray:
-    """erf of a float array, elementwise, in its own precision (float16 via float32)."""
-    if a.dtype == np.float16:
-        return erf_array(a.astype(np.float32)).astype(np.float16)
-    tables = _erf_tables.get(a.dtype)
-    if tables is None:
-        n_taylor, degree = (13, 18) if a.dtype == np.float64 else (7, 9)
-        taylor, poly = _erf_coefficients(n_taylor, degree)
-        tables = _erf_tables[a.dtype] = (np.array(taylor, a.dtype), np.array(poly, a.dtype))
-    taylor, poly = tables
-    flat = a.reshape(-1)
-    out = np.empty_like(flat)
-    small = np.abs(flat) < _ERF_SMALL
-    # index arrays, not boolean masks: gathering through them is several times faster
-    idx = np.flatnonzero(small)
-    if idx.size:
-        xs = flat.take(idx)
-        out[idx] = _horner(taylor, xs * xs) * xs
-    idx = np.flatnonzero(~small)  # NaN lands here and stays NaN
-    if idx.size:
-        xb = flat.take(idx)
-        s = np.abs(xb)
-        u = (2 / (2 + s) - _T_LO) * (2 / (_T_HI - _T_LO)) - 1
-        with np.errstate(over="ignore", invalid="ignore"):
-            r = 1 - np.exp(-s * s) * _horner(poly, u)
-        r[s >= _ERF_ONE] = 1
-        out[idx] = np.copysign(r, xb)
-    return out.reshape(a.shape)
-
-
-class Erf(Function):
-    """out = erf(x);  dx = grad * 2 / sqrt(pi) * exp(-x^2)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        a = x._data
-        if a.dtype.kind != "f":
-            a = a.astype(_dt.get_default_dtype().np)
-        ctx.save_for_backward(x)
-        return erf_array(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * ((x * x).neg().exp() * (2 / math.sqrt(math.pi)))
 
 
 # ---- softmax, log_softmax -----------------------------------------------------------------
@@ -133,23 +51,6 @@ def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
     out -= np.log(np.add.reduce(np.exp(out), axis=axis, keepdims=True))
     return out
-
-
-class Softmax(Function):
-    """out = exp(x) / sum(exp(x)) along ``axis``;  dx = out * (grad - sum(grad * out))"""
-
-    @staticmethod
-    def forward(ctx, x, axis):
-        a = x._data
-        ctx.axis = axis
-        out = quiet(_softmax_array, a, axis)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return SoftmaxGrad.apply(grad, out, ctx.axis), None
 
 
 class SoftmaxGrad(Function):
@@ -183,23 +84,6 @@ class SoftmaxGrad(Function):
         return g_grad, g_y, None
 
 
-class LogSoftmax(Function):
-    """out = x - log(sum(exp(x))) along ``axis``;  dx = grad - exp(out) * sum(grad)"""
-
-    @staticmethod
-    def forward(ctx, x, axis):
-        a = x._data
-        ctx.axis = axis
-        out = quiet(_log_softmax_array, a, axis)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return LogSoftmaxGrad.apply(grad, out, ctx.axis), None
-
-
 class LogSoftmaxGrad(Function):
     """out = grad - exp(y) * sum(grad) (log_softmax's backward from its output y), as one op;
     dgrad = gg - sum(gg * exp(y)),  dy = -gg * exp(y) * sum(grad)"""
@@ -223,6 +107,37 @@ class LogSoftmaxGrad(Function):
         g_grad = gg - (gg * e).sum(axis, keepdim=True) if need_grad else None
         g_y = -gg * e * grad.sum(axis, keepdim=True) if need_y else None
         return g_grad, g_y, None
+
+
+class _SoftmaxLike(Function):
+    """Softmax and LogSoftmax: ``array_fn`` along ``axis``; the output is saved and the backward
+    is the fused ``grad_op`` of (grad, out, axis)."""
+
+    @classmethod
+    def forward(cls, ctx, x, axis):
+        ctx.axis = axis
+        out = quiet(cls.array_fn, x._data, axis)
+        ctx.save_for_backward(out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (out,) = ctx.saved_tensors
+        return cls.grad_op.apply(grad, out, ctx.axis), None
+
+
+class Softmax(_SoftmaxLike):
+    """out = exp(x) / sum(exp(x)) along ``axis``;  dx = out * (grad - sum(grad * out))"""
+
+    array_fn = staticmethod(_softmax_array)
+    grad_op = SoftmaxGrad
+
+
+class LogSoftmax(_SoftmaxLike):
+    """out = x - log(sum(exp(x))) along ``axis``;  dx = grad - exp(out) * sum(grad)"""
+
+    array_fn = staticmethod(_log_softmax_array)
+    grad_op = LogSoftmaxGrad
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -500,11 +415,6 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return LogSigmoid.apply(input)
 
 
-def erf(x: Tensor) -> Tensor:
-    """The error function, 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x."""
-    return Erf.apply(x)
-
-
 expose({
-    "softmax": _softmax_dim_required, "log_softmax": _log_softmax_dim_required, "erf": erf,
+    "softmax": _softmax_dim_required, "log_softmax": _log_softmax_dim_required,
 })

@@ -6,20 +6,18 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from ._registry import expose
-from .elementwise import broadcast_error, lift, promote
+from .promotion import binary_forward, lift
 
 
 def _compare(np_fn):
+    forward = binary_forward(np_fn)
+
     def op(x, y) -> Tensor:
         if not isinstance(y, Tensor):
             if y is None or not isinstance(y, (bool, int, float, np.ndarray, np.generic)):
                 return NotImplemented
             y = lift(y, x)
-        a, b = promote(x, y)
-        try:
-            return _wrap(np_fn(a, b))
-        except ValueError:
-            raise broadcast_error(a.shape, b.shape) from None
+        return _wrap(forward(None, x, y))
 
     op.__name__ = np_fn.__name__
     return op
@@ -34,17 +32,15 @@ ge = _compare(np.greater_equal)
 
 
 def _logical(np_fn, name: str):
+    forward = binary_forward(np_fn)
+
     def op(x, y) -> Tensor:
         if not isinstance(y, Tensor):
             y = lift(y, x)
-        a, b = promote(x, y)
-        if a.dtype.kind == "f":
+        if x._data.dtype.kind == "f" or y._data.dtype.kind == "f":  # (so is their promotion)
             raise RuntimeError(f"\"{name}\" is not implemented for floating-point tensors; use "
                                "logical_and/logical_or/logical_xor or compare first")
-        try:
-            return _wrap(np_fn(a, b))
-        except ValueError:
-            raise broadcast_error(a.shape, b.shape) from None
+        return _wrap(forward(None, x, y))
 
     op.__name__ = name
     return op

@@ -21,9 +21,9 @@ from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .elementwise import add, div, mul, sub
-from .elementwise import pow as power
 from .index_functions import CopyWhole, FillScalar, FillWhole
 from .index_key import parse_key
+from .power import pow as power
 from .unary import clamp
 
 _state = grad_mode.state

@@ -1,17 +1,8 @@
-"""Matrix products: matmul (``@``), mm, bmm, mv, dot, outer, addmm and linear.
+"""Matrix products users call: matmul (``@``), mm, bmm, mv, dot, outer, addmm and linear.
 
-Each forward is one NumPy matmul (BLAS); each backward is the two products
-``dx = grad @ y^T`` and ``dy = x^T @ grad``, written with these same ops so they can be
-differentiated again. Inputs must share a dtype, as in PyTorch (no promotion).
-
-Note [Node names of matmul]
-    PyTorch's ``matmul`` dispatches on the inputs' dims to dot, mv, mm or a batched mm
-    wrapped in reshapes, so the node a user sees depends on the shapes: ``DotBackward0``,
-    ``MvBackward0``, ``MmBackward0``; for vector @ matrix a squeeze after mm
-    (``SqueezeBackward4``); with batch dims a reshape after bmm (``UnsafeViewBackward0``).
-    We record one node for the whole product and give it the name PyTorch shows outermost,
-    so printed tensors read the same. (One exception: matrix @ batch, where PyTorch's chain
-    ends in a copy, ``CloneBackward0``, when the matrix requires grad; we say UnsafeView.)
+Each checks its inputs as PyTorch does, with PyTorch's messages naming the shapes, and picks
+a Function of products.py (see Note [Node names of matmul] there for why the choice shows in
+``grad_fn``). Inputs must share a dtype, as in PyTorch (no promotion).
 """
 
 from __future__ import annotations
@@ -20,12 +11,12 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from ._registry import expose
-from .elementwise import broadcast_error, mul
+from .elementwise import mul
+from .products import Addmm, Bmm, Dot, Linear, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
+from .promotion import broadcast_error
 from .reduce import type_name
-from .shape import Transpose
 
 # C type names, as PyTorch's "expected m1 and m2 to have the same dtype" message prints them.
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
@@ -33,258 +24,16 @@ _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "in
             "uint8": "unsigned char", "bool": "bool"}
 
 
-def _mT(t: Tensor) -> Tensor:
-    """t with its last two dims swapped (a view), for the backward formulas."""
-    return Transpose.apply(t, -2, -1)
-
-
-class Dot(Function):
-    """out = sum_i x_i y_i (two vectors);  dx = grad * y,  dy = grad * x"""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return np.asarray(np.dot(x._data, y._data))
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        return (grad * y if need_x else None), (grad * x if need_y else None)
-
-
-class Mv(Function):
-    """out = M @ v (matrix, vector);  dM = outer(grad, v),  dv = grad @ M"""
-
-    @staticmethod
-    def forward(ctx, m, v):
-        ctx.save_for_backward(m, v)
-        return m._data @ v._data
-
-    @staticmethod
-    def backward(ctx, grad):
-        m, v = ctx.saved_tensors
-        need_m, need_v = ctx.needs_input_grad
-        gm = mul(grad.reshape(-1, 1), v) if need_m else None
-        gv = VecMat.apply(grad, m) if need_v else None
-        return gm, gv
-
-
-class VecMat(Function):
-    """out = v @ M (vector, matrix);  dv = M @ grad,  dM = outer(v, grad)"""
-
-    node_name = "SqueezeBackward4"  # see Note [Node names of matmul]
-
-    @staticmethod
-    def forward(ctx, v, m):
-        ctx.save_for_backward(v, m)
-        return v._data @ m._data
-
-    @staticmethod
-    def backward(ctx, grad):
-        v, m = ctx.saved_tensors
-        need_v, need_m = ctx.needs_input_grad
-        gv = Mv.apply(m, grad) if need_v else None
-        gm = mul(v.reshape(-1, 1), grad) if need_m else None
-        return gv, gm
-
-
-class Mm(Function):
-    """out = x @ y (two matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x._data @ y._data
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        gx = MmNT.apply(grad, y) if need_x else None
-        gy = MmTN.apply(x, grad) if need_y else None
-        return gx, gy
-
-    @staticmethod
-    def fast_backward(ctx, grad):  # MmNT's and MmTN's products on arrays
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        g = grad._data
-        return ((_wrap(g @ y._data.T) if need_x else None),
-                (_wrap(x._data.T @ g) if need_y else None))
-
-
-class MmNT(Function):
-    """out = x @ y^T as one op (mm's input gradient);  dx = grad @ y,  dy = grad^T @ x"""
-
-    node_name = "MmBackward0"  # PyTorch records mm(grad, y.t()): MmBackward0 on top
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x._data @ y._data.T
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        return (Mm.apply(grad, y) if need_x else None), (MmTN.apply(grad, x) if need_y else None)
-
-
-class MmTN(Function):
-    """out = x^T @ y as one op (mm's weight gradient);  dx = y @ grad^T,  dy = x @ grad"""
-
-    node_name = "MmBackward0"
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x._data.T @ y._data
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        return (MmNT.apply(y, grad) if need_x else None), (Mm.apply(x, grad) if need_y else None)
-
-
-class Matmul(Function):
-    """out = x @ y with batch dims broadcast (a 1-D side acts as a row or column vector);
-    dx = grad @ y^T,  dy = x^T @ grad, summed over broadcast batch dims"""
-
-    node_name = "UnsafeViewBackward0"  # see Note [Node names of matmul]
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        a, b = x._data, y._data
-        if b.ndim <= 2 < a.ndim:
-            # Fold the batch dims of x into its rows: one large matmul instead of many small.
-            out = a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b
-            return out.reshape(a.shape[:-1] + b.shape[1:])
-        return np.matmul(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        # View a 1-D side as a matrix (row vector x, column vector y), and grad to match.
-        # (Both 1-D is Dot, so at most one side is 1-D here, and the other has batch dims.)
-        xm = x if x.ndim > 1 else x.reshape(1, -1)
-        ym = y if y.ndim > 1 else y.reshape(-1, 1)
-        if x.ndim == 1:
-            g = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
-        elif y.ndim == 1:
-            g = grad.reshape(grad.shape + (1,))
-        else:
-            g = grad
-        gx = gy = None
-        if need_x:
-            gx = Matmul.apply(g, _mT(ym))  # the engine sums broadcast batch dims away
-        if need_y:
-            if ym.ndim == 2 and xm.ndim > 2:
-                # y was shared by the whole batch: fold the batch into one product
-                rows = math.prod(g.shape[:-1])
-                gy = Mm.apply(_mT(xm.reshape(rows, xm.shape[-1])), g.reshape(rows, g.shape[-1]))
-            else:
-                gy = Matmul.apply(_mT(xm), g)
-            if y.ndim == 1:
-                gy = gy.reshape(gy.shape[:-1])
-        if gx is not None and x.ndim == 1:
-            gx = gx.reshape(gx.shape[:-2] + gx.shape[-1:])
-        return gx, gy
-
-
-class Bmm(Matmul):
-    """out[b] = x[b] @ y[b] (two stacks of matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
-
-    node_name = "BmmBackward0"
-
-
-class Addmm(Function):
-    """out = beta * c + alpha * (x @ y);  dc = beta * grad,  dx = alpha * grad @ y^T,
-    dy = alpha * x^T @ grad"""
-
-
-    @staticmethod
-    def forward(ctx, c, x, y, beta, alpha):
-        ctx.save_for_backward(x, y)
-        ctx.beta = beta
-        ctx.alpha = alpha
-        out = x._data @ y._data
-        if alpha != 1:
-            out *= alpha
-        if beta == 1:
-            out += c._data
-        elif beta != 0:  # beta == 0 ignores c entirely, NaNs included (PyTorch's rule)
-            out += c._data * beta
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_c, need_x, need_y = ctx.needs_input_grad[:3]
-        beta, alpha = ctx.beta, ctx.alpha
-        gc = gx = gy = None
-        if need_c:
-            gc = grad if beta == 1 else grad * beta  # the engine sums it to c's shape
-        if need_x:
-            gx = Mm.apply(grad, _mT(y))
-            gx = gx if alpha == 1 else gx * alpha
-        if need_y:
-            gy = Mm.apply(_mT(x), grad)
-            gy = gy if alpha == 1 else gy * alpha
-        return gc, gx, gy, None, None
-
-
-class Linear(Function):
-    """out = x @ w^T + b (x a matrix; nn.Linear's product);  dx = grad @ w,  dw = grad^T @ x,
-    db = grad summed over rows"""
-
-    node_name = "AddmmBackward0"
-
-    @staticmethod
-    def forward(ctx, x, w, b):
-        ctx.save_for_backward(x, w)
-        out = x._data @ w._data.T
-        out += b._data
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        gx = Mm.apply(grad, w) if need_x else None
-        gw = Mm.apply(_mT(grad), x) if need_w else None
-        return gx, gw, (grad if need_b else None)
-
-
-class LinearNoBias(Function):
-    """out = x @ w^T (x a matrix);  dx = grad @ w,  dw = grad^T @ x"""
-
-    node_name = "MmBackward0"
-
-    @staticmethod
-    def forward(ctx, x, w):
-        ctx.save_for_backward(x, w)
-        return x._data @ w._data.T
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        need_x, need_w = ctx.needs_input_grad
-        gx = Mm.apply(grad, w) if need_x else None
-        gw = Mm.apply(_mT(grad), x) if need_w else None
-        return gx, gw
-
-
 # ---- checks: PyTorch's messages, naming the shapes ------------------------------------------
 
 
-def _check_tensor(obj, fn: str, name: str, pos: int) -> None:
-    if not isinstance(obj, Tensor):
-        raise TypeError(
-            f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type(obj).__name__}")
+def _arrays(fn: str, x, y, y_name: str) -> tuple:
+    """The arrays of ``x`` and ``y``, after PyTorch's TypeError for an argument not a Tensor."""
+    for obj, name, pos in ((x, "input", 1), (y, y_name, 2)):
+        if not isinstance(obj, Tensor):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(obj).__name__}")
+    return x._data, y._data
 
 
 def _check_same_dtype(a: np.ndarray, b: np.ndarray) -> None:
@@ -363,9 +112,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
         if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
                 and a.dtype.kind == "f"):
             return Mm.apply(x, y)
-    _check_tensor(x, "matmul", "input", 1)
-    _check_tensor(y, "matmul", "other", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("matmul", x, y, "other")
     da, db = a.ndim, b.ndim
     if da == 0 or db == 0:
         raise RuntimeError(
@@ -393,9 +140,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
 
 def mm(x: Tensor, y: Tensor) -> Tensor:
     """Product of two matrices."""
-    _check_tensor(x, "mm", "input", 1)
-    _check_tensor(y, "mm", "mat2", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("mm", x, y, "mat2")
     if a.ndim != 2:
         raise RuntimeError(f"self must be a matrix, but got a {a.ndim}-D tensor")
     if b.ndim != 2:
@@ -409,9 +154,7 @@ def mm(x: Tensor, y: Tensor) -> Tensor:
 
 def bmm(x: Tensor, y: Tensor) -> Tensor:
     """Batched product of two stacks of matrices, (b, n, m) @ (b, m, p) -> (b, n, p)."""
-    _check_tensor(x, "bmm", "input", 1)
-    _check_tensor(y, "bmm", "mat2", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("bmm", x, y, "mat2")
     if a.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor, but got a {a.ndim}-D tensor")
     if b.ndim != 3:
@@ -428,9 +171,7 @@ def bmm(x: Tensor, y: Tensor) -> Tensor:
 
 def dot(x: Tensor, y: Tensor) -> Tensor:
     """Inner product of two vectors of the same length."""
-    _check_tensor(x, "dot", "input", 1)
-    _check_tensor(y, "dot", "tensor", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("dot", x, y, "tensor")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.dtype != b.dtype:
@@ -444,9 +185,7 @@ def dot(x: Tensor, y: Tensor) -> Tensor:
 
 def mv(x: Tensor, y: Tensor) -> Tensor:
     """Matrix-vector product."""
-    _check_tensor(x, "mv", "input", 1)
-    _check_tensor(y, "mv", "vec", 2)
-    a, b = x._data, y._data
+    a, b = _arrays("mv", x, y, "vec")
     if a.ndim != 2 or b.ndim != 1:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got {a.ndim}D matrix and {b.ndim}D vector; "

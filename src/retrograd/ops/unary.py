@@ -10,16 +10,86 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 from ._registry import expose
-from .elementwise import _float_result, broadcast_error, lift, maximum
+from .elementwise import maximum
+from .promotion import broadcast_error, float_result, lift
 
 
-def _fast_grad_op(grad_op, ctx, grad: Tensor) -> Tensor:
-    """Note [Fast backward] for ops whose derivative is one primitive of (grad, saved): that
-    primitive's array ``kernel``, called directly (the formula stays written once)."""
-    (saved,) = ctx.saved_tensors
-    if grad._data.dtype is not saved._data.dtype:
-        return grad_op.apply(grad, saved)
-    return _wrap(grad_op.kernel(grad._data, saved._data))
+class _ElementwiseGrad(Function):
+    """Base of derivatives computed as one op of (grad, saved): out = kernel(grad, saved).
+
+    The op they differentiate uses ``fast`` as its fast backward (Note [Fast backward]): the
+    same array ``kernel``, called directly, so the formula is written once.
+    """
+
+    @staticmethod
+    def kernel(g: np.ndarray, saved: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, grad, saved):
+        ctx.save_for_backward(grad, saved)
+        return cls.kernel(grad._data, saved._data)
+
+    @classmethod
+    def fast(cls, ctx, grad: Tensor) -> Tensor:
+        (saved,) = ctx.saved_tensors
+        if grad._data.dtype is not saved._data.dtype:
+            return cls.apply(grad, saved)
+        return _wrap(cls.kernel(grad._data, saved._data))
+
+
+class TanhGrad(_ElementwiseGrad):
+    """out = grad * (1 - y**2), tanh's derivative from its output y, as one op"""
+
+    node_name = "TanhBackwardBackward0"
+
+    @staticmethod
+    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return g * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (TanhGrad.apply(gg, y) if need_grad else None,
+                gg * grad * y * -2.0 if need_y else None)
+
+
+class SigmoidGrad(_ElementwiseGrad):
+    """out = grad * y * (1 - y), sigmoid's derivative from its output y, as one op"""
+
+    node_name = "SigmoidBackwardBackward0"
+
+    @staticmethod
+    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return g * (y * (1 - y))
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        need_grad, need_y = ctx.needs_input_grad
+        return (SigmoidGrad.apply(gg, y) if need_grad else None,
+                gg * grad * (1 - 2.0 * y) if need_y else None)
+
+
+class ThresholdGrad(_ElementwiseGrad):
+    """out = grad where y > 0 else 0 (relu's derivative from its output y), as one op"""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return g * (y > 0)
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)  # (backward needs only y)
+        return ThresholdGrad.kernel(grad._data, y._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (y,) = ctx.saved_tensors
+        return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
 
 
 def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
@@ -34,7 +104,7 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
     def forward(ctx, x):
         a = x._data
         if a.dtype.kind != "f":
-            a = _float_result(a)
+            a = float_result(a)
         out = quiet(np_fn, a) if can_warn else np_fn(a)
         ctx.save_for_backward(x if saves == "x" else out)
         return out
@@ -47,14 +117,11 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
         (saved,) = ctx.saved_tensors
         return backward_fn(grad, saved)
 
-    def fast_backward(ctx, grad):
-        return _fast_grad_op(grad_op, ctx, grad)
-
     cls = type(name, (Function,), {
         "node_name": node_name, "__doc__": doc,
         "saved_names": ("self",) if saves == "x" else ("result",),
         "forward": staticmethod(forward), "backward": staticmethod(backward),
-        "fast_backward": staticmethod(fast_backward) if grad_op is not None else None,
+        "fast_backward": grad_op.fast if grad_op is not None else None,
     })
     cls.__module__ = __name__
     return cls
@@ -77,70 +144,6 @@ Cos = _unary("Cos", "CosBackward0", np.cos, lambda g, x: g * -x.sin(), "x",
              "out = cos(x);  dx = -grad * sin(x)")
 Tan = _unary("Tan", "TanBackward0", np.tan, lambda g, out: g * (out * out + 1), "out",
              "out = tan(x);  dx = grad * (1 + out**2)")
-class TanhGrad(Function):
-    """out = grad * (1 - y**2), tanh's derivative from its output y, as one op"""
-
-    node_name = "TanhBackwardBackward0"
-
-    @staticmethod
-    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return g * (1 - y * y)
-
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
-        return TanhGrad.kernel(grad._data, y._data)
-
-    @staticmethod
-    def backward(ctx, gg):
-        grad, y = ctx.saved_tensors
-        need_grad, need_y = ctx.needs_input_grad
-        return (TanhGrad.apply(gg, y) if need_grad else None,
-                gg * grad * y * -2.0 if need_y else None)
-
-
-class SigmoidGrad(Function):
-    """out = grad * y * (1 - y), sigmoid's derivative from its output y, as one op"""
-
-    node_name = "SigmoidBackwardBackward0"
-
-    @staticmethod
-    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return g * (y * (1 - y))
-
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
-        return SigmoidGrad.kernel(grad._data, y._data)
-
-    @staticmethod
-    def backward(ctx, gg):
-        grad, y = ctx.saved_tensors
-        need_grad, need_y = ctx.needs_input_grad
-        return (SigmoidGrad.apply(gg, y) if need_grad else None,
-                gg * grad * (1 - 2.0 * y) if need_y else None)
-
-
-class ThresholdGrad(Function):
-    """out = grad where y > 0 else 0 (relu's derivative from its output y), as one op"""
-
-    node_name = "ThresholdBackwardBackward0"
-
-    @staticmethod
-    def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return g * (y > 0)
-
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(y)
-        return ThresholdGrad.kernel(grad._data, y._data)
-
-    @staticmethod
-    def backward(ctx, gg):
-        (y,) = ctx.saved_tensors
-        return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
-
-
 Tanh = _unary("Tanh", "TanhBackward0", np.tanh, TanhGrad, "out",
               "out = tanh(x);  dx = grad * (1 - out**2)", can_warn=False)
 
@@ -176,7 +179,7 @@ class Relu(Function):
         (out,) = ctx.saved_tensors
         return ThresholdGrad.apply(grad, out)
 
-    fast_backward = staticmethod(lambda ctx, grad: _fast_grad_op(ThresholdGrad, ctx, grad))
+    fast_backward = ThresholdGrad.fast
 
 
 class Abs(Function):
@@ -202,7 +205,6 @@ class _ZeroGrad(Function):
 
     @classmethod
     def forward(cls, ctx, x):
-        ctx.shape = x._data.shape
         return cls.np_fn(x._data)
 
     @staticmethod
@@ -210,39 +212,17 @@ class _ZeroGrad(Function):
         return grad * 0
 
 
-class Sign(_ZeroGrad):
-    """out = sign(x);  dx = 0"""
-
-    node_name = "SignBackward0"
-    np_fn = staticmethod(np.sign)
+def _piecewise_constant(name: str, np_fn, doc: str):
+    return type(name, (_ZeroGrad,), {
+        "np_fn": staticmethod(np_fn), "__doc__": doc, "__module__": __name__})
 
 
-class Floor(_ZeroGrad):
-    """out = floor(x);  dx = 0"""
-
-    node_name = "FloorBackward0"
-    np_fn = staticmethod(np.floor)
-
-
-class Ceil(_ZeroGrad):
-    """out = ceil(x);  dx = 0"""
-
-    node_name = "CeilBackward0"
-    np_fn = staticmethod(np.ceil)
-
-
-class Round(_ZeroGrad):
-    """out = round(x) (halves to even, like PyTorch);  dx = 0"""
-
-    node_name = "RoundBackward0"
-    np_fn = staticmethod(np.round)
-
-
-class Trunc(_ZeroGrad):
-    """out = trunc(x);  dx = 0"""
-
-    node_name = "TruncBackward0"
-    np_fn = staticmethod(np.trunc)
+Sign = _piecewise_constant("Sign", np.sign, "out = sign(x);  dx = 0")
+Floor = _piecewise_constant("Floor", np.floor, "out = floor(x);  dx = 0")
+Ceil = _piecewise_constant("Ceil", np.ceil, "out = ceil(x);  dx = 0")
+Round = _piecewise_constant("Round", np.round,
+                            "out = round(x) (halves to even, like PyTorch);  dx = 0")
+Trunc = _piecewise_constant("Trunc", np.trunc, "out = trunc(x);  dx = 0")
 
 
 class Clamp(Function):

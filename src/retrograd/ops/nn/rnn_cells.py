@@ -39,7 +39,7 @@ from ...tensor import Tensor, _wrap
 from .._registry import expose
 from ..activation import _check_float
 from ..join import Cat, Split
-from ..linalg import Linear, LinearNoBias
+from ..products import Linear, LinearNoBias
 from ..unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
 
 

@@ -1,0 +1,246 @@
+"""The matrix products as Functions: Dot, Mv, VecMat, Mm (with MmNT and MmTN, its
+derivatives), Matmul and Bmm, Addmm and Linear. linalg.py checks the inputs with PyTorch's
+messages and picks one of these.
+
+Each forward is one NumPy matmul (BLAS); each backward is the two products
+``dx = grad @ y^T`` and ``dy = x^T @ grad``, written with these same ops so they can be
+differentiated again.
+
+Note [Node names of matmul]
+    PyTorch's ``matmul`` dispatches on the inputs' dims to dot, mv, mm or a batched mm
+    wrapped in reshapes, so the node a user sees depends on the shapes: ``DotBackward0``,
+    ``MvBackward0``, ``MmBackward0``; for vector @ matrix a squeeze after mm
+    (``SqueezeBackward4``); with batch dims a reshape after bmm (``UnsafeViewBackward0``).
+    We record one node for the whole product and give it the name PyTorch shows outermost,
+    so printed tensors read the same. (One exception: matrix @ batch, where PyTorch's chain
+    ends in a copy, ``CloneBackward0``, when the matrix requires grad; we say UnsafeView.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, _wrap
+from .elementwise import mul
+from .shape import Transpose
+
+
+def _mT(t: Tensor) -> Tensor:
+    """t with its last two dims swapped (a view), for the backward formulas."""
+    return Transpose.apply(t, -2, -1)
+
+
+class _Bilinear(Function):
+    """A product, linear in each input: forward is ``kernel`` on the arrays; backward is
+    ``grads(grad, x, y, need)``, itself made of products, so it differentiates again."""
+
+    @classmethod
+    def forward(cls, ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return cls.kernel(x._data, y._data)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        x, y = ctx.saved_tensors
+        return cls.grads(grad, x, y, ctx.needs_input_grad)
+
+
+class Dot(_Bilinear):
+    """out = sum_i x_i y_i (two vectors);  dx = grad * y,  dy = grad * x"""
+
+    @staticmethod
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.asarray(np.dot(a, b))
+
+    @staticmethod
+    def grads(grad, x, y, need: tuple) -> tuple:
+        return (grad * y if need[0] else None), (grad * x if need[1] else None)
+
+
+class Mv(_Bilinear):
+    """out = M @ v (matrix, vector);  dM = outer(grad, v),  dv = grad @ M"""
+
+    kernel = staticmethod(np.matmul)
+
+    @staticmethod
+    def grads(grad, m, v, need: tuple) -> tuple:
+        return ((mul(grad.reshape(-1, 1), v) if need[0] else None),
+                (VecMat.apply(grad, m) if need[1] else None))
+
+
+class VecMat(_Bilinear):
+    """out = v @ M (vector, matrix);  dv = M @ grad,  dM = outer(v, grad)"""
+
+    node_name = "SqueezeBackward4"  # see Note [Node names of matmul]
+    kernel = staticmethod(np.matmul)
+
+    @staticmethod
+    def grads(grad, v, m, need: tuple) -> tuple:
+        return ((Mv.apply(m, grad) if need[0] else None),
+                (mul(v.reshape(-1, 1), grad) if need[1] else None))
+
+
+class Mm(_Bilinear):
+    """out = x @ y (two matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
+
+    kernel = staticmethod(np.matmul)
+
+    @staticmethod
+    def grads(grad, x, y, need: tuple) -> tuple:
+        return ((MmNT.apply(grad, y) if need[0] else None),
+                (MmTN.apply(x, grad) if need[1] else None))
+
+    @staticmethod
+    def fast_backward(ctx, grad):  # Note [Fast backward]: MmNT's and MmTN's kernels
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        g = grad._data
+        return ((_wrap(MmNT.kernel(g, y._data)) if need_x else None),
+                (_wrap(MmTN.kernel(x._data, g)) if need_y else None))
+
+
+class MmNT(_Bilinear):
+    """out = x @ y^T as one op (mm's input gradient; linear without bias);  dx = grad @ y,
+    dy = grad^T @ x"""
+
+    node_name = "MmBackward0"  # PyTorch records mm(grad, y.t()): MmBackward0 on top
+
+    @staticmethod
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a @ b.T
+
+    @staticmethod
+    def grads(grad, x, y, need: tuple) -> tuple:
+        return ((Mm.apply(grad, y) if need[0] else None),
+                (MmTN.apply(grad, x) if need[1] else None))
+
+
+class MmTN(_Bilinear):
+    """out = x^T @ y as one op (mm's weight gradient);  dx = y @ grad^T,  dy = x @ grad"""
+
+    node_name = "MmBackward0"
+
+    @staticmethod
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a.T @ b
+
+    @staticmethod
+    def grads(grad, x, y, need: tuple) -> tuple:
+        return ((MmNT.apply(y, grad) if need[0] else None),
+                (Mm.apply(x, grad) if need[1] else None))
+
+
+class Matmul(Function):
+    """out = x @ y with batch dims broadcast (a 1-D side acts as a row or column vector);
+    dx = grad @ y^T,  dy = x^T @ grad, summed over broadcast batch dims"""
+
+    node_name = "UnsafeViewBackward0"  # see Note [Node names of matmul]
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        a, b = x._data, y._data
+        if b.ndim <= 2 < a.ndim:
+            # Fold the batch dims of x into its rows: one large matmul instead of many small.
+            out = a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b
+            return out.reshape(a.shape[:-1] + b.shape[1:])
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        # View a 1-D side as a matrix (row vector x, column vector y), and grad to match.
+        # (Both 1-D is Dot, so at most one side is 1-D here, and the other has batch dims.)
+        xm = x if x.ndim > 1 else x.reshape(1, -1)
+        ym = y if y.ndim > 1 else y.reshape(-1, 1)
+        if x.ndim == 1:
+            g = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
+        elif y.ndim == 1:
+            g = grad.reshape(grad.shape + (1,))
+        else:
+            g = grad
+        gx = gy = None
+        if need_x:
+            gx = Matmul.apply(g, _mT(ym))  # the engine sums broadcast batch dims away
+        if need_y:
+            if ym.ndim == 2 and xm.ndim > 2:
+                # y was shared by the whole batch: fold the batch into one product
+                rows = math.prod(g.shape[:-1])
+                gy = Mm.apply(_mT(xm.reshape(rows, xm.shape[-1])), g.reshape(rows, g.shape[-1]))
+            else:
+                gy = Matmul.apply(_mT(xm), g)
+            if y.ndim == 1:
+                gy = gy.reshape(gy.shape[:-1])
+        if gx is not None and x.ndim == 1:
+            gx = gx.reshape(gx.shape[:-2] + gx.shape[-1:])
+        return gx, gy
+
+
+class Bmm(Matmul):
+    """out[b] = x[b] @ y[b] (two stacks of matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
+
+    node_name = "BmmBackward0"
+
+
+class Addmm(Function):
+    """out = beta * c + alpha * (x @ y);  dc = beta * grad,  dx = alpha * grad @ y^T,
+    dy = alpha * x^T @ grad"""
+
+    @staticmethod
+    def forward(ctx, c, x, y, beta, alpha):
+        ctx.save_for_backward(x, y)
+        ctx.beta = beta
+        ctx.alpha = alpha
+        out = x._data @ y._data
+        if alpha != 1:
+            out *= alpha
+        if beta == 1:
+            out += c._data
+        elif beta != 0:  # beta == 0 ignores c entirely, NaNs included (PyTorch's rule)
+            out += c._data * beta
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_c, need_x, need_y = ctx.needs_input_grad[:3]
+        beta, alpha = ctx.beta, ctx.alpha
+        gc = gx = gy = None
+        if need_c:
+            gc = grad if beta == 1 else grad * beta  # the engine sums it to c's shape
+        if need_x:
+            gx = MmNT.apply(grad, y)
+            gx = gx if alpha == 1 else gx * alpha
+        if need_y:
+            gy = MmTN.apply(x, grad)
+            gy = gy if alpha == 1 else gy * alpha
+        return gc, gx, gy, None, None
+
+
+class Linear(Function):
+    """out = x @ w^T + b (x a matrix; nn.Linear's product);  dx = grad @ w,  dw = grad^T @ x,
+    db = grad summed over rows"""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        out = x._data @ w._data.T
+        out += b._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = Mm.apply(grad, w) if need_x else None
+        gw = MmTN.apply(grad, x) if need_w else None
+        return gx, gw, (grad if need_b else None)
+
+
+LinearNoBias = MmNT  # x @ w^T without a bias is mm(x, w.t()): MmBackward0, as in PyTorch
