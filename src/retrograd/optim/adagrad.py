@@ -45,10 +45,7 @@ class Adagrad(Optimizer):
             lr = _scalar(group["lr"])
             lr_decay, eps = group["lr_decay"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in self._with_grads(group):
                 state = self.state[p] or self._init_state(p, group)
                 x = p._data
                 count = state["step"]._data

@@ -47,10 +47,7 @@ class Adam(Optimizer):
             eps, weight_decay = group["eps"], group["weight_decay"]
             amsgrad, maximize = group["amsgrad"], group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in self._with_grads(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = _step_tensor()

@@ -146,6 +146,15 @@ class Optimizer:
         """Update the parameters once from their ``.grad``; returns ``closure()`` if given."""
         raise NotImplementedError
 
+    @staticmethod
+    def _with_grads(group: dict):
+        """(parameter, its gradient) for each parameter of ``group`` that has a gradient: what
+        every ``step`` loops over."""
+        for p in group["params"]:
+            grad = p._grad
+            if grad is not None:
+                yield p, grad
+
     def _eval_closure(self, closure):
         if closure is None:
             return None

@@ -44,10 +44,7 @@ class RMSprop(Optimizer):
             alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
             weight_decay, centered = group["weight_decay"], group["centered"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in self._with_grads(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = _step_tensor()

@@ -38,10 +38,7 @@ class SGD(Optimizer):
             momentum, dampening = group["momentum"], group["dampening"]
             weight_decay, nesterov = group["weight_decay"], group["nesterov"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in self._with_grads(group):
                 x = p._data
                 d = _step_grad(grad, x, maximize, weight_decay)
                 if momentum != 0:
