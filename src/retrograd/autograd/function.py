@@ -41,6 +41,7 @@ from ..tensor import Tensor, _wrap
 from .graph import Node, SavedOutput, _meta1_cache, output_meta, output_meta1, sequence
 
 _state = grad_mode.state
+_OPS_PACKAGE = __name__.rsplit(".", 2)[0] + ".ops"  # "retrograd.ops": where built-ins live
 _new = object.__new__
 _ndarray = np.ndarray
 
@@ -52,7 +53,7 @@ class FunctionMeta(type):
     def __init__(cls, name, bases, attrs) -> None:
         super().__init__(name, bases, attrs)
         if "_builtin" not in attrs:  # see Note [Forward works on arrays]
-            cls._builtin = cls.__module__.startswith("retrograd.ops")
+            cls._builtin = cls.__module__.startswith(_OPS_PACKAGE)
         # PyTorch's names: ``MulBackward0`` for its own ops, ``MyFnBackward`` for user Functions
         node_name = attrs.get("node_name") or f"{name}Backward{'0' if cls._builtin else ''}"
         cls._backward_cls = type(node_name, (Node,), {
