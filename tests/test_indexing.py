@@ -7,13 +7,11 @@ import warnings
 
 import numpy as np
 import pytest
-from _fd import fd_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from optable import check_derivatives
 
 import retrograd as rt
-
-torch = pytest.importorskip("torch")
 
 A3 = np.random.default_rng(42).standard_normal((3, 4, 5))
 
@@ -29,7 +27,7 @@ def _name(t) -> str:
     return type(t.grad_fn).__name__
 
 
-def compare(fn, *arrays, seed: int = 0, view: bool | None = None):
+def compare(torch, fn, *arrays, seed: int = 0, view: bool | None = None):
     """Run ``fn(lib, *tensors)`` on torch and retrograd with the same float64 data; compare
     values, shapes, node names, view-ness and the gradients of a random upstream gradient."""
     rng = np.random.default_rng(seed)
@@ -124,14 +122,14 @@ GETITEM_KEYS = [
 
 
 @pytest.mark.parametrize("name,key", GETITEM_KEYS, ids=[k[0] for k in GETITEM_KEYS])
-def test_getitem_matches_torch(name, key):
-    compare(lambda L, x: x[key(L)], A3)
+def test_getitem_matches_torch(torch_ref, name, key):
+    compare(torch_ref, lambda L, x: x[key(L)], A3)
 
 
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
 @pytest.mark.parametrize("name,key", GETITEM_KEYS[::4], ids=[k[0] for k in GETITEM_KEYS[::4]])
 def test_getitem_finite_differences(name, key):
-    fd_check(lambda L, x: x[key(L)], (3, 4, 5))
+    check_derivatives(lambda x: x[key(rt)], (3, 4, 5))
 
 
 def _basic_item(draw, size: int):
@@ -150,7 +148,7 @@ def _basic_item(draw, size: int):
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
-def test_getitem_random_basic_keys(shape, data):
+def test_getitem_random_basic_keys(torch_ref, shape, data):
     key, d = [], 0
     while d < len(shape) and data.draw(st.booleans()):
         item, used = _basic_item(data.draw, shape[d])
@@ -159,12 +157,12 @@ def test_getitem_random_basic_keys(shape, data):
     if data.draw(st.booleans()):  # "..." anywhere once all dims are named, else at the end
         where = data.draw(st.integers(0, len(key))) if d == len(shape) else len(key)
         key.insert(where, Ellipsis)
-    compare(lambda L, x: x[tuple(key)], tuple(shape))
+    compare(torch_ref, lambda L, x: x[tuple(key)], tuple(shape))
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
-def test_getitem_random_index_tensors_accumulate(shape, data):
+def test_getitem_random_index_tensors_accumulate(torch_ref, shape, data):
     """Repeated indices must add their gradients up (not overwrite)."""
     key = []
     for size in shape:
@@ -179,13 +177,14 @@ def test_getitem_random_index_tensors_accumulate(shape, data):
     if len({len(k) for k in idx_lists}) > 1:  # make the index lists broadcastable
         n = len(idx_lists[0])
         key = [(k * n)[:n] if isinstance(k, list) else k for k in key]
-    compare(lambda L, x: x[tuple(L.tensor(k) if isinstance(k, list) else k for k in key)],
+    compare(torch_ref,
+            lambda L, x: x[tuple(L.tensor(k) if isinstance(k, list) else k for k in key)],
             tuple(shape))
 
 
 @pytest.mark.parametrize("key", [[0, 0, 2], ([0, 0], slice(None), [1, 1]), (1, [3, 3, 0])])
 def test_repeated_index_finite_differences(key):
-    fd_check(lambda L, x: x[key], (3, 4, 5))
+    check_derivatives(lambda x: x[key], (3, 4, 5))
 
 
 def test_repeated_index_grad_counts():
@@ -274,10 +273,10 @@ GETITEM_ERRORS = [
 
 
 @pytest.mark.parametrize("name,key,phrase", GETITEM_ERRORS, ids=[k[0] for k in GETITEM_ERRORS])
-def test_getitem_errors_match_torch(name, key, phrase):
+def test_getitem_errors_match_torch(torch_ref, name, key, phrase):
     a = np.arange(12.0).reshape(3, 4)
     with pytest.raises(Exception) as et:
-        torch.tensor(a)[key(torch)]
+        torch_ref.tensor(a)[key(torch_ref)]
     with pytest.raises(et.type, match=phrase):
         rt.tensor(a)[key(rt)]
 
@@ -312,7 +311,7 @@ SETITEM_CASES = [
 
 
 @pytest.mark.parametrize("name,key,value", SETITEM_CASES, ids=[c[0] for c in SETITEM_CASES])
-def test_setitem_matches_torch(name, key, value):
+def test_setitem_matches_torch(torch_ref, name, key, value):
     arrays = [A3] + ([value] if isinstance(value, tuple) else [])
 
     def fn(L, x, *v):
@@ -320,7 +319,7 @@ def test_setitem_matches_torch(name, key, value):
         y[key(L)] = v[0] if v else value
         return y
 
-    compare(fn, *arrays)
+    compare(torch_ref, fn, *arrays)
 
 
 # Repeated indices in assignment keep one of the written values, so finite differences are not
@@ -337,7 +336,7 @@ def test_setitem_finite_differences(name, key, value):
         y[key(L)] = v[0] if v else value
         return y
 
-    fd_check(fn, *shapes)
+    check_derivatives(lambda *xs: fn(rt, *xs), *shapes)
 
 
 def test_setitem_clone_pattern_grads():
@@ -351,14 +350,14 @@ def test_setitem_clone_pattern_grads():
     assert y.tolist() == [1.0, 20.0, 3.0] and _name(y) == "CopySlices"
 
 
-def test_setitem_without_grad_matches_torch():
+def test_setitem_without_grad_matches_torch(torch_ref):
     rng = np.random.default_rng(5)
     a = rng.standard_normal((4, 3))
     for key, value in [(1, 5.0), ((slice(None), 0), [1.0, 2.0, 3.0, 4.0]), ([0, 0, 3], 7.0),
                        ((a > 0), -1.0), ((0, [0, 2]), np.array([8.0, 9.0])), (Ellipsis, 1)]:
-        t, r = torch.tensor(a), rt.tensor(a)
+        t, r = torch_ref.tensor(a), rt.tensor(a)
         ver = r._version
-        t[key] = torch.tensor(value) if isinstance(value, (list, np.ndarray)) else value
+        t[key] = torch_ref.tensor(value) if isinstance(value, (list, np.ndarray)) else value
         r[key] = value
         np.testing.assert_array_equal(r.numpy(), t.numpy())
         assert r._version == ver + 1 and r.grad_fn is None
@@ -405,9 +404,9 @@ SETITEM_ERRORS = [
 
 @pytest.mark.parametrize("grad", [False, True])
 @pytest.mark.parametrize("name,key,value,exc", SETITEM_ERRORS, ids=[c[0] for c in SETITEM_ERRORS])
-def test_setitem_errors_leave_tensor_unchanged(name, key, value, exc, grad):
+def test_setitem_errors_leave_tensor_unchanged(torch_ref, name, key, value, exc, grad):
     with pytest.raises(exc):
-        torch.zeros(3, 4)[key(torch)] = value(torch)
+        torch_ref.zeros(3, 4)[key(torch_ref)] = value(torch_ref)
     x = rt.zeros(3, 4, requires_grad=grad) * 1 if grad else rt.zeros(3, 4)
     fn_before = x.grad_fn
     with pytest.raises(exc):
@@ -473,8 +472,8 @@ OP_CASES = [
 
 @pytest.mark.parametrize("name,fn,shapes", [(c[0], c[1], c[2:]) for c in OP_CASES],
                          ids=[c[0] for c in OP_CASES])
-def test_indexing_op_matches_torch(name, fn, shapes):
-    compare(fn, *shapes)
+def test_indexing_op_matches_torch(torch_ref, name, fn, shapes):
+    compare(torch_ref, fn, *shapes)
 
 
 OP_FD = [(c[0], c[1], c[2:]) for c in OP_CASES[::2]
@@ -484,31 +483,43 @@ OP_FD = [(c[0], c[1], c[2:]) for c in OP_CASES[::2]
 
 @pytest.mark.parametrize("name,fn,shapes", OP_FD, ids=[c[0] for c in OP_FD])
 def test_indexing_op_finite_differences(name, fn, shapes):
-    fd_check(fn, *shapes)
+    check_derivatives(lambda *xs: fn(rt, *xs), *shapes)
+
+
+def _scatter_part_of_src(op: str):
+    def fn(L, x, s):
+        return getattr(x, op)(0, L.tensor([[1, 0]]), s)
+
+    return fn
+
+
+_SCATTER_RNG = np.random.default_rng(0)
+SCATTER_X, SCATTER_SRC = _SCATTER_RNG.standard_normal((2, 4)), _SCATTER_RNG.standard_normal((3, 3))
 
 
 @pytest.mark.parametrize("op", ["scatter", "scatter_add"])
-def test_scatter_src_bigger_than_index(op):
-    """Only the part of src under index is used; its gradient is zero elsewhere. (PyTorch
-    computes the same forward but its backward rejects the gradient's shape.)"""
-    index = [[1, 0]]
+def test_scatter_src_bigger_than_index_matches_torch(torch_ref, op):
+    """Only the part of src under index is used. (PyTorch computes the same forward but its
+    backward rejects the gradient's shape, so only the forward is compared.)"""
+    fn = _scatter_part_of_src(op)
+    want = fn(torch_ref, torch_ref.tensor(SCATTER_X), torch_ref.tensor(SCATTER_SRC))
+    np.testing.assert_allclose(fn(rt, rt.tensor(SCATTER_X), rt.tensor(SCATTER_SRC)).numpy(),
+                               want.numpy())
 
-    def fn(L, x, s):
-        return getattr(x, op)(0, L.tensor(index), s)
 
-    rng = np.random.default_rng(0)
-    x, s = rng.standard_normal((2, 4)), rng.standard_normal((3, 3))
-    want = getattr(torch.tensor(x), op)(0, torch.tensor(index), torch.tensor(s))
-    np.testing.assert_allclose(fn(rt, rt.tensor(x), rt.tensor(s)).numpy(), want.numpy())
-    xs = [rt.tensor(x, requires_grad=True), rt.tensor(s, requires_grad=True)]
+@pytest.mark.parametrize("op", ["scatter", "scatter_add"])
+def test_scatter_src_bigger_than_index_grads(op):
+    """The gradient of src is zero outside the part under index."""
+    fn = _scatter_part_of_src(op)
+    xs = [rt.tensor(SCATTER_X, requires_grad=True), rt.tensor(SCATTER_SRC, requires_grad=True)]
     fn(rt, *xs).sum().backward()
     want_gs = np.zeros((3, 3))
     want_gs[0, :2] = 1.0
     np.testing.assert_array_equal(xs[1].grad.numpy(), want_gs)
-    fd_check(fn, (2, 4), (3, 3))
+    check_derivatives(lambda *xs: fn(rt, *xs), (2, 4), (3, 3))
 
 
-def test_inplace_variants_match_torch():
+def test_inplace_variants_match_torch(torch_ref):
     idx = [[0, 2], [1, 1]]
 
     def fn(L, x, s, v):
@@ -519,7 +530,7 @@ def test_inplace_variants_match_torch():
         y.index_put_((L.tensor([2]),), v * 3, accumulate=True)
         return y
 
-    compare(fn, (3, 3), (2, 2), ())
+    compare(torch_ref, fn, (3, 3), (2, 2), ())
 
 
 def test_narrow_and_select_are_views():
@@ -559,8 +570,8 @@ OP_ERRORS = [
 
 
 @pytest.mark.parametrize("name,fn,phrase", OP_ERRORS, ids=[c[0] for c in OP_ERRORS])
-def test_indexing_op_errors_match_torch(name, fn, phrase):
+def test_indexing_op_errors_match_torch(torch_ref, name, fn, phrase):
     with pytest.raises(Exception) as et:
-        fn(torch, torch.zeros(3, 4))
+        fn(torch_ref, torch_ref.zeros(3, 4))
     with pytest.raises(et.type, match=phrase):
         fn(rt, rt.zeros(3, 4))

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _fd import check_grads
+from optable import check_derivatives
 
 import retrograd as rg
 
@@ -126,7 +126,7 @@ def test_matches_torch(torch_ref, name, fn, shape, sample, dtype):
 def test_finite_differences(name, fn, shape, sample):
     x = sample(np.random.default_rng(len(name)), shape)
     order = 1 if name.startswith("norm-p0.5") else 2  # |x|^(p-1) near 0: FD too rough
-    check_grads(lambda t: fn(rg, t), x, order=order)
+    check_derivatives(lambda t: fn(rg, t), x, order=order)
 
 
 # ---- ties and NaNs ------------------------------------------------------------------------
@@ -204,7 +204,7 @@ ZEROS = np.array([[1.5, 0.0, 3.0, 0.5],     # one zero
 ], ids=["rows", "cols", "all-many-zeros", "one-zero", "two-zeros", "rows-2-and-3-zeros"])
 def test_prod_with_zeros_matches_torch_to_second_order(torch_ref, fn, data):
     compare_with_torch(torch_ref, fn, data)
-    check_grads(lambda t: fn(rg, t), data)
+    check_derivatives(lambda t: fn(rg, t), data)
     # the Hessian-vector product through the zero cases, against torch's
     w = np.random.default_rng(3).standard_normal(data.shape)
     hv = []

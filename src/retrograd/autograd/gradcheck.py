@@ -329,7 +329,9 @@ def _check_inputs(inputs: tuple) -> None:
                 "differences in lower precision are too coarse for gradcheck's tolerances, so "
                 "the check will likely fail; pass float64 inputs (x.double()).",
                 UserWarning, stacklevel=3)
-        if any(st == 0 and s > 1 for st, s in zip(x._data.strides, x._data.shape)):
+        # (NumPy gives an empty array zero strides: it has no elements to share)
+        if x._data.size and any(st == 0 and s > 1
+                                for st, s in zip(x._data.strides, x._data.shape)):
             raise RuntimeError(
                 f"The {i}th input has a dimension with stride 0 (it was made by expand): its "
                 "elements share memory, so gradcheck cannot move one at a time. Pass "
