@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import types
 
-import pytest
-
 import retrograd
 from retrograd.ops._registry import FUNCTIONS, METHODS
 
@@ -83,7 +81,6 @@ def test_dir_has_no_future_import():
     assert "annotations" not in dir(retrograd)
 
 
-@pytest.mark.xfail(strict=True, reason="lead fixes __dir__")
 def test_dir_lists_only_public_names_and_pytorch_submodules():
     names = [n for n in dir(retrograd) if not (n.startswith("__") and n.endswith("__"))]
     private = [n for n in names if n.startswith("_")]

@@ -84,8 +84,7 @@ short = int16
 
 # Modules that hold the implementation, not API: importing them binds their names here, but
 # ``dir(retrograd)`` lists what users call (PyTorch's names), not how the package is laid out.
-_INTERNAL_MODULES = frozenset({"backend", "creation", "dtypes", "grad_mode", "ops",
-                               "serialization", "tensor"})
+_INTERNAL_MODULES = frozenset({"backend", "creation", "dtypes", "grad_mode", "ops", "tensor"})
 
 
 def __dir__() -> list:

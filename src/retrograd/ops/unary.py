@@ -110,11 +110,11 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
         return out
 
     grad_op = backward_fn if isinstance(backward_fn, type) else None
-    if grad_op is not None:
-        backward_fn = grad_op.apply
 
     def backward(ctx, grad):
         (saved,) = ctx.saved_tensors
+        if grad_op is not None:
+            return grad_op.apply(grad, saved)
         return backward_fn(grad, saved)
 
     cls = type(name, (Function,), {
