@@ -771,3 +771,17 @@ def check_derivatives(fn, *inputs, order: int = 2, seed: int = 0, **tolerances) 
                                       requires_grad=True)
                      for o in outs if o.requires_grad)
     assert gradgradcheck(fn, xs, upstream, **tol)
+
+
+# Entries for one area may live in their own file, tests/optable_<area>.py, defining a list
+# ``OPS`` built with the helpers above; they join the table here, so that work on different
+# areas does not edit one list. (At the end: those files import this module.)
+def _extend_from_area_files() -> None:
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("optable_*.py")):
+        OPS.extend(importlib.import_module(path.stem).OPS)
+
+
+_extend_from_area_files()
