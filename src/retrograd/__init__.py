@@ -101,3 +101,4 @@ def numel(x: Tensor) -> int:
 
 from . import optim, utils  # noqa: E402  (optimizers and data loading sit above nn)
 from .serialization import load, save  # noqa: E402
+from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

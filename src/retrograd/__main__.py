@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import retrograd as torch
 
 
@@ -25,7 +28,7 @@ def section(title: str) -> None:
     print(f"\n=== {title} " + "=" * max(0, 70 - len(title)))
 
 
-def main(train_seconds: float = 3.0) -> None:
+def main(train_seconds: float = 3.0, drawing_path: str | None = None) -> None:
     print(f"retrograd {torch.__version__}: reverse-mode autograd with PyTorch's API, on NumPy")
 
     section("1. Operations on a tensor that requires grad record a graph")
@@ -99,8 +102,25 @@ def main(train_seconds: float = 3.0) -> None:
         if step % 20 == 0 or step == 59:
             print(f"step {step:2d}  loss {loss.item():.4f}  w {w.item():.4f}")
 
-    section("7. A first neural network: an MLP on the 8x8 handwritten digits")
+    section("7. See the graph, and backward step by step (retrograd.viz, retrograd.explain)")
+    show_tools(drawing_path)
+
+    section("8. A first neural network: an MLP on the 8x8 handwritten digits")
     train_digits_mlp(seconds=train_seconds)
+
+
+def show_tools(drawing_path: str | None = None) -> str:
+    """The tutorial's y = sum((x + 2)(x - 2)): its drawing, then explain(y) runs backward and
+    says why x.grad = 2x; the drawing (an HTML page that steps through backward) is saved."""
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = ((x + 2) * (x - 2)).sum()
+    print(torch.viz.graph(y).text())
+    explanation = torch.explain(y)
+    print(explanation)
+    path = drawing_path or os.path.join(tempfile.gettempdir(), "retrograd_graph.html")
+    explanation.drawing.save(path)
+    print(f"wrote {path}: open it in a browser, hover or click a node, step through backward")
+    return path
 
 
 def train_digits_mlp(seconds: float = 3.0) -> float:
