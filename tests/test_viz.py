@@ -358,3 +358,8 @@ def test_headless_browser_renders_without_errors(tmp_path):
     assert "<title>retrograd graph</title>" in dom  # the script ran, no error hook fired
     # the page's own check: every box drawn inside the picture, no two overlapping
     assert f'data-check="nodes={n} inside={n} overlaps=0"' in dom
+    # stepping through backward: the page opened at its last step shows that step's text
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                          "--dump-dom", f"file://{page}#step={n - 1}"],
+                         capture_output=True, text=True, timeout=60).stdout
+    assert f"{n - 1} / {n - 1}" in dom and "weight.grad is now" in dom

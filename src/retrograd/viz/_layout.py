@@ -25,12 +25,15 @@ def box_size(title: str, lines: list) -> tuple:
     return width, height
 
 
-def layout(keys: list, sizes: dict, edges: list, sweeps: int = 6) -> tuple:
-    """Place boxes ``keys`` (``sizes``: key -> (w, h)) joined by forward ``edges``.
+def layout(keys: list, sizes: dict, edges: list, groups: dict | None = None,
+           sweeps: int = 6) -> tuple:
+    """Place boxes ``keys`` (``sizes``: key -> (w, h)) joined by forward ``edges``; boxes of
+    one group (``groups``: key -> name) sit side by side within a layer.
 
     Returns (positions key -> (x, y) of the top-left corner, routes: edge -> list of points,
-    width, height).
+    width, height, bands: key -> (top, bottom) of its layer).
     """
+    groups = groups or {}
     succ: dict = {k: [] for k in keys}
     pred: dict = {k: [] for k in keys}
     uniq = list(dict.fromkeys(e for e in edges if e[0] != e[1]))
@@ -95,6 +98,13 @@ def layout(keys: list, sizes: dict, edges: list, sweeps: int = 6) -> tuple:
                 ps = [where[n] for n in nbr[k] if n in where]
                 bary[k] = sum(ps) / len(ps) if ps else i * len(ref) / max(len(cur), 1)
             cur.sort(key=lambda k: bary[k])
+            if groups:  # keep each group's boxes together, where the group's first one is
+                anchor: dict = {}
+                for k in cur:
+                    g = groups.get(k) if not isinstance(k, tuple) else None
+                    anchor.setdefault(g, bary[k])
+                cur.sort(key=lambda k: (bary[k], 0, "") if isinstance(k, tuple) or
+                         groups.get(k) is None else (anchor[groups[k]], 1, groups[k]))
     # 4. coordinates
     def width(k) -> float:
         return sizes[k][0] if k in sizes else 6.0
@@ -119,6 +129,7 @@ def layout(keys: list, sizes: dict, edges: list, sweeps: int = 6) -> tuple:
     heights = [max([sizes[k][1] for k in lay if k in sizes] or [0.0]) for lay in layers]
     pos: dict = {}
     ys: dict = {}
+    bands: dict = {}
     y = margin
     for li, lay in enumerate(layers):
         for k in lay:
@@ -126,6 +137,8 @@ def layout(keys: list, sizes: dict, edges: list, sweeps: int = 6) -> tuple:
             if k in sizes:
                 pos[k] = (x - sizes[k][0] / 2, y + (heights[li] - sizes[k][1]) / 2)
             ys[k] = (x, y, y + heights[li])
+            if k in sizes:
+                bands[k] = (y, y + heights[li], li)
         y += heights[li] + GAP_Y
     routes: dict = {}
     for (a, b), chain in chains.items():
@@ -136,7 +149,7 @@ def layout(keys: list, sizes: dict, edges: list, sweeps: int = 6) -> tuple:
         pts.append((ys[b][0], pos[b][1]))
         routes[(a, b)] = pts
     total_w = max([p[0] + sizes[k][0] for k, p in pos.items()] or [0.0]) + margin
-    return pos, routes, total_w, max(y - GAP_Y + margin, 2 * margin)
+    return pos, routes, total_w, max(y - GAP_Y + margin, 2 * margin), bands
 
 
 def _place(lay: list, want: dict, width, cx: dict) -> None:

@@ -98,7 +98,8 @@ def dot(model: Model) -> str:
 def svg(model: Model, with_ids: bool = True) -> str:
     keys = list(model.boxes)
     sizes = {k: box_size(model.boxes[k].title, model.boxes[k].lines) for k in keys}
-    pos, routes, width, height = layout(keys, sizes, model.edges)
+    groups = {k: b.group for k, b in model.boxes.items() if b.group is not None}
+    pos, routes, width, height, bands = layout(keys, sizes, model.edges, groups)
     note_h = LINE_H * len(model.notes) + (8 if model.notes else 0)
     width = max(width, max([len(n) * 6.2 + 24 for n in model.notes] or [0]))
     top = 22.0 if any(b.group is not None for b in model.boxes.values()) else 0.0
@@ -113,21 +114,7 @@ def svg(model: Model, with_ids: bool = True) -> str:
         f'<rect width="{width:.0f}" height="{total_h:.0f}" fill="white"/>',
         f'<g transform="translate(0,{top:.0f})">',
     ]
-    groups: dict = {}
-    for k, box in model.boxes.items():
-        if box.group is not None:
-            x, y = pos[k]
-            w, h = sizes[k]
-            g = groups.setdefault(box.group, [x, y, x + w, y + h])
-            g[0], g[1] = min(g[0], x), min(g[1], y)
-            g[2], g[3] = max(g[2], x + w), max(g[3], y + h)
-    for name, (x0, y0, x1, y1) in groups.items():
-        label = model.groups.get(name, name)
-        parts.append(f'<g class="group"><rect x="{x0 - 6:.1f}" y="{y0 - 18:.1f}" '
-                     f'width="{x1 - x0 + 12:.1f}" height="{y1 - y0 + 24:.1f}" rx="8" '
-                     'fill="#fafaff" fill-opacity="0.4" stroke="#8888bb" stroke-dasharray="5,3"/>'
-                     f'<text x="{x0 - 2:.1f}" y="{y0 - 6:.1f}" fill="#55558a" font-size="11">'
-                     f'{_esc(label)}</text></g>')
+    parts += _group_outlines(model, pos, sizes, bands)
     for (a, b), pts in routes.items():
         d = f"M {pts[0][0]:.1f} {pts[0][1]:.1f}"
         for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
@@ -159,6 +146,40 @@ def svg(model: Model, with_ids: bool = True) -> str:
                      f'note: {_esc(note)}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _group_outlines(model: Model, pos: dict, sizes: dict, bands: dict) -> list:
+    """A dashed outline around each module's boxes: one rectangle per layer the module has
+    boxes in, joined to the next; drawn stroked then filled, so only the union's edge shows."""
+    rows: dict = {}  # group -> layer -> [x0, x1, top, bottom]
+    for k, box in model.boxes.items():
+        if box.group is None:
+            continue
+        x, _ = pos[k]
+        top, bottom, li = bands[k]
+        r = rows.setdefault(box.group, {}).setdefault(li, [x, x + sizes[k][0], top, bottom])
+        r[0], r[1] = min(r[0], x), max(r[1], x + sizes[k][0])
+    strokes, fills, labels = [], [], []
+    for name, layers in rows.items():
+        order = sorted(layers)
+        for i, li in enumerate(order):
+            x0, x1, top, bottom = layers[li]
+            top -= 18 if i == 0 else 6
+            if i + 1 < len(order):
+                bottom = layers[order[i + 1]][2] - 6
+            else:
+                bottom += 6
+            rect = (f'x="{x0 - 6:.1f}" y="{top:.1f}" width="{x1 - x0 + 12:.1f}" '
+                    f'height="{bottom - top:.1f}" rx="8"')
+            strokes.append(f'<rect {rect} fill="none" stroke="#8888bb" stroke-width="2.4" '
+                           'stroke-dasharray="5,3"/>')
+            fills.append(f'<rect {rect} fill="#f7f7ff"/>')
+        x0, _, top, _ = layers[order[0]]
+        labels.append(f'<text x="{x0 - 2:.1f}" y="{top - 6:.1f}" fill="#55558a" '
+                      f'font-size="11">{_esc(model.groups.get(name, name))}</text>')
+    if not strokes:
+        return []
+    return ['<g class="groups">', *strokes, *fills, *labels, "</g>"]
 
 
 # ---- HTML -----------------------------------------------------------------------------------
@@ -226,6 +247,8 @@ window.onerror = function (msg) { document.title = 'ERROR: ' + msg; };
   }
   document.getElementById('prev').onclick = function () { go(at - 1); };
   document.getElementById('next').onclick = function () { go(at + 1); };
+  var m = /step=(\\d+)/.exec(location.hash);  // page.html#step=3 opens at step 3
+  if (m) { go(parseInt(m[1], 10) - 1); }
 })();
 """
 
