@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import json
-
 from ._layout import LINE_H, PAD, box_size, layout
 from ._model import Model
 
@@ -18,7 +15,9 @@ COLORS = {  # fill, stroke
 
 
 def _esc(s: str) -> str:
-    return html.escape(str(s), quote=True)
+    """Text safe inside XML/HTML elements and attributes."""
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))
 
 
 # ---- text -----------------------------------------------------------------------------------
@@ -254,6 +253,8 @@ window.onerror = function (msg) { document.title = 'ERROR: ' + msg; };
 
 
 def _json_script(obj) -> str:
+    import json  # (only pages need it: kept out of ``import retrograd``)
+
     return json.dumps(obj).replace("</", "<\\/")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
 
 from ..tensor import Tensor
@@ -41,6 +39,9 @@ class Drawing:
         """Self-contained SVG. ``engine="dot"`` lays it out with Graphviz's ``dot`` program
         instead (only where it is installed)."""
         if engine == "dot":
+            import shutil
+            import subprocess
+
             exe = shutil.which("dot")
             if exe is None:
                 raise RuntimeError("Graphviz's `dot` program is not installed; use "
