@@ -92,7 +92,9 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None
     """Load an object saved by ``retrograd.save`` from a path or binary file.
 
     Everything loads onto the CPU (``map_location`` is accepted and otherwise ignored); no
-    code from the file is ever run, whatever ``weights_only`` says.
+    code from the file is ever run, whatever ``weights_only`` says. A damaged or hostile file
+    raises ``UnsafeFileError`` (a RuntimeError) before load allocates more than the file
+    justifies (Note [Hostile files]).
     """
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
