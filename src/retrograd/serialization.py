@@ -15,6 +15,23 @@ Note [The file format]
     switch (it is accepted for PyTorch compatibility). A tensor that appears several times
     in the saved object (tied weights) is stored once and comes back as one tensor; distinct
     tensors that merely share memory (views) come back as separate copies.
+
+Note [Hostile files]
+    ``load`` may be handed a file crafted to hurt it. Besides never running code, it bounds
+    what a file can make it allocate, checking each size against what the file really holds
+    before allocating anything for it:
+      * the manifest is at most ``MAX_MANIFEST_BYTES``, and is read with that cap whatever the
+        zip directory says; a cheap count of its brackets and commas bounds the objects JSON
+        parsing would build before parsing, and nesting deeper than ``MAX_DEPTH`` is refused;
+      * each ``.npy`` member's header (shape times item size) must match the member's size in
+        the zip directory exactly, and its data is read in bounded chunks into one buffer of
+        that size, so a directory that lies ends the read with an error, not a larger buffer;
+      * a compressed member (``save`` never compresses; someone re-zipped the file) may expand
+        at most ``MAX_COMPRESSION_RATIO`` times, which stops zip bombs;
+      * each array member is read once: a tensor referenced again is the same tensor (tied
+        weights); any other repeated reference is refused, so 1 MB cannot become 2 GB.
+    Every refusal, and every damaged file (truncated, not a zip, bad JSON, bad entries), raises
+    ``UnsafeFileError`` with a message saying what is wrong with the file.
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ import json
 import math
 import os
 import zipfile
+import zlib
 from collections import OrderedDict
 from typing import IO, Any
 
@@ -33,11 +51,25 @@ import numpy as np
 from . import dtypes as _dt
 from .tensor import Size, Tensor, _wrap, device
 
-__all__ = ["load", "save"]
+__all__ = ["UnsafeFileError", "load", "save"]
 
 _FORMAT = "retrograd"
 _VERSION = 1
 _MANIFEST = "manifest.json"
+
+# Limits on what a file may make ``load`` do (Note [Hostile files]); module attributes, so a
+# program that trusts its files and needs more can raise them.
+MAX_MANIFEST_BYTES = 64 << 20  # also the budget for the objects parsing it would build
+MAX_DEPTH = 100  # nesting of containers in the saved object
+MAX_COMPRESSION_RATIO = 100  # expansion allowed to a compressed member (save never compresses)
+_SMALL = 1 << 16  # members this small may compress any amount
+_CHUNK = 1 << 20  # array data is read this much at a time
+
+
+class UnsafeFileError(RuntimeError, ValueError):
+    """``retrograd.load`` refused a file: damaged, not a retrograd file, or crafted to make
+    loading run out of memory. A RuntimeError, as PyTorch raises for damaged files (and a
+    ValueError, as NumPy raises for arrays it won't unpickle)."""
 
 
 def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module=None,
@@ -60,7 +92,9 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None
     """Load an object saved by ``retrograd.save`` from a path or binary file.
 
     Everything loads onto the CPU (``map_location`` is accepted and otherwise ignored); no
-    code from the file is ever run, whatever ``weights_only`` says.
+    code from the file is ever run, whatever ``weights_only`` says. A damaged or hostile file
+    raises ``UnsafeFileError`` (a RuntimeError) before load allocates more than the file
+    justifies (Note [Hostile files]).
     """
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
@@ -164,59 +198,168 @@ class _Writer:
 
 # ---- reading ---------------------------------------------------------------------------------
 
+# What a damaged file makes zipfile, json, NumPy or the decoding below raise.
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, KeyError,
+            IndexError, TypeError, ValueError, OverflowError, RecursionError, NotImplementedError)
+
 
 def _read_zip(fh: IO[bytes], name: str) -> Any:
+    try:
+        return _read_checked(fh, name)
+    except UnsafeFileError:
+        raise
+    except _DAMAGED as e:
+        raise UnsafeFileError(
+            f"{name} is damaged or is not a valid retrograd file ({type(e).__name__}: "
+            f"{str(e)[:200]}); it may be truncated or corrupted. Save it again with "
+            "retrograd.save.") from e
+
+
+def _read_checked(fh: IO[bytes], name: str) -> Any:
     data = fh.read() if not fh.seekable() else None
     source = io.BytesIO(data) if data is not None else fh
     start = source.tell()
     magic = source.read(4)
+    end = source.seek(0, io.SEEK_END)
     source.seek(start)
     if magic[:2] != b"PK":
         kind = "a pickle (a legacy torch.save file?)" if magic[:1] == b"\x80" else "not a zip file"
-        raise RuntimeError(
+        raise UnsafeFileError(
             f"{name} is not a retrograd file ({kind}); retrograd.load reads only files written "
             "by retrograd.save, and never unpickles data.")
     with zipfile.ZipFile(source) as zf:
+        zf.archive_size = end  # where the data ends: members must end before
         names = set(zf.namelist())
         if _MANIFEST not in names:
             torch_like = any(n.endswith("data.pkl") for n in names)
             what = "a file written by torch.save" if torch_like else "a zip file of another kind"
-            raise RuntimeError(
+            raise UnsafeFileError(
                 f"{name} is {what}, not a retrograd file: it has no {_MANIFEST}. retrograd.load "
                 "reads only files written by retrograd.save (it never runs pickle code); to "
                 "bring in PyTorch weights, load them with torch, convert each tensor with "
                 ".numpy(), and save them with retrograd.save.")
-        manifest = json.loads(zf.read(_MANIFEST))
+        manifest = _read_manifest(zf, name)
         if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
-            raise RuntimeError(f"{name} has no retrograd manifest; was it written by "
-                               "retrograd.save?")
-        if manifest.get("version", 0) > _VERSION:
-            raise RuntimeError(
-                f"{name} was written by a newer retrograd (format version "
-                f"{manifest['version']}; this one reads up to {_VERSION}); upgrade retrograd.")
-        return _Reader(zf, names).decode(manifest["root"])
+            raise UnsafeFileError(f"{name} has no retrograd manifest; was it written by "
+                                  "retrograd.save?")
+        version = manifest.get("version", 0)
+        if not isinstance(version, int) or "root" not in manifest:
+            lacks = "no root" if "root" not in manifest else "a bad format version"
+            raise UnsafeFileError(f"{name}: corrupt retrograd file: its manifest has {lacks}")
+        if version > _VERSION:
+            raise UnsafeFileError(
+                f"{name} was written by a newer retrograd (format version {version}; this one "
+                f"reads up to {_VERSION}); upgrade retrograd.")
+        return _Reader(zf, names, name).decode(manifest["root"], 0)
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a member whose stated sizes are more than the file can justify."""
+    if info.header_offset + info.compress_size > zf.archive_size:
+        raise UnsafeFileError(
+            f"{name}: member {info.filename} would extend past the end of the file "
+            f"({info.compress_size} bytes at offset {info.header_offset} in a file of "
+            f"{zf.archive_size} bytes); the file is truncated or its zip directory is wrong.")
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.file_size != info.compress_size:
+            raise UnsafeFileError(
+                f"{name}: member {info.filename} is stored uncompressed, but the zip directory "
+                f"gives it {info.file_size} bytes and {info.compress_size} stored bytes.")
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise UnsafeFileError(
+            f"{name}: member {info.filename} uses zip compression method {info.compress_type}; "
+            "retrograd files are stored uncompressed (or DEFLATE-compressed).")
+    if info.file_size > _SMALL and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size:
+        raise UnsafeFileError(
+            f"{name}: member {info.filename} would expand from {info.compress_size} to "
+            f"{info.file_size} bytes (more than {MAX_COMPRESSION_RATIO}:1): a zip bomb? "
+            "retrograd.save never compresses; refusing to decompress it.")
+
+
+def _read_manifest(zf: zipfile.ZipFile, name: str) -> Any:
+    info = zf.getinfo(_MANIFEST)
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise UnsafeFileError(
+            f"{name}: {_MANIFEST} is {info.file_size} bytes, more than the "
+            f"{MAX_MANIFEST_BYTES} allowed (retrograd.serialization.MAX_MANIFEST_BYTES).")
+    _check_member(zf, info, name)
+    with zf.open(info) as fh:
+        # In chunks: one large read lets zipfile decompress that much, whatever the directory
+        # says the member holds.
+        parts = []
+        left = info.file_size + 1
+        while left > 0:
+            part = fh.read(min(left, _CHUNK))
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+    raw = b"".join(parts)
+    if len(raw) != info.file_size:
+        raise UnsafeFileError(f"{name}: {_MANIFEST} holds {len(raw)} bytes, but the zip "
+                              f"directory says {info.file_size}.")
+    # Bound what json.loads and decoding will build before building it: about 8 bytes per
+    # item (twice: parsed, then decoded), and a dict or list per bracket.
+    cost = len(raw) + 16 * raw.count(b",") + 500 * raw.count(b"{") + 150 * raw.count(b"[")
+    if cost > MAX_MANIFEST_BYTES:
+        raise UnsafeFileError(
+            f"{name}: {_MANIFEST} describes too many objects ({raw.count(b'{')} objects, "
+            f"{raw.count(b'[')} lists, {raw.count(b',')} items in {len(raw)} bytes); loading "
+            f"it would take more than about {MAX_MANIFEST_BYTES} bytes of memory.")
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise UnsafeFileError(f"{name}: {_MANIFEST} is nested too deeply.") from None
+    except ValueError as e:
+        raise UnsafeFileError(f"{name}: {_MANIFEST} is not valid JSON ({e}).") from None
 
 
 class _Reader:
-    def __init__(self, zf: zipfile.ZipFile, names: set[str]) -> None:
+    def __init__(self, zf: zipfile.ZipFile, names: set[str], name: str) -> None:
         self.zf = zf
         self.names = names
+        self.name = name
         self.tensors: dict[int, Tensor] = {}
+        self.read: set[int] = set()  # array members already read (each may be read once)
 
     def array(self, index) -> np.ndarray:
-        entry = f"arrays/{int(index)}.npy"
+        if index.__class__ is not int or index < 0:
+            raise UnsafeFileError(f"{self.name}: corrupt retrograd file: array number "
+                                  f"{index!r:.40} in the manifest is not a natural number")
+        entry = f"arrays/{index}.npy"
         if entry not in self.names:
-            raise RuntimeError(f"corrupt retrograd file: the manifest refers to {entry}, which "
-                               "is missing")
-        with self.zf.open(entry) as fh:
-            return np.lib.format.read_array(fh, allow_pickle=False)
+            raise UnsafeFileError(f"{self.name}: corrupt retrograd file: the manifest refers to "
+                                  f"{entry}, which is missing")
+        if index in self.read:
+            raise UnsafeFileError(
+                f"{self.name}: the manifest refers to {entry} more than once (not as one "
+                "tensor); retrograd.save writes each array once, and loading it again for "
+                "every reference could take far more memory than the file holds.")
+        self.read.add(index)
+        return _read_npy(self.zf, self.zf.getinfo(entry), self.name)
 
-    def decode(self, node) -> Any:
+    def decode(self, node, depth: int) -> Any:
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if not isinstance(node, dict) or "t" not in node:
-            raise RuntimeError(f"corrupt retrograd file: unexpected manifest entry {node!r:.80}")
+            raise UnsafeFileError(f"{self.name}: corrupt retrograd file: unexpected manifest "
+                                  f"entry {node!r:.80}")
+        if depth >= MAX_DEPTH:
+            raise UnsafeFileError(
+                f"{self.name}: the saved object is nested more than {MAX_DEPTH} containers deep "
+                "(retrograd.serialization.MAX_DEPTH).")
         kind = node["t"]
+        try:
+            return self._decode(node, kind, depth + 1)
+        except (KeyError, TypeError, ValueError) as e:
+            if isinstance(e, UnsafeFileError):
+                raise
+            what = f"lacks the field {e}" if isinstance(e, KeyError) else f"is invalid ({e})"
+            raise UnsafeFileError(f"{self.name}: corrupt retrograd file: a manifest entry of "
+                                  f"kind {kind!r:.40} {what}") from None
+
+    def _decode(self, node: dict, kind, depth: int) -> Any:
         if kind == "tensor":
             return self.tensor(node)
         if kind == "ndarray":
@@ -224,31 +367,39 @@ class _Reader:
         if kind == "npscalar":
             return self.array(node["a"])[()]
         if kind == "list":
-            return [self.decode(x) for x in node["v"]]
+            return [self.decode(x, depth) for x in _items(node["v"])]
         if kind == "tuple":
-            return tuple(self.decode(x) for x in node["v"])
+            return tuple([self.decode(x, depth) for x in _items(node["v"])])
         if kind in ("dict", "odict"):
-            pairs = zip((self.decode(k) for k in node["k"]), (self.decode(v) for v in node["v"]))
-            out = OrderedDict(pairs) if kind == "odict" else dict(pairs)
+            keys = [self.decode(k, depth) for k in _items(node["k"])]
+            values = [self.decode(v, depth) for v in _items(node["v"])]
+            if len(keys) != len(values):
+                raise UnsafeFileError(f"{self.name}: corrupt retrograd file: a dict has "
+                                      f"{len(keys)} keys and {len(values)} values")
+            out = OrderedDict(zip(keys, values)) if kind == "odict" else dict(zip(keys, values))
             if "meta" in node and kind == "odict":
-                out._metadata = self.decode(node["meta"])
+                out._metadata = self.decode(node["meta"], depth)
             return out
         if kind == "float":
             return float(node["v"])
         if kind == "dtype":
-            return _dt._from_name(node["v"])
+            try:
+                return _dt._from_name(node["v"])
+            except KeyError:
+                raise ValueError(f"no dtype is named {node['v']!r:.40}") from None
         if kind == "device":
             return device(node["v"])
         if kind == "size":
-            return Size(int(x) for x in node["v"])
+            return Size(int(x) for x in _items(node["v"]))
         if kind == "bytes":
-            return base64.b64decode(node["v"])
-        raise RuntimeError(f"corrupt retrograd file: unknown entry kind {kind!r}")
+            return base64.b64decode(node["v"], validate=True)
+        raise UnsafeFileError(f"{self.name}: corrupt retrograd file: unknown entry kind "
+                              f"{kind!r:.40}")
 
     def tensor(self, node: dict) -> Tensor:
-        key = int(node["a"])
-        if key in self.tensors:
-            return self.tensors[key]
+        key = node["a"]
+        if key.__class__ is int and key in self.tensors:
+            return self.tensors[key]  # tied weights: one tensor, read once
         arr = self.array(key)
         _dt.from_numpy_dtype(arr.dtype)  # a dtype retrograd has tensors for, or TypeError
         if node.get("param"):
@@ -261,3 +412,52 @@ class _Reader:
                 t.requires_grad_(True)
         self.tensors[key] = t
         return t
+
+
+def _items(v) -> list:
+    if not isinstance(v, list):
+        raise TypeError(f"expected a list in the manifest, found {type(v).__name__}")
+    return v
+
+
+def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> np.ndarray:
+    """Read one ``.npy`` member, allocating only what its size in the zip directory allows."""
+    _check_member(zf, info, name)
+    fmt = np.lib.format
+    with zf.open(info) as fh:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fh)
+        else:
+            raise UnsafeFileError(f"{name}: {info.filename} has .npy format version "
+                                  f"{version}; retrograd reads versions 1.0 and 2.0")
+        if dtype.hasobject:
+            raise UnsafeFileError(
+                f"{name}: {info.filename} holds Python objects (dtype {dtype}), which only "
+                "pickle can rebuild; retrograd.load never unpickles (allow_pickle=False).")
+        if dtype.kind == "V" or dtype.itemsize == 0:
+            raise UnsafeFileError(f"{name}: {info.filename} has dtype {dtype}; retrograd files "
+                                  "hold only numeric, bool and string arrays")
+        count = math.prod(shape)
+        nbytes = count * dtype.itemsize
+        held = info.file_size - fh.tell()
+        if nbytes != held:
+            raise UnsafeFileError(
+                f"{name}: {info.filename} declares an array of shape {list(shape)} and dtype "
+                f"{dtype} ({nbytes} bytes), but the member holds {held} bytes of data.")
+        arr = np.empty(count, dtype)  # not zero-filled: every byte is read into it below
+        view = memoryview(arr.view(np.uint8))
+        pos = 0
+        while pos < nbytes:
+            n = fh.readinto(view[pos:pos + _CHUNK])
+            if not n:
+                raise UnsafeFileError(f"{name}: {info.filename} ends after {pos} of its "
+                                      f"{nbytes} bytes of data (truncated?).")
+            pos += n
+        view.release()
+        if fh.read(1):
+            raise UnsafeFileError(f"{name}: {info.filename} is longer than the zip directory "
+                                  "says.")
+    return arr.reshape(shape, order="F" if fortran else "C")

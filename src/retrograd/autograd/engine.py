@@ -27,10 +27,24 @@ Note [Differentiating w.r.t. chosen inputs]
     ``autograd.grad`` and ``backward(inputs=...)`` capture the gradient arriving at each input's
     node and slot instead of accumulating it, and run only the nodes from which an input can be
     reached (found by one pass over the graph in sequence order), as PyTorch does.
+
+Note [Threads]
+    Several threads may run backward at once, through one graph or into the same leaves (a
+    shared model). Everything the loop builds (buffers, heap, captures) is local to one call,
+    and grad mode and NumPy's error state are per thread. What is shared is ``.grad``:
+    adding into it reads and then writes, so two threads could both see ``None`` and one
+    gradient would be lost. Every read-modify-write of a ``.grad`` (``_accumulate``, and
+    ``retain_grad`` in ``_run_pre_hooks``) therefore holds the lock of its tensor, one of a
+    fixed set chosen by the tensor's id (lock striping: no lock to create per leaf, and a
+    leaf whose AccumulateGrad node was made twice by racing threads still has one lock). No
+    user code runs while a lock is held, so hooks may call backward themselves. Hook dicts
+    are copied to tuples before hooks run, so a hook registered meanwhile does not break the
+    iteration.
 """
 
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush
 
 import numpy as np
@@ -275,7 +289,7 @@ def _run_pre_hooks(node, grads: list) -> list:
     """Tensor hooks (in registration order), then retain_grad, then node pre-hooks."""
     grads = list(grads)
     if node._tensor_hooks:
-        for nr, hooks in node._tensor_hooks.items():
+        for nr, hooks in tuple(node._tensor_hooks.items()):
             for hook in tuple(hooks.values()):
                 if grads[nr] is None:
                     break
@@ -283,15 +297,16 @@ def _run_pre_hooks(node, grads: list) -> list:
                 if new is not None:
                     grads[nr] = _check_hook_result(new, grads[nr])
     if node._retained:
-        for nr, ref in node._retained.items():
+        for nr, ref in tuple(node._retained.items()):
             t = ref()
             g = grads[nr]
             if t is None or g is None:
                 continue
-            if t._grad is None:
-                t._grad = g if _state.enabled else _wrap(g._data.copy())
-            else:
-                t._grad = t._grad + g
+            with _grad_lock(t):
+                if t._grad is None:
+                    t._grad = g if _state.enabled else _wrap(g._data.copy())
+                else:
+                    t._grad = t._grad + g
     if node._pre_hooks:
         for hook in tuple(node._pre_hooks.values()):
             new = hook(tuple(grads))
@@ -310,18 +325,30 @@ def _check_hook_result(new, old: Tensor) -> Tensor:
     return new
 
 
+# Note [Threads]: a tensor's ``.grad`` is guarded by one of these, chosen by its id.
+_GRAD_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def _grad_lock(t: Tensor) -> threading.Lock:
+    return _GRAD_LOCKS[(id(t) >> 4) & 63]  # ids are multiples of 16: skip the zero bits
+
+
 def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> None:
-    """Add ``g`` into ``var.grad``; the first gradient stored is a fresh copy, never an alias."""
+    """Add ``g`` into ``var.grad``; the first gradient stored is a fresh copy, never an alias.
+
+    Atomic with respect to other threads accumulating into the same tensor (Note [Threads]).
+    """
     if var is None or g is None:
         return
-    current = var._grad
-    if current is None:
-        var._grad = g if create_graph else _wrap(g._data.copy())
-    elif create_graph or current._requires_grad:
-        var._grad = current + g
-    else:
-        current._data += g._data
-        current._bump_version()
+    with _GRAD_LOCKS[(id(var) >> 4) & 63]:  # _grad_lock(var), inlined
+        current = var._grad
+        if current is None:
+            var._grad = g if create_graph else _wrap(g._data.copy())
+        elif create_graph or current._requires_grad:
+            var._grad = current + g
+        else:
+            current._data += g._data
+            current._bump_version()
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
