@@ -1,0 +1,90 @@
+"""Step time of DistributedDataParallel on 1, 2, ... processes, and where communication goes.
+
+    python -m retrograd.distributed.run -n 1 benchmarks/bench_ddp.py
+    python -m retrograd.distributed.run -n 2 benchmarks/bench_ddp.py
+
+For each model, with the global batch split between the processes, rank 0 prints the median
+time of a training step (forward, backward, Adam) with DDP, the same step on the local batch
+without DDP (no communication), DDP's own counters per step (copying gradients into buckets,
+starting the non-blocking all-reduces, waiting for them at the end of backward), and a bare
+MPI all-reduce of all the gradients at once, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import retrograd as torch
+import retrograd.distributed as dist
+from retrograd import nn
+from retrograd.nn.parallel import DistributedDataParallel as DDP
+
+MODELS = {
+    "digits MLP 64-256-10, batch 64": ([64, 256, 10], 64),
+    "MLP 784-1024-1024-10, batch 256": ([784, 1024, 1024, 10], 256),
+}
+
+
+def mlp(sizes: list) -> nn.Module:
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def median_step(model, params, x, y, steps: int) -> float:
+    loss_fn = nn.CrossEntropyLoss()
+    opt = torch.optim.Adam(params, lr=1e-3)
+    times = []
+    for i in range(steps + 3):
+        dist.barrier()  # start every step together, so waits measure communication
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        if i >= 3:
+            times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=30)
+    args = parser.parse_args()
+    dist.init_process_group()
+    rank, world = dist.get_rank(), dist.get_world_size()
+    for name, (sizes, batch) in MODELS.items():
+        torch.manual_seed(0)
+        local = batch // world
+        x, y = torch.randn(local, sizes[0]), torch.randint(0, sizes[-1], (local,))
+        plain = mlp(sizes)
+        t_plain = median_step(plain, plain.parameters(), x, y, args.steps)
+        ddp = DDP(mlp(sizes))
+        for k in ddp._comm_stats:
+            ddp._comm_stats[k] = 0 if k in ("backwards", "bytes") else 0.0
+        t_ddp = median_step(ddp, ddp.parameters(), x, y, args.steps)
+        s = ddp._comm_stats
+        n = max(s["backwards"], 1)
+        flat = torch.zeros(sum(p.numel() for p in ddp.parameters()))
+        reps = []
+        for _ in range(10):
+            dist.barrier()
+            t0 = time.perf_counter()
+            dist.all_reduce(flat)
+            reps.append(time.perf_counter() - t0)
+        if rank == 0:
+            ms = 1000
+            print(f"{name} on {world} process(es): step {t_ddp * ms:.2f} ms with DDP, "
+                  f"{t_plain * ms:.2f} ms without (local batch {local}); per step: "
+                  f"{len(ddp._buckets)} bucket(s), {s['bytes'] / n / 1e6:.2f} MB, copy "
+                  f"{s['copy_s'] / n * ms:.2f} ms, start {s['launch_s'] / n * ms:.2f} ms, "
+                  f"wait {s['wait_s'] / n * ms:.2f} ms; one bare all_reduce of all gradients "
+                  f"{np.median(reps) * ms:.2f} ms", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
