@@ -7,7 +7,8 @@ For each model, with the global batch split between the processes, rank 0 prints
 time of a training step (forward, backward, Adam) with DDP, the same step on the local batch
 without DDP (no communication), DDP's own counters per step (copying gradients into buckets,
 starting the non-blocking all-reduces, waiting for them at the end of backward), and a bare
-MPI all-reduce of all the gradients at once, for comparison.
+MPI all-reduce of all the gradients at once, for comparison. "with a barrier after it" is the
+step without DDP followed by a barrier: it shows what waiting for the slowest rank costs alone.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def mlp(sizes: list) -> nn.Module:
     return nn.Sequential(*layers[:-1])
 
 
-def median_step(model, params, x, y, steps: int) -> float:
+def median_step(model, params, x, y, steps: int, sync: bool = False) -> float:
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.Adam(params, lr=1e-3)
     times = []
@@ -45,6 +46,8 @@ def median_step(model, params, x, y, steps: int) -> float:
         opt.zero_grad()
         loss_fn(model(x), y).backward()
         opt.step()
+        if sync:
+            dist.barrier()
         if i >= 3:
             times.append(time.perf_counter() - t0)
     return float(np.median(times))
@@ -53,6 +56,7 @@ def median_step(model, params, x, y, steps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--bucket-cap-mb", type=float, default=None)
     args = parser.parse_args()
     dist.init_process_group()
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -62,7 +66,8 @@ def main() -> None:
         x, y = torch.randn(local, sizes[0]), torch.randint(0, sizes[-1], (local,))
         plain = mlp(sizes)
         t_plain = median_step(plain, plain.parameters(), x, y, args.steps)
-        ddp = DDP(mlp(sizes))
+        t_plain_sync = median_step(plain, plain.parameters(), x, y, args.steps, sync=True)
+        ddp = DDP(mlp(sizes), bucket_cap_mb=args.bucket_cap_mb)
         for k in ddp._comm_stats:
             ddp._comm_stats[k] = 0 if k in ("backwards", "bytes") else 0.0
         t_ddp = median_step(ddp, ddp.parameters(), x, y, args.steps)
@@ -78,7 +83,8 @@ def main() -> None:
         if rank == 0:
             ms = 1000
             print(f"{name} on {world} process(es): step {t_ddp * ms:.2f} ms with DDP, "
-                  f"{t_plain * ms:.2f} ms without (local batch {local}); per step: "
+                  f"{t_plain * ms:.2f} ms without (local batch {local}), "
+                  f"{t_plain_sync * ms:.2f} ms without but with a barrier after it; per step: "
                   f"{len(ddp._buckets)} bucket(s), {s['bytes'] / n / 1e6:.2f} MB, copy "
                   f"{s['copy_s'] / n * ms:.2f} ms, start {s['launch_s'] / n * ms:.2f} ms, "
                   f"wait {s['wait_s'] / n * ms:.2f} ms; one bare all_reduce of all gradients "

@@ -7,7 +7,6 @@ where mpi4py or mpiexec is absent (``pip install -e '.[distributed]'``).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -38,8 +37,8 @@ def _mpi_command(*args) -> list:
 @pytest.fixture(scope="module")
 def jobs(tmp_path_factory):
     """Start the two 2-process jobs at once; return their results when all have ended."""
-    if importlib.util.find_spec("mpi4py") is None:
-        pytest.skip("mpi4py is not installed (pip install -e '.[distributed]')")
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install -e "
+                        "'.[distributed]')")
     try:
         _mpi_command()
     except SystemExit:

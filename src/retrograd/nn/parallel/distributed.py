@@ -2,15 +2,17 @@
 
 Note [Gradient buckets]
     Parameters are grouped, in reverse registration order (roughly the order backward produces
-    their gradients), into buckets of about ``bucket_cap_mb`` (the first one 1 MiB, so
+    their gradients), into buckets of about ``bucket_cap_mb`` (the first one at most 1 MiB, so
     communication starts early). A post hook on each parameter's ``AccumulateGrad`` node counts
     the bucket's gradients in; when a bucket is full its gradients are copied into one flat
-    array, divided by the world size, and all-reduced with a non-blocking MPI request while
-    backward goes on with the earlier layers. Buckets are started strictly in index order on
-    every rank, as MPI requires collectives to be. The first hook of a backward queues a final
-    callback on the engine (``queue_callback``, Note [Final callbacks] in autograd/engine.py)
-    that starts any bucket still waiting, waits for all of them (with the group's timeout) and
-    copies the averages back into ``.grad``.
+    array (divided by the world size on the way) and all-reduced with a non-blocking MPI
+    request while backward goes on with the earlier layers. Buckets are started strictly in
+    index order on every rank, as MPI requires of collectives. MPI moves the data of a
+    non-blocking collective only while some MPI call runs, so each later hook tests the
+    requests in flight. The first hook of a backward queues a final callback on the engine
+    (``queue_callback``, Note [Final callbacks] in autograd/engine.py) that starts any bucket
+    still waiting, waits for all of them (with the group's timeout) and copies the averages
+    back into ``.grad``.
 
 Note [Unused parameters]
     A parameter that gets no gradient in a backward would hold its bucket back forever. With
@@ -85,6 +87,7 @@ class DistributedDataParallel(Module):
                        for i, p in enumerate(self._params)]
         self._armed = False
         self._queued = False
+        self._inflight: list = []  # requests of the buckets being reduced
         self._next_bucket = 0
         self._used = np.zeros(len(self._params), np.int32)
         # Seconds and bytes spent communicating gradients (for measuring, not PyTorch's API).
@@ -162,6 +165,7 @@ class DistributedDataParallel(Module):
                        and self._pg.size > 1)  # a group of one has nothing to average
         if self._armed:
             self._queued = False
+            self._inflight = []
             self._next_bucket = 0
             self._used[:] = 0
             for b in self._buckets:
@@ -194,6 +198,10 @@ class DistributedDataParallel(Module):
         if self._used[i]:
             return
         self._used[i] = 1
+        if self._inflight:  # MPI progresses non-blocking collectives only inside MPI calls
+            from mpi4py import MPI
+
+            MPI.Request.Testall(self._inflight)
         bucket = self._buckets[self._bucket_of[i]]
         bucket.pending -= 1
         while (self._next_bucket < len(self._buckets)
@@ -204,20 +212,21 @@ class DistributedDataParallel(Module):
     def _launch(self, bucket: _Bucket) -> None:
         t0 = time.perf_counter()
         buf = bucket.buffer
-        for i, offset, n in bucket.params:
+        g = self._pg
+        for i, offset, n in bucket.params:  # copy in, divided by the world size, in one pass
             grad = self._params[i]._grad
             if grad is None:
                 buf[offset:offset + n] = 0
             else:
-                buf[offset:offset + n] = grad._data.reshape(-1)
-        g = self._pg
+                np.divide(grad._data.reshape(-1), g.size, out=buf[offset:offset + n],
+                          casting="unsafe")
         t1 = time.perf_counter()
         if g.size > 1:
             from mpi4py import MPI
 
-            np.divide(buf, g.size, out=buf, casting="unsafe")
             bucket.record, reqs, _ = g.post_arrival(g.record("gradient bucket", buf))
             bucket.reqs = reqs + [g.comm.Iallreduce(MPI.IN_PLACE, buf, op=MPI.SUM)]
+            self._inflight += bucket.reqs
         else:
             bucket.reqs = []
         stats = self._comm_stats
