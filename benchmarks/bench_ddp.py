@@ -36,12 +36,16 @@ def mlp(sizes: list) -> nn.Module:
     return nn.Sequential(*layers[:-1])
 
 
-def median_step(model, params, x, y, steps: int, sync: bool = False) -> float:
+def median_step(model, params, x, y, steps: int, sync: bool = False) -> tuple:
+    """Median seconds of a training step, and (for DDP) the median per-step seconds spent
+    copying gradients, starting the all-reduces and waiting for them."""
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.Adam(params, lr=1e-3)
-    times = []
+    stats = getattr(model, "_comm_stats", None)
+    times, parts = [], []
     for i in range(steps + 3):
         dist.barrier()  # start every step together, so waits measure communication
+        before = dict(stats) if stats else None
         t0 = time.perf_counter()
         opt.zero_grad()
         loss_fn(model(x), y).backward()
@@ -50,7 +54,10 @@ def median_step(model, params, x, y, steps: int, sync: bool = False) -> float:
             dist.barrier()
         if i >= 3:
             times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+            if stats:
+                parts.append([stats[k] - before[k] for k in ("copy_s", "launch_s", "wait_s")])
+    parts = np.median(parts, axis=0) if parts else np.zeros(3)
+    return float(np.median(times)), parts
 
 
 def main() -> None:
@@ -65,12 +72,12 @@ def main() -> None:
         local = batch // world
         x, y = torch.randn(local, sizes[0]), torch.randint(0, sizes[-1], (local,))
         plain = mlp(sizes)
-        t_plain = median_step(plain, plain.parameters(), x, y, args.steps)
-        t_plain_sync = median_step(plain, plain.parameters(), x, y, args.steps, sync=True)
+        t_plain = median_step(plain, plain.parameters(), x, y, args.steps)[0]
+        t_plain_sync = median_step(plain, plain.parameters(), x, y, args.steps, sync=True)[0]
         ddp = DDP(mlp(sizes), bucket_cap_mb=args.bucket_cap_mb)
         for k in ddp._comm_stats:
             ddp._comm_stats[k] = 0 if k in ("backwards", "bytes") else 0.0
-        t_ddp = median_step(ddp, ddp.parameters(), x, y, args.steps)
+        t_ddp, (copy, start, wait) = median_step(ddp, ddp.parameters(), x, y, args.steps)
         s = ddp._comm_stats
         n = max(s["backwards"], 1)
         flat = torch.zeros(sum(p.numel() for p in ddp.parameters()))
@@ -86,8 +93,8 @@ def main() -> None:
                   f"{t_plain * ms:.2f} ms without (local batch {local}), "
                   f"{t_plain_sync * ms:.2f} ms without but with a barrier after it; per step: "
                   f"{len(ddp._buckets)} bucket(s), {s['bytes'] / n / 1e6:.2f} MB, copy "
-                  f"{s['copy_s'] / n * ms:.2f} ms, start {s['launch_s'] / n * ms:.2f} ms, "
-                  f"wait {s['wait_s'] / n * ms:.2f} ms; one bare all_reduce of all gradients "
+                  f"{copy * ms:.2f} ms, start {start * ms:.2f} ms, wait {wait * ms:.2f} ms "
+                  f"(medians); one bare all_reduce of all gradients "
                   f"{np.median(reps) * ms:.2f} ms", flush=True)
     dist.destroy_process_group()
 

@@ -39,7 +39,7 @@ default_pg_timeout = datetime.timedelta(minutes=30)
 
 _RECORD = 16  # int64 entries in an arrival record: 6 header fields, then up to 10 dims
 _NAMES = ["all_reduce", "broadcast", "reduce", "all_gather", "reduce_scatter", "barrier",
-          "all_gather_object", "broadcast_object_list", "gradient bucket", "gather_sizes"]
+          "all_gather_object", "broadcast_object_list", "DDP gradient all_reduce", "gather_sizes"]
 
 
 class GroupMember:
@@ -124,7 +124,7 @@ class _Group:
                   pending_ranks=lambda: [p for p, q in zip(peers, reqs) if not q.Test()])
         self.check_arrival(got, name)
 
-    def wait(self, reqs: list, name: str, pending_ranks=None) -> None:
+    def wait(self, reqs: list, name: str, pending_ranks=None, number: int | None = None) -> None:
         """Wait for MPI requests until the group's timeout, then raise naming what is missing."""
         from mpi4py import MPI
 
@@ -139,9 +139,10 @@ class _Group:
                 who = (f"rank(s) {late} never arrived" if late
                        else "the data exchange did not complete")
                 self.broken = f"{name} timed out"
+                number = self.count - 1 if number is None else number
                 raise RuntimeError(
-                    f"Timed out after {self.timeout:g} s in {name} (collective #{self.count - 1}"
-                    f" of rank {self.rank}): {who}. A rank may have failed, hung, or skipped "
+                    f"Timed out after {self.timeout:g} s in {name} (collective #{number} of "
+                    f"rank {self.rank}): {who}. A rank may have failed, hung, or skipped "
                     "this collective; every rank must call the same collectives in the same "
                     "order. Raise the limit with init_process_group(timeout=...).")
             if now - start > 0.005:  # poll hard at first, as MPI's blocking calls do

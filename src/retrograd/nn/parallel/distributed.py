@@ -40,7 +40,7 @@ _FIRST_BUCKET_BYTES = 1024 * 1024
 
 
 class _Bucket:
-    __slots__ = ("index", "params", "buffer", "pending", "reqs", "record")
+    __slots__ = ("index", "params", "buffer", "pending", "reqs", "record", "peers")
 
     def __init__(self, index: int, params: list, dtype) -> None:
         self.index = index
@@ -50,6 +50,7 @@ class _Bucket:
         self.pending = len(params)
         self.reqs = None  # MPI requests while the bucket is being reduced
         self.record = None  # the arrival records (Note [Collectives that cannot hang])
+        self.peers = ()  # the other ranks, in the order of the first requests (their records)
 
 
 class DistributedDataParallel(Module):
@@ -224,7 +225,8 @@ class DistributedDataParallel(Module):
         if g.size > 1:
             from mpi4py import MPI
 
-            bucket.record, reqs, _ = g.post_arrival(g.record("gradient bucket", buf))
+            record = g.record("DDP gradient all_reduce", buf)
+            bucket.record, reqs, bucket.peers = g.post_arrival(record)
             bucket.reqs = reqs + [g.comm.Iallreduce(MPI.IN_PLACE, buf, op=MPI.SUM)]
             self._inflight += bucket.reqs
         else:
@@ -259,8 +261,10 @@ class DistributedDataParallel(Module):
             used = flags._data
         for bucket in self._buckets:
             if bucket.reqs:
-                g.wait(bucket.reqs, "gradient bucket")
-                g.check_arrival(bucket.record, "gradient bucket")
+                g.wait(bucket.reqs, "DDP gradient all_reduce", pending_ranks=lambda b=bucket: [
+                    p for p, q in zip(b.peers, b.reqs) if not q.Test()],
+                    number=int(bucket.record[g.rank][0]))
+                g.check_arrival(bucket.record, "DDP gradient all_reduce")
         t1 = time.perf_counter()
         for bucket in self._buckets:
             buf = bucket.buffer
