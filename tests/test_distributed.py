@@ -44,7 +44,7 @@ def jobs(tmp_path_factory):
     except SystemExit:
         pytest.skip("mpiexec is not installed (pip install -e '.[distributed]')")
     out = tmp_path_factory.mktemp("dist")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(
         [str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")]))
     started = {}
     for name, args in [("checks", ("checks", str(out))), ("hang", ("hang",))]:

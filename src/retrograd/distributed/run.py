@@ -5,7 +5,8 @@
 
 It runs ``mpiexec -n N [--host ...] [-x PYTHONPATH] python train.py ...`` with this Python,
 adding ``--allow-run-as-root`` when run as root and, on one machine, ``--oversubscribe`` when N
-exceeds its CPUs and shared-memory transport only (``--mca pml ob1 --mca btl self,sm``).
+exceeds its CPUs and shared-memory transport only (``--mca pml ob1 --mca btl self,sm``), and
+setting ``OMP_NUM_THREADS`` (unless set) so that the ranks' BLAS threads share the CPUs.
 ``--dry-run`` prints the command instead. Under Slurm or another launcher, call ``mpiexec``
 (or ``srun``) directly: the script needs nothing from this wrapper.
 """
@@ -44,11 +45,21 @@ def mpiexec_command(nproc: int, program: list, hosts: str | None = None,
             cmd.append("--oversubscribe")
         # One machine: shared memory only. Skipping the network transports' probes makes
         # MPI_Init about a second faster here.
-        if not any(k.startswith("OMPI_MCA_") for k in os.environ):
+        if not any(k.startswith("OMPI_MCA_") for k in os.environ) and "--mca" not in (extra or ()):
             cmd += ["--mca", "pml", "ob1", "--mca", "btl", "self,sm"]
-    if os.environ.get("PYTHONPATH"):
-        cmd += ["-x", "PYTHONPATH"]  # remote ranks see the same PYTHONPATH
+    for name in ("PYTHONPATH", "OMP_NUM_THREADS"):
+        if os.environ.get(name):
+            cmd += ["-x", name]  # remote ranks see the same value
     return cmd + list(extra or []) + [sys.executable, *program]
+
+
+def threads_per_process(nproc: int, hosts: str | None) -> str:
+    """BLAS threads for each rank: the CPUs of one machine shared out (1 across machines).
+
+    NumPy's BLAS starts one thread per CPU in every process; N processes on one machine would
+    then fight over the CPUs, and a matrix product waits for threads that are not scheduled.
+    """
+    return "1" if hosts else str(max(1, (os.cpu_count() or 1) // max(nproc, 1)))
 
 
 def main(argv: list | None = None) -> int:
@@ -72,6 +83,8 @@ def main(argv: list | None = None) -> int:
         program = [ns.script, *ns.args]
     else:
         parser.error("give a script to run (or -m module)")
+    if "OMP_NUM_THREADS" not in os.environ:  # as torchrun does (it sets 1)
+        os.environ["OMP_NUM_THREADS"] = threads_per_process(ns.nproc, ns.hosts)
     cmd = mpiexec_command(ns.nproc, program, ns.hosts, ns.mpiexec_args.split())
     if ns.dry_run:
         print(" ".join(cmd))
