@@ -196,6 +196,16 @@ def checks(out_dir: str) -> None:
         close(model.b.weight.grad.numpy(), expected_b)
         close(model.a.weight.grad.numpy(), np.full((1, 4), sum(2.0 * (r + 1)
                                                                 for r in range(world)) / world))
+        torch.manual_seed(0)
+        model2 = Branches()
+        ddp2 = DDP(model2, find_unused_parameters=True)
+        with ddp2.no_sync():  # b is used only here: its accumulated gradient is still averaged
+            ddp2(x, use_b=True).sum().backward()
+        ddp2(x, use_b=False).sum().backward()
+        mean = sum(2.0 * (r + 1) for r in range(world)) / world
+        close(model2.b.weight.grad.numpy(), np.full((1, 4), mean))
+        close(model2.a.weight.grad.numpy(), np.full((1, 4), 2 * mean))
+        assert model2.c.weight.grad is None
         strict = DDP(Branches())
         try:
             strict(x, use_b=False).sum().backward()

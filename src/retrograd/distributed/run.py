@@ -33,8 +33,10 @@ def find_mpiexec() -> str:
 
 
 def mpiexec_command(nproc: int, program: list, hosts: str | None = None,
-                    extra: list | None = None) -> list:
-    """The ``mpiexec`` command line that runs ``program`` (a script and its arguments)."""
+                    extra: list | None = None, env: dict | None = None) -> list:
+    """The ``mpiexec`` command line that runs ``program`` (a script and its arguments) in the
+    environment ``env`` (by default this process's)."""
+    env = os.environ if env is None else env
     cmd = [find_mpiexec(), "-n", str(nproc)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
@@ -45,10 +47,10 @@ def mpiexec_command(nproc: int, program: list, hosts: str | None = None,
             cmd.append("--oversubscribe")
         # One machine: shared memory only. Skipping the network transports' probes makes
         # MPI_Init about a second faster here.
-        if not any(k.startswith("OMPI_MCA_") for k in os.environ) and "--mca" not in (extra or ()):
+        if not any(k.startswith("OMPI_MCA_") for k in env) and "--mca" not in (extra or ()):
             cmd += ["--mca", "pml", "ob1", "--mca", "btl", "self,sm"]
     for name in ("PYTHONPATH", "OMP_NUM_THREADS"):
-        if os.environ.get(name):
+        if env.get(name):
             cmd += ["-x", name]  # remote ranks see the same value
     return cmd + list(extra or []) + [sys.executable, *program]
 
@@ -83,13 +85,14 @@ def main(argv: list | None = None) -> int:
         program = [ns.script, *ns.args]
     else:
         parser.error("give a script to run (or -m module)")
-    if "OMP_NUM_THREADS" not in os.environ:  # as torchrun does (it sets 1)
-        os.environ["OMP_NUM_THREADS"] = threads_per_process(ns.nproc, ns.hosts)
-    cmd = mpiexec_command(ns.nproc, program, ns.hosts, ns.mpiexec_args.split())
+    env = dict(os.environ)
+    if "OMP_NUM_THREADS" not in env:  # as torchrun does (it sets 1)
+        env["OMP_NUM_THREADS"] = threads_per_process(ns.nproc, ns.hosts)
+    cmd = mpiexec_command(ns.nproc, program, ns.hosts, ns.mpiexec_args.split(), env)
     if ns.dry_run:
         print(" ".join(cmd))
         return 0
-    return subprocess.call(cmd)
+    return subprocess.call(cmd, env=env)
 
 
 if __name__ == "__main__":

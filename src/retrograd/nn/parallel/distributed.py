@@ -16,9 +16,10 @@ Note [Gradient buckets]
 
 Note [Unused parameters]
     A parameter that gets no gradient in a backward would hold its bucket back forever. With
-    ``find_unused_parameters=True`` the final callback reduces such buckets with zeros in place
-    of the missing gradients, and all-reduces a flag per parameter saying which ranks used it;
-    a parameter no rank used keeps its ``.grad`` as it was. Without it, the final callback
+    ``find_unused_parameters=True`` the final callback reduces such buckets anyway (with the
+    parameter's ``.grad`` as it stands, zeros if None), and all-reduces a flag per parameter
+    saying which ranks used it (in this backward or in the ``no_sync`` ones before it); a
+    parameter no rank used keeps its ``.grad`` as it was. Without it, the final callback
     raises, naming the parameters.
 """
 
@@ -91,6 +92,7 @@ class DistributedDataParallel(Module):
         self._inflight: list = []  # requests of the buckets being reduced
         self._next_bucket = 0
         self._used = np.zeros(len(self._params), np.int32)
+        self._used_unsynced = np.zeros(len(self._params), np.int32)
         # Seconds and bytes spent communicating gradients (for measuring, not PyTorch's API).
         self._comm_stats = {"backwards": 0, "bytes": 0, "launch_s": 0.0, "wait_s": 0.0,
                             "copy_s": 0.0}
@@ -190,6 +192,8 @@ class DistributedDataParallel(Module):
         def hook(_variable) -> None:
             if self._armed:
                 self._grad_ready(i)
+            else:  # inside no_sync: remember the use for the next synced backward
+                self._used_unsynced[i] = 1
         return hook
 
     def _grad_ready(self, i: int) -> None:
@@ -256,9 +260,10 @@ class DistributedDataParallel(Module):
         if self.find_unused_parameters and g.size > 1:
             from ...distributed.collectives import ReduceOp, all_reduce
 
-            flags = _wrap(used.copy())
+            flags = _wrap(np.maximum(used, self._used_unsynced))
             all_reduce(flags, op=ReduceOp.MAX)
             used = flags._data
+        self._used_unsynced[:] = 0
         for bucket in self._buckets:
             if bucket.reqs:
                 g.wait(bucket.reqs, "DDP gradient all_reduce", pending_ranks=lambda b=bucket: [
