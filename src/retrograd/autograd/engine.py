@@ -23,6 +23,12 @@ Note [Freeing the graph]
     that needs those tensors raises. Nodes own no references back to their outputs, so the graph
     is freed by reference counting alone, without the cycle collector.
 
+Note [Final callbacks]
+    ``queue_callback(fn)``, called while a backward runs (from a hook), makes ``fn()`` run once
+    after that backward's last node, then forgets it. DistributedDataParallel waits there for
+    the gradient all-reduces its hooks started. Each backward has its own list, so a backward
+    run inside a hook does not run the outer one's callbacks.
+
 Note [Differentiating w.r.t. chosen inputs]
     ``autograd.grad`` and ``backward(inputs=...)`` capture the gradient arriving at each input's
     node and slot instead of accumulating it, and run only the nodes from which an input can be
@@ -57,6 +63,14 @@ from ..tensor import Tensor, _wrap
 from .graph import AccumulateGrad
 
 _state = grad_mode.state
+_callbacks: list = []  # one list per running backward, innermost last (Note [Final callbacks])
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once when the backward now running has finished (Note [Final callbacks])."""
+    if not _callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _callbacks[-1].append(fn)
 
 
 def _as_tuple(x) -> tuple:
@@ -188,6 +202,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
     _state.enabled = create_graph
     # Backward formulas meet inf * 0 and the like at kinks; PyTorch stays silent, so do we.
     quiet_token = quiet_begin()
+    callbacks: list = []
+    _callbacks.append(callbacks)
     try:
         while ready:
             node = heappop(ready)[1]
@@ -246,7 +262,10 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     heappush(ready, (-nxt._sequence_nr, nxt))
                 prev = buf[nr]
                 buf[nr] = g if prev is None else prev + g
+        for fn in callbacks:  # a callback may queue another: the loop sees it
+            fn()
     finally:
+        _callbacks.pop()
         quiet_end(quiet_token)
         _state.enabled = prev_mode
 

@@ -4,7 +4,7 @@ Reading order: parameter.py, module.py (the base class), containers.py, linear.p
 layers; functional.py holds the functional forms that the layers call.
 """
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .activation import (
     GELU,
     LeakyReLU,
