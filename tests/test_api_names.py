@@ -1,0 +1,218 @@
+"""The names real PyTorch programs reach for (issue 8), beyond the op table: einsum's other
+equations and errors, multinomial, ``new_*``, ``autograd.Variable``, ``retrograd.cuda``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from optable import check_derivatives
+
+import retrograd
+from retrograd.autograd import Variable
+
+# ---- einsum ------------------------------------------------------------------------------------
+
+# equations whose PyTorch graph ends in another node than ours: values, gradients against torch
+# and gradcheck of first and second order here instead of the op table
+EINSUM_CASES = [
+    ("ii->i", [(3, 3)]),
+    ("iij->j", [(3, 3, 2)]),
+    ("i,j", [(2,), (3,)]),
+    ("i,i->i", [(1,), (3,)]),
+    ("ij,ij->ij", [(2, 3), (2, 3)]),
+    ("ijk,jl,kl->il", [(2, 3, 4), (3, 5), (4, 5)]),
+    ("a...,a->...", [(3, 2, 2), (3,)]),
+    ("ba", [(2, 3)]),
+    ("i,i", [(4,), (4,)]),
+    ("bn,anm,bm->ba", [(2, 3), (4, 3, 5), (2, 5)]),
+]
+
+
+@pytest.mark.parametrize("eq, shapes", EINSUM_CASES, ids=[c[0] for c in EINSUM_CASES])
+def test_einsum_against_torch(eq, shapes, torch_ref, rng):
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ours = [retrograd.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch_ref.tensor(a, requires_grad=True) for a in arrays]
+    r, t = retrograd.einsum(eq, *ours), torch_ref.einsum(eq, *theirs)
+    assert tuple(r.shape) == tuple(t.shape)
+    np.testing.assert_allclose(r.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(tuple(t.shape))
+    r.backward(retrograd.tensor(g))
+    t.backward(torch_ref.tensor(g))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
+    check_derivatives(lambda *xs: retrograd.einsum(eq, *xs), *shapes)
+
+
+def test_einsum_operand_list_and_sublist_forms(rng):
+    a, b = retrograd.randn(2, 3), retrograd.randn(3, 4)
+    expected = (a @ b).numpy()
+    np.testing.assert_allclose(retrograd.einsum("ij,jk", [a, b]).numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(retrograd.einsum(a, [0, 1], b, [1, 2], [0, 2]).numpy(), expected,
+                               rtol=1e-6)
+    np.testing.assert_allclose(retrograd.einsum(a, [0, 1], b, [1, 2]).numpy(), expected,
+                               rtol=1e-6)
+
+
+BAD_EINSUM = [
+    ("ij,jk->ik", [(2, 3)]),
+    ("ij->ik", [(2, 3)]),
+    ("ij,jk", [(2, 3), (2, 3)]),
+    ("i->", [(2, 3)]),
+    ("i", [(2,), (2,)]),
+]
+
+
+@pytest.mark.parametrize("eq, shapes", BAD_EINSUM, ids=[c[0] for c in BAD_EINSUM])
+def test_einsum_errors_as_torch(eq, shapes, torch_ref):
+    with pytest.raises(RuntimeError) as theirs:
+        torch_ref.einsum(eq, *[torch_ref.zeros(s) for s in shapes])
+    with pytest.raises(RuntimeError) as ours:
+        retrograd.einsum(eq, *[retrograd.zeros(s) for s in shapes])
+    assert str(ours.value).startswith(str(theirs.value))
+
+
+# ---- multinomial -------------------------------------------------------------------------------
+
+
+def test_multinomial_with_replacement_follows_the_weights():
+    g = retrograd.Generator().manual_seed(0)
+    w = retrograd.tensor([1.0, 0.0, 3.0, 0.0])  # not normalised; zero weights never drawn
+    draws = retrograd.multinomial(w, 40_000, replacement=True, generator=g)
+    assert draws.dtype == retrograd.int64 and tuple(draws.shape) == (40_000,)
+    counts = np.bincount(draws.numpy(), minlength=4) / 40_000
+    np.testing.assert_allclose(counts, [0.25, 0.0, 0.75, 0.0], atol=0.01)
+
+
+def test_multinomial_without_replacement_rows_and_generator():
+    w = retrograd.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, 0.0, 0.0, 0.0]])
+    a = w.multinomial(4, generator=retrograd.Generator().manual_seed(3))
+    b = retrograd.multinomial(w, 4, generator=retrograd.Generator().manual_seed(3))
+    assert tuple(a.shape) == (2, 4) and a.tolist() == b.tolist()
+    for row in a.tolist():
+        assert sorted(row) == [0, 1, 2, 3]  # each category once
+    assert a[1, 0].item() == 0  # the only category of nonzero weight comes first
+    # first draws without replacement: P(first = i) = w_i / sum(w)
+    g = retrograd.Generator().manual_seed(1)
+    firsts = [retrograd.multinomial(w[0], 2, generator=g)[0].item() for _ in range(4000)]
+    np.testing.assert_allclose(np.bincount(firsts, minlength=4) / 4000, [0.1, 0.2, 0.3, 0.4],
+                               atol=0.03)
+
+
+def test_multinomial_uses_the_default_generator():
+    w = retrograd.ones(10)
+    retrograd.manual_seed(5)
+    a = retrograd.multinomial(w, 5).tolist()
+    retrograd.manual_seed(5)
+    assert retrograd.multinomial(w, 5).tolist() == a
+
+
+BAD_MULTINOMIAL = [
+    ("too-many", [0.2, 0.3, 0.5], 4, False),
+    ("0d", 1.0, 1, False),
+    ("3d", np.ones((2, 2, 2)), 1, False),
+    ("negative", [-1.0, 2.0], 1, False),
+    ("all-zero", [0.0, 0.0], 1, True),
+    ("inf", [np.inf, 1.0], 1, True),
+    ("int-weights", [1, 2], 1, True),
+    ("no-samples", [0.5, 0.5], 0, True),
+]
+
+
+@pytest.mark.parametrize("case, w, n, replacement", BAD_MULTINOMIAL,
+                         ids=[c[0] for c in BAD_MULTINOMIAL])
+def test_multinomial_errors_as_torch(case, w, n, replacement, torch_ref):
+    with pytest.raises(RuntimeError) as theirs:
+        torch_ref.multinomial(torch_ref.tensor(w), n, replacement)
+    with pytest.raises(RuntimeError) as ours:
+        retrograd.multinomial(retrograd.tensor(w), n, replacement)
+    first_words = str(theirs.value).split(",")[0].split(" (")[0]
+    assert first_words.split(":")[0] in str(ours.value)
+
+
+# ---- new_* -------------------------------------------------------------------------------------
+
+
+NEW = [
+    ("new_ones", lambda x: x.new_ones(2, 3)),
+    ("new_ones-tuple", lambda x: x.new_ones((2,), requires_grad=True)),
+    ("new_zeros-dtype", lambda x, lib: x.new_zeros(2, dtype=lib.int64)),
+    ("new_full", lambda x: x.new_full((2, 2), 3)),
+    ("new_full-float-into-int", lambda x, lib: x.long().new_full((2,), 2.5)),
+    ("new_empty", lambda x: x.new_empty(0, 3)),
+    ("new_tensor", lambda x: x.new_tensor([1, 2])),
+    ("new_tensor-int-self", lambda x: x.long().new_tensor([1.5, -2.5])),
+]
+
+
+@pytest.mark.parametrize("name, make", NEW, ids=[n[0] for n in NEW])
+def test_new_tensors_as_torch(name, make, torch_ref):
+    results = []
+    for lib in (retrograd, torch_ref):
+        x = lib.ones(3, dtype=lib.float64)
+        out = make(x, lib) if make.__code__.co_argcount == 2 else make(x)
+        results.append(out)
+    ours, theirs = results
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
+    if name != "new_empty":
+        assert ours.tolist() == theirs.tolist()
+
+
+def test_new_tensor_from_a_tensor_copies_and_warns():
+    x = retrograd.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="detach\\(\\).clone\\(\\)"):
+        y = x.new_tensor(x)
+    assert y.grad_fn is None and not y.requires_grad
+    y.add_(1)
+    assert x.tolist() == [1.0, 1.0]
+
+
+# ---- Variable ------------------------------------------------------------------------------------
+
+
+def test_variable_is_a_deprecated_alias():
+    t = retrograd.ones(2)
+    v = Variable(t, requires_grad=True)
+    assert isinstance(v, retrograd.Tensor) and isinstance(t, Variable)
+    assert v is not t and v.requires_grad and v.is_leaf and not t.requires_grad
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0]
+    y = retrograd.ones(2, requires_grad=True) * 2
+    assert Variable(y).grad_fn is None and not Variable(y).requires_grad
+    assert retrograd.autograd.Variable is Variable
+    with pytest.raises(TypeError, match="has to be a tensor"):
+        Variable([1, 2])
+
+
+# ---- cuda ----------------------------------------------------------------------------------------
+
+
+def test_cuda_namespace_says_no_gpu():
+    cuda = retrograd.cuda
+    assert cuda.is_available() is False and cuda.device_count() == 0
+    assert cuda.manual_seed(0) is None and cuda.manual_seed_all(0) is None
+    device = retrograd.device("cuda" if cuda.is_available() else "cpu")
+    assert retrograd.ones(2, device=device).device == retrograd.device("cpu")
+
+
+CUDA_USES = [
+    ("to-str", lambda: retrograd.ones(2).to("cuda")),
+    ("to-device", lambda: retrograd.ones(2).to(retrograd.device("cuda", 0))),
+    ("to-kw", lambda: retrograd.ones(2).to(device="cuda:0")),
+    ("cuda-method", lambda: retrograd.ones(2).cuda()),
+    ("factory", lambda: retrograd.zeros(2, device="cuda")),
+    ("module-to", lambda: retrograd.nn.Linear(2, 2).to("cuda")),
+    ("module-cuda", lambda: retrograd.nn.Linear(2, 2).cuda()),
+    ("synchronize", lambda: retrograd.cuda.synchronize()),
+]
+
+
+@pytest.mark.parametrize("case, use", CUDA_USES, ids=[c[0] for c in CUDA_USES])
+def test_cuda_use_raises_as_torch_without_cuda(case, use):
+    # PyTorch built without CUDA raises AssertionError("Torch not compiled with CUDA enabled");
+    # ours is both an AssertionError and a RuntimeError, and says there is no GPU backend
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled") as err:
+        use()
+    assert isinstance(err.value, RuntimeError) and "no GPU backend" in str(err.value)
