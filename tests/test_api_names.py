@@ -216,3 +216,85 @@ def test_cuda_use_raises_as_torch_without_cuda(case, use):
     with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled") as err:
         use()
     assert isinstance(err.value, RuntimeError) and "no GPU backend" in str(err.value)
+
+
+# ---- mse_loss promotion, AddmmBackward0's edges, a lazy RandomSampler ---------------------------
+
+
+@pytest.mark.parametrize("target_dtype", ["int64", "float64", "float32"])
+def test_mse_loss_promotes_the_target_as_torch(target_dtype, torch_ref, rng):
+    x = rng.standard_normal((3, 2)).astype(np.float32)
+    y = rng.integers(-2, 3, (3, 2))
+    results = []
+    for lib in (retrograd, torch_ref):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.mse_loss(xt, lib.tensor(y, dtype=getattr(lib, target_dtype)))
+        loss.backward()
+        results.append((loss, xt.grad))
+    (ours, g_ours), (theirs, g_theirs) = results
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__ == "MseLossBackward0"
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+    np.testing.assert_allclose(g_ours.numpy(), g_theirs.numpy(), rtol=1e-6)
+
+
+def test_mse_loss_of_integer_tensors_still_refused():
+    with pytest.raises(RuntimeError, match="floating point"):
+        retrograd.nn.functional.mse_loss(retrograd.tensor([1, 2]), retrograd.tensor([1, 3]))
+
+
+def _edges(lib, input_requires_grad: bool, shape) -> list:
+    lib.manual_seed(0)
+    layer = lib.nn.Linear(3, 2)
+    out = layer(lib.randn(*shape, requires_grad=input_requires_grad))
+    node = out.grad_fn if type(out.grad_fn).__name__ == "AddmmBackward0" else \
+        out.grad_fn.next_functions[0][0]
+    names = {id(layer.bias): "bias", id(layer.weight): "weight"}
+    edges = []
+    for fn, _ in node.next_functions:
+        if fn is None:
+            edges.append(None)
+        elif hasattr(fn, "variable"):
+            edges.append(names.get(id(fn.variable), "input"))
+        elif type(fn).__name__ == "TBackward0":  # PyTorch reaches the weight through w.t()
+            edges.append(names[id(fn.next_functions[0][0].variable)])
+        else:  # the input's history (its reshape to rows)
+            edges.append("input")
+    return [type(node).__name__] + edges
+
+
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 4, 3)])
+def test_addmm_edges_in_torch_order(input_requires_grad, shape, torch_ref):
+    ours = _edges(retrograd, input_requires_grad, shape)
+    assert ours == _edges(torch_ref, input_requires_grad, shape)
+    assert ours[1] == "bias"  # a tutorial walking next_functions[0][0] reaches the bias
+
+
+def test_random_sampler_draws_lazily():
+    import time
+    import tracemalloc
+
+    from retrograd.utils.data import DataLoader, RandomSampler, TensorDataset
+
+    ds = TensorDataset(retrograd.arange(10.0))
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        sampler = RandomSampler(ds, replacement=True, num_samples=10**10,
+                                generator=retrograd.Generator().manual_seed(0))
+        it = iter(sampler)
+        first = [next(it) for _ in range(50_000)]  # across several chunks
+        batch = next(iter(DataLoader(ds, batch_size=4, sampler=sampler)))
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(sampler) == 10**10 and elapsed < 2.0 and peak < 50e6
+    assert tuple(batch[0].shape) == (4,)
+    counts = np.bincount(first, minlength=10) / len(first)
+    np.testing.assert_allclose(counts, 0.1, atol=0.01)  # uniform over the dataset
+    # without replacement: consecutive permutations of the dataset
+    it = iter(RandomSampler(ds, num_samples=10**10))
+    assert sorted(next(it) for _ in range(10)) == list(range(10))
+    assert sorted(next(it) for _ in range(10)) == list(range(10))
