@@ -298,3 +298,62 @@ def test_random_sampler_draws_lazily():
     it = iter(RandomSampler(ds, num_samples=10**10))
     assert sorted(next(it) for _ in range(10)) == list(range(10))
     assert sorted(next(it) for _ in range(10)) == list(range(10))
+
+
+# ---- out= --------------------------------------------------------------------------------------
+
+OUT_OPS = [
+    ("add", lambda lib, x, y, out: lib.add(x, y, out=out)),
+    ("add-alpha", lambda lib, x, y, out: lib.add(x, y, alpha=2, out=out)),
+    ("sub", lambda lib, x, y, out: lib.sub(x, y, out=out)),
+    ("mul", lambda lib, x, y, out: lib.mul(x, y, out=out)),
+    ("div", lambda lib, x, y, out: lib.div(x, y, out=out)),
+    ("matmul", lambda lib, x, y, out: lib.matmul(x, y.t(), out=out)),
+]
+
+
+@pytest.mark.parametrize("name, op", OUT_OPS, ids=[o[0] for o in OUT_OPS])
+@pytest.mark.parametrize("out_shape", [(3, 3), (0,), (5,)], ids=["same", "empty", "resized"])
+def test_out_argument_as_torch(name, op, out_shape, torch_ref, rng):
+    import warnings
+
+    x, y = rng.standard_normal((3, 3)), rng.uniform(0.5, 2.0, (3, 3))
+    results = []
+    for lib in (retrograd, torch_ref):
+        out = lib.zeros(out_shape, dtype=lib.float64)
+        view = out.view(-1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ret = op(lib, lib.tensor(x), lib.tensor(y), out)
+        results.append((ret is out, out.numpy().copy(), tuple(out.shape), len(caught),
+                        out._version > 0, view._version == out._version))
+    ours, theirs = results
+    assert ours[0] and theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    assert ours[2:] == theirs[2:]
+
+
+@pytest.mark.parametrize("name, op", OUT_OPS, ids=[o[0] for o in OUT_OPS])
+def test_out_argument_refuses_autograd_as_torch(name, op, torch_ref):
+    for lib in (retrograd, torch_ref):
+        x = lib.ones(2, 2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic "
+                                               "differentiation"):
+            op(lib, x, lib.ones(2, 2), lib.zeros(2, 2))
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            op(lib, lib.ones(2, 2), lib.ones(2, 2), lib.zeros(2, 2, requires_grad=True))
+        with lib.no_grad():
+            out = lib.zeros(2, 2)
+            op(lib, x, lib.ones(2, 2), out)
+        assert not out.requires_grad and out.grad_fn is None
+
+
+def test_out_argument_dtype_rules():
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        retrograd.add(retrograd.ones(2), 1, out=retrograd.zeros(2, dtype=retrograd.int64))
+    out = retrograd.zeros(2, dtype=retrograd.float64)  # float32 result into a float64 out
+    retrograd.mul(retrograd.ones(2), 3, out=out)
+    assert out.dtype == retrograd.float64 and out.tolist() == [3.0, 3.0]
+    out = retrograd.zeros(2, dtype=retrograd.int64)
+    retrograd.div(retrograd.tensor([5, 7]), 2, rounding_mode="floor", out=out)
+    assert out.tolist() == [2, 3]

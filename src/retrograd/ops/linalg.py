@@ -14,6 +14,7 @@ import numpy as np
 from ..tensor import Tensor
 from ._registry import expose
 from .elementwise import mul
+from .out_arg import write_out
 from .products import Addmm, Bmm, Dot, LinearAddmm, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
 from .promotion import broadcast_error
 from .reduce import type_name
@@ -105,8 +106,10 @@ def _nd_checks(a: np.ndarray, b: np.ndarray) -> None:
 # ---- the functions users call ----------------------------------------------------------------
 
 
-def matmul(x: Tensor, y: Tensor) -> Tensor:
+def matmul(x: Tensor, y: Tensor, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics: dot, mv, mm or batched with broadcasting."""
+    if out is not None:
+        return write_out(matmul, out, x, y)
     if x.__class__ is Tensor and y.__class__ is Tensor:  # the common case first: two matrices
         a, b = x._data, y._data
         if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
