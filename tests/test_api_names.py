@@ -357,3 +357,189 @@ def test_out_argument_dtype_rules():
     out = retrograd.zeros(2, dtype=retrograd.int64)
     retrograd.div(retrograd.tensor([5, 7]), 2, rounding_mode="floor", out=out)
     assert out.tolist() == [2, 3]
+
+
+# ---- attention and the Transformer modules, against torch with torch's weights -------------------
+
+
+def _load_torch_weights(ours, theirs) -> None:
+    ours.load_state_dict({k: retrograd.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+
+
+def _lib_inputs(lib, arrays) -> list:
+    """Float arrays without infinities require grad; masks (bool, or with -inf) do not."""
+    return [lib.tensor(a, requires_grad=bool(a.dtype.kind == "f" and np.isfinite(a).all()))
+            for a in arrays]
+
+
+def _compare_with_torch(torch, make, arrays, call) -> None:
+    """Same weights (torch's state dict loaded into ours), same inputs, float64: outputs, input
+    gradients and parameter gradients agree."""
+    torch.manual_seed(0)
+    theirs = make(torch).double().eval()
+    ours = make(retrograd).double().eval()
+    _load_torch_weights(ours, theirs)
+    results = []
+    for lib, model in ((retrograd, ours), (torch, theirs)):
+        inputs = _lib_inputs(lib, arrays)
+        outs = call(model, *inputs)
+        outs = [o for o in (outs if isinstance(outs, tuple) else (outs,)) if o is not None]
+        loss = sum((o * lib.tensor(np.cos(np.arange(o.numel())).reshape(tuple(o.shape)))).sum()
+                   for o in outs)
+        loss.backward()
+        grads = {n: p.grad.numpy() for n, p in model.named_parameters()}
+        results.append(([o.detach().numpy() for o in outs],
+                        [x.grad.numpy() for x in inputs if x.requires_grad], grads))
+    (o1, g1, p1), (o2, g2, p2) = results
+    assert len(o1) == len(o2) and p1.keys() == p2.keys()
+    for a, b in zip(o1 + g1, o2 + g2):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    for name in p1:
+        np.testing.assert_allclose(p1[name], p2[name], rtol=1e-8, atol=1e-10, err_msg=name)
+
+
+SDPA = [
+    ("plain", {}),
+    ("causal", {"is_causal": True}),
+    ("scale", {"scale": 0.3}),
+    ("bool-mask-with-empty-row", {"mask": "bool"}),
+    ("float-mask", {"mask": "float"}),
+]
+
+
+@pytest.mark.parametrize("case, kw", SDPA, ids=[c[0] for c in SDPA])
+def test_scaled_dot_product_attention(case, kw, torch_ref, rng):
+    arrays = [rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 3, 6, 5)),
+              rng.standard_normal((2, 3, 6, 5))]
+    kw = dict(kw)
+    mask_kind = kw.pop("mask", None)
+    if mask_kind == "bool":
+        mask = rng.random((4, 6)) > 0.4
+        mask[1] = False  # a query that may attend to nothing: zeros, as PyTorch
+        arrays.append(mask)
+    elif mask_kind == "float":  # added to the scores
+        arrays.append(rng.standard_normal((4, 6)))
+
+    def call(lib, q, k, v, *mask):
+        return lib.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask[0] if mask else None, **kw)
+
+    outs = []
+    for lib in (retrograd, torch_ref):
+        inputs = [lib.tensor(a, requires_grad=i < 3) for i, a in enumerate(arrays)]
+        out = call(lib, *inputs)
+        out.backward(lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape))))
+        outs.append([out.detach().numpy()] + [x.grad.numpy() for x in inputs[:3]])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    check_derivatives(lambda q, k, v: call(retrograd, q, k, v), (1, 2, 3, 2), (1, 2, 4, 2),
+                      (1, 2, 4, 2))
+
+
+def test_scaled_dot_product_attention_refuses_mask_and_causal():
+    q = retrograd.randn(2, 3, 4)
+    with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal=True"):
+        retrograd.nn.functional.scaled_dot_product_attention(
+            q, q, q, attn_mask=retrograd.ones(3, 3, dtype=retrograd.bool), is_causal=True)
+
+
+def _kpm(n, s):
+    m = np.zeros((n, s), bool)
+    m[0, s - 2:] = True
+    return m
+
+
+MODULES = [
+    ("mha-self", lambda lib: lib.nn.MultiheadAttention(8, 2), ((5, 2, 8),) * 3,
+     lambda m, q, k, v: m(q, k, v)),
+    ("mha-masks-per-head", lambda lib: lib.nn.MultiheadAttention(8, 2),
+     ((5, 2, 8), (7, 2, 8), (7, 2, 8), _kpm(2, 7), np.triu(np.ones((5, 7), bool), 1)),
+     lambda m, q, k, v, p, a: m(q, k, v, key_padding_mask=p, attn_mask=a,
+                                average_attn_weights=False)),
+    ("mha-float-3d-mask-no-weights", lambda lib: lib.nn.MultiheadAttention(8, 2),
+     ((5, 2, 8), (7, 2, 8), (7, 2, 8), "float:4,5,7"),
+     lambda m, q, k, v, a: m(q, k, v, attn_mask=a, need_weights=False)),
+    ("mha-batch-first-kdim-vdim",
+     lambda lib: lib.nn.MultiheadAttention(8, 2, batch_first=True, kdim=3, vdim=4),
+     ((2, 5, 8), (2, 7, 3), (2, 7, 4)), lambda m, q, k, v: m(q, k, v)),
+    ("mha-unbatched-no-bias", lambda lib: lib.nn.MultiheadAttention(8, 4, bias=False),
+     ((5, 8),) * 3, lambda m, q, k, v: m(q, k, v)),
+    ("encoder-layer", lambda lib: lib.nn.TransformerEncoderLayer(8, 2, 16), ((6, 2, 8),),
+     lambda m, s: m(s)),
+    ("encoder-layer-norm-first-gelu",
+     lambda lib: lib.nn.TransformerEncoderLayer(8, 2, 16, norm_first=True, activation="gelu"),
+     ((6, 2, 8),), lambda m, s: m(s)),
+    ("encoder-layer-batch-first-masks",
+     lambda lib: lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+     ((2, 6, 8), np.triu(np.full((6, 6), -np.inf), 1), _kpm(2, 6)),
+     lambda m, s, c, p: m(s, src_mask=c, src_key_padding_mask=p)),
+    ("decoder-layer-callable-activation",
+     lambda lib: lib.nn.TransformerDecoderLayer(8, 2, 16, norm_first=True,
+                                                activation=lib.nn.functional.gelu),
+     ((4, 2, 8), (6, 2, 8)), lambda m, t, s: m(t, s)),
+    ("encoder-stack-with-norm",
+     lambda lib: lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16), 2,
+                                           lib.nn.LayerNorm(8)),
+     ((6, 2, 8),), lambda m, s: m(s)),
+    ("decoder-stack-causal",
+     lambda lib: lib.nn.TransformerDecoder(lib.nn.TransformerDecoderLayer(8, 2, 16), 2),
+     ((4, 2, 8), (6, 2, 8), np.triu(np.full((4, 4), -np.inf), 1)),
+     lambda m, t, s, c: m(t, s, tgt_mask=c, tgt_is_causal=True)),
+    ("transformer",
+     lambda lib: lib.nn.Transformer(8, 2, 1, 1, 16),
+     ((6, 2, 8), (4, 2, 8), np.triu(np.full((4, 4), -np.inf), 1), _kpm(2, 6)),
+     lambda m, s, t, c, p: m(s, t, tgt_mask=c, src_key_padding_mask=p,
+                             memory_key_padding_mask=p)),
+    ("transformer-batch-first-norm-first",
+     lambda lib: lib.nn.Transformer(8, 2, 1, 1, 16, batch_first=True, norm_first=True),
+     ((2, 6, 8), (2, 4, 8)), lambda m, s, t: m(s, t)),
+]
+
+
+@pytest.mark.parametrize("case, make, specs, call", MODULES, ids=[m[0] for m in MODULES])
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's notes on nested tensors
+def test_attention_modules_against_torch(case, make, specs, call, torch_ref, rng):
+    arrays = []
+    for s in specs:
+        if isinstance(s, str):  # "float:4,5,7": a float mask of that shape
+            arrays.append(rng.standard_normal(tuple(int(n) for n in s[6:].split(","))))
+        elif isinstance(s, tuple):
+            arrays.append(rng.standard_normal(s))
+        else:
+            arrays.append(s)
+    _compare_with_torch(torch_ref, make, arrays, call)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's notes on nested tensors
+def test_transformer_state_dicts_and_reprs_match_torch(torch_ref):
+    for make in (lambda lib: lib.nn.Transformer(8, 2, 1, 1, 16),
+                 lambda lib: lib.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)):
+        ours, theirs = make(retrograd), make(torch_ref)
+        assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
+            {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+        assert repr(ours) == repr(theirs)
+    mask = retrograd.nn.Transformer.generate_square_subsequent_mask(4)
+    assert mask.tolist() == torch_ref.nn.Transformer.generate_square_subsequent_mask(4).tolist()
+
+
+def test_transformer_trains_with_dropout():
+    retrograd.manual_seed(0)
+    model = retrograd.nn.Transformer(8, 2, 1, 1, 16, dropout=0.2)
+    out = model(retrograd.randn(5, 2, 8), retrograd.randn(3, 2, 8))
+    out.square().mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_gelu_tanh_against_torch(torch_ref, rng):
+    x = rng.standard_normal((3, 4))
+    results = []
+    for lib in (retrograd, torch_ref):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.nn.GELU(approximate="tanh")(t)
+        y.backward(lib.tensor(np.cos(x)))
+        results.append((y.detach().numpy(), t.grad.numpy(),
+                        lib.nn.functional.gelu(t, approximate="tanh").detach().numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    check_derivatives(lambda t: retrograd.nn.functional.gelu(t, approximate="tanh"), (3, 4))
