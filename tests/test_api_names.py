@@ -543,3 +543,53 @@ def test_gelu_tanh_against_torch(torch_ref, rng):
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     check_derivatives(lambda t: retrograd.nn.functional.gelu(t, approximate="tanh"), (3, 4))
+
+
+# ---- nn.utils.rnn ------------------------------------------------------------------------------
+
+
+def _rnn_utils(lib):
+    return lib.nn.utils.rnn
+
+
+RNN_UTILS = [
+    ("pad", lambda lib, ts: _rnn_utils(lib).pad_sequence(ts)),
+    ("pad-left-batch-first", lambda lib, ts: _rnn_utils(lib).pad_sequence(
+        ts, batch_first=True, padding_value=-1.0, padding_side="left")),
+    ("pack-unsorted", lambda lib, ts: _rnn_utils(lib).pack_padded_sequence(
+        _rnn_utils(lib).pad_sequence(ts), [3, 5, 1], enforce_sorted=False).data),
+    ("pack-pad-batch-first-total-length", lambda lib, ts: _rnn_utils(lib).pad_packed_sequence(
+        _rnn_utils(lib).pack_padded_sequence(
+            _rnn_utils(lib).pad_sequence(ts, batch_first=True), lib.tensor([3, 5, 1]),
+            batch_first=True, enforce_sorted=False), batch_first=True, total_length=6)),
+    ("pack-sequence-pad-value", lambda lib, ts: _rnn_utils(lib).pad_packed_sequence(
+        _rnn_utils(lib).pack_sequence(ts, enforce_sorted=False), padding_value=2.0)),
+]
+
+
+@pytest.mark.parametrize("case, fn", RNN_UTILS, ids=[c[0] for c in RNN_UTILS])
+def test_rnn_utils_against_torch(case, fn, torch_ref, rng):
+    arrays = [rng.standard_normal((3, 2)), rng.standard_normal((5, 2)),
+              rng.standard_normal((1, 2))]
+    results = []
+    for lib in (retrograd, torch_ref):
+        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(lib, ts)
+        padded = out[0] if isinstance(out, tuple) else out
+        padded.backward(lib.tensor(np.cos(np.arange(padded.numel())).reshape(
+            tuple(padded.shape))))
+        extra = [out[1].numpy()] if isinstance(out, tuple) else []
+        results.append([padded.detach().numpy()] + [t.grad.numpy() for t in ts] + extra)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_packed_sequence_fields_and_errors(torch_ref):
+    arrays = [np.ones((3, 2)), np.ones((5, 2)), np.ones((1, 2))]
+    packed = [_rnn_utils(lib).pack_sequence([lib.tensor(a) for a in arrays],
+                                            enforce_sorted=False)
+              for lib in (retrograd, torch_ref)]
+    for field in ("batch_sizes", "sorted_indices", "unsorted_indices"):
+        assert getattr(packed[0], field).tolist() == getattr(packed[1], field).tolist()
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        _rnn_utils(retrograd).pack_sequence([retrograd.tensor(a) for a in arrays])
