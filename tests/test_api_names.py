@@ -593,3 +593,65 @@ def test_packed_sequence_fields_and_errors(torch_ref):
         assert getattr(packed[0], field).tolist() == getattr(packed[1], field).tolist()
     with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
         _rnn_utils(retrograd).pack_sequence([retrograd.tensor(a) for a in arrays])
+
+
+# ---- optim.LBFGS ---------------------------------------------------------------------------------
+
+
+def _rosenbrock(x):
+    return ((1 - x[:-1]) ** 2).sum() + 100 * ((x[1:] - x[:-1] ** 2) ** 2).sum()
+
+
+def _lbfgs_run(lib, steps: int, **options):
+    x = lib.tensor(np.array([-1.2, 1.0, -0.5, 0.8]), dtype=lib.float64, requires_grad=True)
+    opt = lib.optim.LBFGS([x], **options)
+
+    def closure():
+        opt.zero_grad()
+        loss = _rosenbrock(x)
+        loss.backward()
+        return loss
+
+    losses = [opt.step(closure).item() for _ in range(steps)]
+    state = opt.state[x]
+    return losses, x.detach().numpy(), state["func_evals"], state["n_iter"]
+
+
+@pytest.mark.parametrize("options", [{}, {"lr": 0.5, "history_size": 3, "max_iter": 7}],
+                         ids=["defaults", "short-history"])
+def test_lbfgs_follows_torch(options, torch_ref):
+    ours, theirs = _lbfgs_run(retrograd, 4, **options), _lbfgs_run(torch_ref, 4, **options)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-9)
+    assert ours[2:] == theirs[2:]  # the same number of evaluations and iterations
+
+
+def test_lbfgs_strong_wolfe_converges():
+    losses, x, evals, _ = _lbfgs_run(retrograd, 3, line_search_fn="strong_wolfe")
+    assert losses[0] > 1 and _rosenbrock(retrograd.tensor(x)).item() < 1e-10
+    np.testing.assert_allclose(x, 1.0, atol=1e-5)
+    assert evals < 100
+
+
+def test_lbfgs_fits_a_model_and_checks_its_arguments():
+    retrograd.manual_seed(0)
+    model = retrograd.nn.Linear(3, 1)
+    x = retrograd.randn(20, 3)
+    y = x @ retrograd.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+    opt = retrograd.optim.LBFGS(model.parameters(), line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = retrograd.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    first = opt.step(closure).item()
+    opt.step(closure)
+    assert closure().item() < 1e-8 < first
+    with pytest.raises(TypeError, match="closure"):
+        opt.step()  # (PyTorch: a missing argument)
+    with pytest.raises(TypeError, match="needs a closure"):
+        opt.step(None)
+    with pytest.raises(ValueError, match="parameter groups"):
+        retrograd.optim.LBFGS([{"params": [model.weight]}, {"params": [model.bias]}])
