@@ -620,7 +620,7 @@ def _lbfgs_run(lib, steps: int, **options):
 @pytest.mark.parametrize("options", [{}, {"lr": 0.5, "history_size": 3, "max_iter": 7}],
                          ids=["defaults", "short-history"])
 def test_lbfgs_follows_torch(options, torch_ref):
-    ours, theirs = _lbfgs_run(retrograd, 4, **options), _lbfgs_run(torch_ref, 4, **options)
+    ours, theirs = _lbfgs_run(retrograd, 2, **options), _lbfgs_run(torch_ref, 2, **options)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-9)
     assert ours[2:] == theirs[2:]  # the same number of evaluations and iterations

@@ -50,11 +50,18 @@ def multinomial(x: Tensor, num_samples: int, replacement: bool = False, *,
     if rows.shape[0] == 0:
         out = np.zeros((0, n), dtype=np.int64)
     elif replacement:
+        r, k = rows.shape
         cdf = np.cumsum(rows, axis=1)
         cdf /= cdf[:, -1:]
-        u = rng.random((rows.shape[0], n))
-        out = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
-        out = np.minimum(out, rows.shape[1] - 1)  # (only reachable through rounding)
+        # one search for all rows: row i's distribution shifted to [i, i + 1]
+        offsets = np.arange(r, dtype=np.float64)[:, None]
+        u = rng.random((r, n)) + offsets
+        out = np.searchsorted((cdf + offsets).reshape(-1), u.reshape(-1), side="right")
+        out = out.reshape(r, n) - np.arange(r)[:, None] * k
+        # NOTE: rounding of u + i can step past a row's end; the row's last category of
+        # nonzero weight takes such a draw (never a category of weight zero)
+        last = k - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)
+        out = np.minimum(out, last[:, None])
     else:
         keys = rows / rng.exponential(size=rows.shape)
         out = np.argsort(-keys, axis=1, kind="stable")[:, :n]
