@@ -9,7 +9,7 @@
 Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/engine.py.
 """
 
-from . import autograd, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
+from . import autograd, cuda, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
 from ._tensor_str import get_printoptions, set_printoptions
 from .creation import (
     BoolTensor,

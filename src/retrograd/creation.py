@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as _dt
+from .cuda import check_device, no_gpu_error
+from .ops._registry import expose
 from .tensor import Tensor, _wrap
 
-
-def _check_device(device) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"device {device} is not available; retrograd runs on the cpu")
+_check_device = check_device  # cpu only; a cuda device raises PyTorch's error (cuda.py)
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -337,3 +336,57 @@ def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def randint_like(x: Tensor, low, high=None, *, dtype=None, requires_grad: bool = False) -> Tensor:
     return randint(low, high, x._data.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+# ---- x.new_*: tensors with x's dtype (unless given) --------------------------------------------
+
+
+def _new_dtype(x: Tensor, dtype):
+    return x.dtype if dtype is None else dtype
+
+
+def new_ones(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+             layout=None, pin_memory: bool = False) -> Tensor:
+    """Ones of shape ``size``, with x's dtype unless ``dtype`` is given."""
+    return _filled(size, 1, _new_dtype(x, dtype), requires_grad, device)
+
+
+def new_zeros(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
+    """Zeros of shape ``size``, with x's dtype unless ``dtype`` is given."""
+    return _filled(size, 0, _new_dtype(x, dtype), requires_grad, device)
+
+
+def new_empty(x: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
+    """A tensor of shape ``size`` (filled with zeros here), with x's dtype unless given."""
+    return _filled(size, 0, _new_dtype(x, dtype), requires_grad, device)
+
+
+def new_full(x: Tensor, size, fill_value, *, dtype=None, device=None,
+             requires_grad: bool = False, layout=None, pin_memory: bool = False) -> Tensor:
+    """``fill_value`` in every place of shape ``size``, with x's dtype unless given."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _filled((size,), fill_value, _new_dtype(x, dtype), requires_grad, device)
+
+
+def new_tensor(x: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False,
+               layout=None, pin_memory: bool = False) -> Tensor:
+    """A copy of ``data`` with x's dtype unless ``dtype`` is given (a leaf, detached)."""
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True)"
+            ", rather than tensor.new_tensor(sourceTensor).", UserWarning, stacklevel=2)
+    return tensor(data, dtype=_new_dtype(x, dtype), device=device, requires_grad=requires_grad)
+
+
+def _cuda(x: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+    raise no_gpu_error("Tensor.cuda()")
+
+
+expose({"new_ones": new_ones, "new_zeros": new_zeros, "new_empty": new_empty,
+        "new_full": new_full, "new_tensor": new_tensor, "cuda": _cuda}, function=False)

@@ -5,6 +5,7 @@ from .engine import backward, grad
 from .function import Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
 from .graph import Node
+from .variable import Variable
 
-__all__ = ["Function", "Node", "backward", "grad", "once_differentiable", "no_grad",
+__all__ = ["Function", "Node", "Variable", "backward", "grad", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]

@@ -15,6 +15,7 @@ from .activation import (
     Softmax,
     Tanh,
 )
+from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
@@ -37,3 +38,10 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 # Layers written alongside this package (recurrent, convolution, ...), imported last.
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)

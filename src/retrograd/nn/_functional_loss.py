@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .. import dtypes as _dt
 from ..ops.activation import log_softmax
 from ..ops.nn import loss as _L
 from ..tensor import Tensor
@@ -49,6 +50,18 @@ def _check_float(x: Tensor, fn: str) -> None:
             f"{fn} expects a floating point input, got {x.dtype}; convert it with .float().")
 
 
+def _promoted(input: Tensor, target: Tensor, fn: str) -> tuple:  # noqa: A002
+    """Input and target converted to their common dtype, as PyTorch's regression losses do
+    (a float input with an int64 target computes in the input's dtype)."""
+    _check_tensor(input, fn, "input")
+    _check_tensor(target, fn, "target")
+    a, b = input._data, target._data
+    if a.dtype == b.dtype:
+        return input, target
+    dt = _dt.result_type(input.dtype, a.ndim == 0, target.dtype, b.ndim == 0)
+    return input.to(dt), target.to(dt)
+
+
 def _pair(input: Tensor, target: Tensor, fn: str) -> None:  # noqa: A002
     """Checks for the regression losses: tensors, same float dtype, warn when broadcasting."""
     _check_tensor(input, fn, "input")
@@ -79,6 +92,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,  # n
              reduction: str = "mean") -> Tensor:
     """The mean (or sum) of squared differences (input - target)^2."""
     code = _reduction(reduction, size_average, reduce)
+    input, target = _promoted(input, target, "mse_loss")  # noqa: A001
     _pair(input, target, "mse_loss")
     return _L.MseLoss.apply(input, target, code)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import grad_mode
+from ..cuda import check_device, no_gpu_error
 from ..dtypes import dtype as _dtype_cls
 from ..dtypes import float16, float32, float64
 from ..tensor import Tensor, device
@@ -65,8 +66,7 @@ class _ModuleConvert:
             elif not isinstance(a, bool):
                 raise TypeError(f"to() received an invalid argument {a!r}; expected a device, a "
                                 "dtype or a tensor")
-        if dev is not None and device(dev).type != "cpu":
-            raise RuntimeError(f"device {dev} is not available; retrograd runs on the cpu")
+        check_device(dev)
         if dtype is None:
             return self
         if not dtype.is_floating_point:
@@ -86,6 +86,9 @@ class _ModuleConvert:
 
     def cpu(self) -> Module:
         return self
+
+    def cuda(self, device=None) -> Module:
+        raise no_gpu_error("Module.cuda()")
 
     def type(self, dst_type) -> Module:
         return self._apply(lambda t: t.to(dst_type))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ..ops.linalg import linear as _linear
-from ..ops.products import Linear as _LinearFn
+from ..ops.products import LinearAddmm as _LinearFn
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -61,7 +61,7 @@ class Linear(Module):
             if (a.ndim == 2 and a.shape[1] == wa.shape[1] and a.dtype is wa.dtype
                     and b._data.dtype is wa.dtype and a.dtype.kind == "f"
                     and wa.ndim == 2 and b._data.shape == (wa.shape[0],)):
-                return _LinearFn.apply(input, w, b)
+                return _LinearFn.apply(b, input, w)
         if not isinstance(input, Tensor):
             raise TypeError(
                 f"linear(): argument 'input' (position 1) must be Tensor, not "

@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     activation,
     compare,
     copies,
+    einsum,
     elementwise,
     erf,
     gather_scatter,
@@ -21,8 +22,11 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     products,
     random_fill,
     reduce,
+    sampling,
     shape,
+    sorting,
     statistics,
+    triangular,
     unary,
 )
 from ._registry import FUNCTIONS, METHODS

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd.function import Function
+from ..cuda import check_device
 from ..tensor import Tensor
 from ._registry import expose
 from .shape import int_args, unique_dims
@@ -88,8 +89,7 @@ def to(x: Tensor, *args, dtype=None, device=None, copy: bool = False, non_blocki
             device = a
         else:
             dtype = a
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"device {device} is not available; retrograd runs on the cpu")
+    check_device(device)
     if dtype is None:
         return clone(x) if copy else x
     np_dtype = _dt.to_dtype(dtype).np

@@ -19,6 +19,7 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 from ._registry import expose
+from .out_arg import write_out
 from .promotion import binary_forward, float_result, lift
 
 _from_np = _dt.FROM_NUMPY
@@ -229,8 +230,10 @@ def _operands(x, y) -> tuple:
     return x, y
 
 
-def add(x, y, *, alpha=1) -> Tensor:
+def add(x, y, *, alpha=1, out=None) -> Tensor:
     """x + alpha * y, broadcasting."""
+    if out is not None:
+        return write_out(add, out, x, y, alpha=alpha)
     if x.__class__ is not Tensor or y.__class__ is not Tensor:
         x, y = _operands(x, y)
         if y is None:
@@ -240,8 +243,10 @@ def add(x, y, *, alpha=1) -> Tensor:
     return Add.apply(x, y)
 
 
-def sub(x, y, *, alpha=1) -> Tensor:
+def sub(x, y, *, alpha=1, out=None) -> Tensor:
     """x - alpha * y, broadcasting."""
+    if out is not None:
+        return write_out(sub, out, x, y, alpha=alpha)
     if x.__class__ is not Tensor or y.__class__ is not Tensor:
         x, y = _operands(x, y)
         if y is None:
@@ -253,8 +258,10 @@ def sub(x, y, *, alpha=1) -> Tensor:
     return Sub.apply(x, y)
 
 
-def mul(x, y) -> Tensor:
+def mul(x, y, *, out=None) -> Tensor:
     """x * y, broadcasting."""
+    if out is not None:
+        return write_out(mul, out, x, y)
     if x.__class__ is not Tensor or y.__class__ is not Tensor:
         x, y = _operands(x, y)
         if y is None:
@@ -262,8 +269,10 @@ def mul(x, y) -> Tensor:
     return Mul.apply(x, y)
 
 
-def div(x, y, *, rounding_mode=None) -> Tensor:
+def div(x, y, *, rounding_mode=None, out=None) -> Tensor:
     """x / y (true division; ``rounding_mode`` "trunc" or "floor" gives no gradient)."""
+    if out is not None:
+        return write_out(div, out, x, y, rounding_mode=rounding_mode)
     if x.__class__ is not Tensor or y.__class__ is not Tensor:
         x, y = _operands(x, y)
         if y is None:

@@ -14,7 +14,8 @@ import numpy as np
 from ..tensor import Tensor
 from ._registry import expose
 from .elementwise import mul
-from .products import Addmm, Bmm, Dot, Linear, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
+from .out_arg import write_out
+from .products import Addmm, Bmm, Dot, LinearAddmm, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
 from .promotion import broadcast_error
 from .reduce import type_name
 
@@ -105,8 +106,10 @@ def _nd_checks(a: np.ndarray, b: np.ndarray) -> None:
 # ---- the functions users call ----------------------------------------------------------------
 
 
-def matmul(x: Tensor, y: Tensor) -> Tensor:
+def matmul(x: Tensor, y: Tensor, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics: dot, mv, mm or batched with broadcasting."""
+    if out is not None:
+        return write_out(matmul, out, x, y)
     if x.__class__ is Tensor and y.__class__ is Tensor:  # the common case first: two matrices
         a, b = x._data, y._data
         if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
@@ -258,9 +261,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"self and mat2 must have the same dtype, but got {type_name(bias._data)} and "
                 f"{type_name(a)}")
         if a.ndim == 2:
-            return Linear.apply(x, weight, bias)
+            return LinearAddmm.apply(bias, x, weight)
         # fold the batch into rows, as PyTorch does: (..., in) -> (rows, in) -> (..., out)
-        out = Linear.apply(x.reshape(math.prod(a.shape[:-1]), a.shape[-1]), weight, bias)
+        out = LinearAddmm.apply(bias, x.reshape(math.prod(a.shape[:-1]), a.shape[-1]), weight)
         return out.view(a.shape[:-1] + (w.shape[0],))
     if bias is not None:
         if w.ndim != 2:

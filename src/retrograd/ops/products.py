@@ -243,4 +243,26 @@ class Linear(Function):
         return gx, gw, (grad if need_b else None)
 
 
+class LinearAddmm(Function):
+    """nn.Linear's product, ``Linear`` with its inputs in PyTorch's order (bias, input, weight),
+    so that ``grad_fn.next_functions`` lists them as PyTorch's ``AddmmBackward0`` does"""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, b, x, w):
+        ctx.save_for_backward(x, w)
+        out = x._data @ w._data.T
+        out += b._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_b, need_x, need_w = ctx.needs_input_grad
+        gx = Mm.apply(grad, w) if need_x else None
+        gw = MmTN.apply(grad, x) if need_w else None
+        return (grad if need_b else None), gx, gw
+
+
 LinearNoBias = MmNT  # x @ w^T without a bias is mm(x, w.t()): MmBackward0, as in PyTorch

@@ -39,6 +39,10 @@ class SequentialSampler(Sampler):
         return np.arange(len(self.data_source))
 
 
+_EAGER_MAX = 1 << 22  # up to this many indices per pass, RandomSampler draws them all at once
+_CHUNK = 1 << 14  # beyond, it draws this many at a time
+
+
 class RandomSampler(Sampler):
     """A fresh random order every pass; with ``replacement``, ``num_samples`` random draws.
 
@@ -68,9 +72,28 @@ class RandomSampler(Sampler):
         return self.num_samples
 
     def __iter__(self) -> Iterator[int]:
+        if self.num_samples > _EAGER_MAX:
+            return self._draw_lazily()
         return iter(self._index_array().tolist())
 
-    def _index_array(self) -> np.ndarray:
+    def _draw_lazily(self) -> Iterator[int]:
+        """Many samples (``num_samples=10**10``): drawn a chunk at a time as they are used,
+        so memory stays small and the first index comes at once (as PyTorch draws them)."""
+        rng = numpy_generator(self.generator)
+        n, k = len(self.data_source), self.num_samples
+        if self.replacement:
+            for start in range(0, k, _CHUNK):
+                yield from rng.integers(0, n, size=min(_CHUNK, k - start)).tolist()
+            return
+        for _ in range(k // n):
+            yield from rng.permutation(n).tolist()
+        if k % n:
+            yield from rng.permutation(n)[:k % n].tolist()
+
+    def _index_array(self) -> np.ndarray | None:
+        """All the indices of one pass at once (None when there are too many for that)."""
+        if self.num_samples > _EAGER_MAX:
+            return None
         rng = numpy_generator(self.generator)
         n, k = len(self.data_source), self.num_samples
         if self.replacement:
