@@ -29,7 +29,8 @@ NOT_IN_TORCH = {
 # The submodules PyTorch also has (under the same name, for the same purpose)
 PUBLIC_SUBMODULES = {"autograd", "nn", "optim", "serialization", "utils"}
 # retrograd's own public submodules, which PyTorch does not have
-OWN_SUBMODULES = {"datasets": "the 8x8 digits that ship with retrograd (load_digits)"}
+OWN_SUBMODULES = {"datasets": "the 8x8 digits that ship with retrograd (load_digits)",
+                  "debug": "diagnostics: why_no_grad, detect_leaks, memory_report"}
 
 
 def test_registered_functions_are_exported():

@@ -101,6 +101,7 @@ def main(train_seconds: float = 3.0) -> None:
 
     section("7. A first neural network: an MLP on the 8x8 handwritten digits")
     train_digits_mlp(seconds=train_seconds)
+    torch.debug._tour(section)
 
 
 def train_digits_mlp(seconds: float = 3.0) -> float:
