@@ -26,7 +26,10 @@ def provenance():
 def here(offset: int = 0) -> str:
     """'file:line' of the caller's line plus ``offset``."""
     f = inspect.currentframe().f_back
-    return f"{f.f_code.co_filename}:{f.f_lineno + offset}"
+    path = os.path.relpath(f.f_code.co_filename)  # messages show paths under the cwd relative
+    if path.startswith(".."):
+        path = f.f_code.co_filename
+    return f"{path}:{f.f_lineno + offset}"
 
 
 def mlp():
@@ -390,6 +393,8 @@ def test_memory_report_mlp(provenance):
     assert report.total_bytes <= per_node  # memory saved by two nodes counts once
     text = str(report)
     assert "ReluBackward0" in text and line in text and "checkpointing" in text
+    best = memory_report(loss, model).checkpoint_candidates()[0]
+    assert best["where"] == "1 (ReLU)" and best["cheap"] and best["bytes"] == 32 * 16 * 4
     loss.backward()
     assert memory_report(loss).total_bytes == 0  # backward freed everything
 

@@ -42,13 +42,19 @@ class SavedEntry:
 
 
 class NodeMemory:
-    __slots__ = ("name", "site", "saved", "cheap")
+    """What one node keeps: ``saved`` entries, where it was made, and in which module."""
 
-    def __init__(self, node, saved: list) -> None:
+    __slots__ = ("name", "site", "module", "saved", "cheap", "sequence_nr")
+
+    def __init__(self, node, saved: list, module_names: dict) -> None:
         self.name = type(node).__name__
         self.site = _prov.node_site(node)
+        module = node.__dict__.get("_module")
+        self.module = None if module is None else module_names.get(
+            id(module), type(module).__name__)
         self.saved = saved
         self.cheap = _cheap(node)
+        self.sequence_nr = node._sequence_nr
 
     @property
     def nbytes(self) -> int:
@@ -96,14 +102,20 @@ class MemoryReport:
         return sorted((n for n in self.nodes if n.saved), key=lambda n: -n.nbytes)[:k]
 
     def checkpoint_candidates(self, k: int = 3) -> list:
-        """Places (creation line, or op when provenance is off) ranked by the activation bytes
-        checkpointing would free there, cheap-to-recompute places first."""
+        """Where checkpointing frees most: activation bytes per module (or per creation line,
+        or per op, as known), each array counted once, for the node that saved it first (its
+        producer); cheap-to-recompute places first."""
         groups: dict = {}
-        for n in self.nodes:
-            act = sum(e.nbytes for e in n.saved if e.kind == "activation")
+        owned: set = set()
+        for n in sorted(self.nodes, key=lambda n: n.sequence_nr):
+            act = 0
+            for e in n.saved:
+                if e.kind == "activation" and e.key not in owned:
+                    owned.add(e.key)
+                    act += e.nbytes
             if not act:
                 continue
-            key = n.site if n.site is not None else n.name
+            key = n.module or (_prov.format_site(n.site) if n.site else f"the {n.name} nodes")
             g = groups.setdefault(key, {"where": key, "bytes": 0, "ops": {}, "cheap": True})
             g["bytes"] += act
             g["ops"][n.name] = g["ops"].get(n.name, 0) + 1
@@ -118,16 +130,16 @@ class MemoryReport:
         for n in self.largest():
             shapes = ", ".join(f"{e.label} {list(e.shape)} {e.kind}" for e in n.saved)
             where = f"  at {_prov.format_site(n.site)}" if n.site else ""
-            lines.append(f"  {_fmt(n.nbytes):>10}  {n.name}: {shapes}{where}")
+            module = f" in {n.module}" if n.module else ""
+            lines.append(f"  {_fmt(n.nbytes):>10}  {n.name}{module}: {shapes}{where}")
         cands = self.checkpoint_candidates()
         if cands:
-            lines.append("checkpointing would help most at:")
+            lines.append("checkpointing (recomputing in backward instead of saving) frees most at:")
             for g in cands:
-                where = (_prov.format_site(g["where"]) if isinstance(g["where"], tuple)
-                         else f"the {g['where']} nodes")
+                where = g["where"]
                 ops = ", ".join(f"{k} x{v}" if v > 1 else k for k, v in g["ops"].items())
                 cost = "cheap to recompute" if g["cheap"] else "costly to recompute"
-                lines.append(f"  {_fmt(g['bytes']):>10}  {where} ({ops}; {cost})")
+                lines.append(f"  {_fmt(g['bytes']):>10}  {where}: {ops}, {cost}")
         if not _prov.recording():
             lines.append("(retrograd.debug.set_provenance(True) adds the line that made each node)")
         return "\n".join(lines)
@@ -143,8 +155,16 @@ def _fmt(n: int) -> str:
     return f"{n:.1f} GiB"
 
 
-def memory_report(loss) -> MemoryReport:
-    """Walk the graph behind ``loss`` (a tensor or several) and count what it saved."""
+def memory_report(loss, model=None) -> MemoryReport:
+    """Walk the graph behind ``loss`` (a tensor or several) and count what it saved.
+
+    With provenance on, nodes know the line and the ``nn.Module`` that made them; pass the
+    ``model`` to name modules by their place in it (``layers.2``).
+    """
+    names = {}
+    if model is not None:
+        names = {id(m): f"{name} ({type(m).__name__})" for name, m in model.named_modules()
+                 if name}
     roots = [loss] if isinstance(loss, Tensor) else list(loss)
     stack = [t.grad_fn for t in roots if t.grad_fn is not None]
     seen = set(stack)
@@ -152,7 +172,7 @@ def memory_report(loss) -> MemoryReport:
     while stack:
         node = stack.pop()
         if node.__class__ is not AccumulateGrad:
-            nodes.append(NodeMemory(node, _saved_of(node)))
+            nodes.append(NodeMemory(node, _saved_of(node), names))
         for nxt in node._edges:
             if nxt is not None and nxt not in seen:
                 seen.add(nxt)

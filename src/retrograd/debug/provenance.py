@@ -9,7 +9,8 @@ costs exactly what it did.
 Note [Sites]
     A site is ``(filename, lineno, function)`` of the first frame outside the retrograd package
     (the tour, ``retrograd.__main__``, counts as user code). Nodes keep theirs in
-    ``node.__dict__["_provenance"]``; graph.py reads it to name the line in its errors.
+    ``node.__dict__["_provenance"]`` (and the innermost ``nn.Module`` being called, if any, in
+    ``_module``); graph.py reads it to name the line in its errors.
 
 Note [Cuts]
     A tensor that does not require grad although it was computed from one that does carries a
@@ -22,6 +23,7 @@ Note [Cuts]
 
 from __future__ import annotations
 
+import os
 import sys
 import weakref
 
@@ -39,10 +41,12 @@ _REACH_CAP = 50_000  # nodes remembered behind one cut
 _inside: dict = {}  # code object -> is it retrograd's own code (a frame to skip)?
 
 
-def find_site(depth: int = 2):
-    """(filename, lineno, function) of the first caller frame outside retrograd."""
+def find_site(depth: int = 2, via: bool = False):
+    """(filename, lineno, function) of the first caller frame outside retrograd; with ``via``,
+    also the name of the retrograd function the user called (``mul_``, ``step``)."""
     f = sys._getframe(depth)
     inside = _inside
+    last = None
     while f is not None:
         code = f.f_code
         skip = inside.get(code)
@@ -51,15 +55,56 @@ def find_site(depth: int = 2):
             skip = inside[code] = ((name == _PKG or name.startswith(_PKG + "."))
                                    and name not in _USER_MODULES)
         if not skip:
-            return (code.co_filename, f.f_lineno, code.co_name)
+            site = (code.co_filename, f.f_lineno, code.co_name)
+            return (site, last) if via else site
+        last = code.co_name
         f = f.f_back
-    return None
+    return (None, last) if via else None
+
+
+def _site_and_module():
+    """find_site(), and the innermost nn.Module being called there (or None)."""
+    f = sys._getframe(2)
+    inside = _inside
+    module = None
+    call = _module_call_code()
+    while f is not None:
+        code = f.f_code
+        if code is call and module is None:
+            module = f.f_locals.get("self")
+        skip = inside.get(code)
+        if skip is None:
+            name = f.f_globals.get("__name__", "")
+            skip = inside[code] = ((name == _PKG or name.startswith(_PKG + "."))
+                                   and name not in _USER_MODULES)
+        if not skip:
+            return (code.co_filename, f.f_lineno, code.co_name), module
+        f = f.f_back
+    return None, module
+
+
+_call_code = []
+
+
+def _module_call_code():
+    if not _call_code:
+        from ..nn import Module
+
+        _call_code.append(Module.__call__.__code__)
+    return _call_code[0]
 
 
 def format_site(site) -> str:
     if site is None:
         return "an unknown place"
-    return f"{site[0]}:{site[1]} (in {site[2]})"
+    path = site[0]
+    try:  # files under the working directory read best relative to it
+        rel = os.path.relpath(path)
+        if not rel.startswith(".."):
+            path = rel
+    except ValueError:
+        pass
+    return f"{path}:{site[1]} (in {site[2]})"
 
 
 def node_site(node):
@@ -137,7 +182,7 @@ _node_hooks: list = []  # called with each new node (the leak detector registers
 
 def _recording_apply(cls, *args):
     out = _orig_apply(cls, *args)
-    site = None
+    site = module = None
     outs = out if out.__class__ is tuple else (out,)
     for o in outs:
         if not isinstance(o, Tensor):
@@ -146,8 +191,11 @@ def _recording_apply(cls, *args):
         if fn is not None:
             d = fn.__dict__
             if "_provenance" not in d:
-                site = site or find_site()
+                if site is None:
+                    site, module = _site_and_module()
                 d["_provenance"] = site
+                if module is not None:
+                    d["_module"] = module
                 for hook in _node_hooks:
                     hook(fn)
         elif "_cut" not in o.__dict__:
@@ -178,10 +226,11 @@ def _cut_for(cls, args, out: Tensor):
     return _log(Cut(kind, op, find_site(3), sources, out))
 
 
-def _remember_inplace(counter: list, op: str) -> None:
+def _remember_inplace(counter: list) -> None:
     if len(INPLACE_SITES) > 10_000:
         INPLACE_SITES.clear()
-    INPLACE_SITES[id(counter)] = (counter, find_site(3), op)
+    site, via = find_site(3, via=True)
+    INPLACE_SITES[id(counter)] = (counter, site, f"{via}()" if via else "an in-place operation")
 
 
 def inplace_site(t: Tensor):
@@ -234,7 +283,7 @@ def _to_python(name: str):
 
 def _bump_version(self):
     _orig["_bump_version"](self)
-    _remember_inplace(self._version_counter, "an in-place operation")
+    _remember_inplace(self._version_counter)
 
 
 _replacements = {
