@@ -288,6 +288,30 @@ def test_correct_loop_is_silent():
     assert caught == [] and detector.warnings == []
 
 
+def test_one_graph_kept_on_purpose_is_silent():
+    def body(loss, state):
+        if "first" not in state:
+            state["first"] = loss  # one stale graph that does not grow
+
+    _, caught = _train(8, body)
+    assert caught == []
+
+
+def test_two_backward_calls_per_iteration_sharing_a_graph_are_silent():
+    torch.manual_seed(0)
+    gen, disc = nn.Linear(3, 4), nn.Linear(4, 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with detect_leaks():
+            for _ in range(6):
+                fake = gen(torch.randn(5, 3))
+                d_loss = disc(fake).mean()
+                d_loss.backward(retain_graph=True)  # the generator's part is used again below
+                g_loss = -disc(fake).mean()
+                g_loss.backward()
+    assert [w for w in caught if issubclass(w.category, GraphLeakWarning)] == []
+
+
 def test_running_total_of_losses_is_caught():
     line = []
 
