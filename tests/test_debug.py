@@ -100,6 +100,14 @@ def test_cut_by_detach_names_the_line(provenance):
     assert r.site[1] == int(line.rsplit(":", 1)[1]) - 1
 
 
+def test_cut_by_data(provenance):
+    w = torch.randn(3, requires_grad=True)
+    h = (w * 2).data
+    line = here(-1)
+    r = why_no_grad(w, (h * torch.ones(3, requires_grad=True)).sum())
+    assert r.cause == "detach" and ".data" in str(r) and line in str(r)
+
+
 def test_cut_by_no_grad_and_created_under_no_grad(provenance):
     w = torch.randn(5, requires_grad=True)
     with torch.no_grad():
@@ -194,8 +202,13 @@ def test_shared_weights_and_deep_rnn():
     loss = h.pow(2).mean()
     assert why_no_grad(states[10], loss).cause == "non_leaf"
     assert why_no_grad(shared.weight, loss).cause == "not_on_path"
+    report = memory_report(loss)
+    assert sum(n.name == "TanhBackward0" for n in report.nodes) == 100
+    # each step saves its tanh output (3x7 float32), held by the graph
+    assert report.activation_bytes >= 100 * 3 * 7 * 4
     loss.backward()
     assert why_no_grad(cell.weight_hh, loss).cause == "has_grad"
+    assert memory_report(loss).total_bytes == 0
 
 
 def test_walks_are_iterative():
