@@ -30,7 +30,8 @@ NOT_IN_TORCH = {
 PUBLIC_SUBMODULES = {"autograd", "cuda", "distributed", "nn", "optim", "serialization", "utils"}
 # retrograd's own public submodules, which PyTorch does not have
 OWN_SUBMODULES = {"datasets": "the 8x8 digits that ship with retrograd (load_digits)",
-                  "viz": "drawings of the recorded graph and explain(loss)"}
+                  "viz": "drawings of the recorded graph and explain(loss)",
+                  "debug": "diagnostics: why_no_grad, detect_leaks, memory_report"}
 
 
 def test_registered_functions_are_exported():

@@ -107,6 +107,7 @@ def main(train_seconds: float = 3.0, drawing_path: str | None = None) -> None:
 
     section("8. A first neural network: an MLP on the 8x8 handwritten digits")
     train_digits_mlp(seconds=train_seconds)
+    torch.debug._tour(section)
 
 
 def show_tools(drawing_path: str | None = None) -> str:

@@ -60,7 +60,7 @@ from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
 from ..ops.shape import SumToSize
 from ..tensor import Tensor, _wrap
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, provenance_note
 
 _state = grad_mode.state
 _callbacks: list = []  # one list per running backward, innermost last (Note [Final callbacks])
@@ -97,7 +97,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn; "
                 "it was not computed from a tensor with requires_grad=True (or was computed "
-                "under no_grad), so there is nothing to differentiate.")
+                "under no_grad), so there is nothing to differentiate."
+                + provenance_note("no_grad_output", out))
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError(

@@ -32,6 +32,17 @@ from ..tensor import Tensor, _wrap
 sequence = itertools.count()
 _hook_ids = itertools.count()
 
+# Set by retrograd.debug while provenance is recorded: error_note(kind, obj) -> extra lines that
+# name where the node (or the cut, or the in-place change) was made. Read only on error paths.
+error_note = None
+_PROVENANCE_HINT = ("\nHint: retrograd.debug.set_provenance(True) records where each op is "
+                    "created, and this message then names those lines.")
+
+
+def provenance_note(kind: str, obj) -> str:
+    """The lines an error adds about where things were made (or how to get them)."""
+    return _PROVENANCE_HINT if error_note is None else error_note(kind, obj)
+
 
 class RemovableHandle:
     """Returned by ``register_hook`` and friends; ``remove()`` unregisters the hook."""
@@ -131,7 +142,7 @@ class Node:
                 "Trying to backward through the graph a second time: the tensors "
                 f"{type(self).__name__} saved were freed by the first backward. Pass "
                 "retain_graph=True to the first backward (or autograd.grad) if you need to "
-                "backward through the same graph again.")
+                "backward through the same graph again." + provenance_note("node", self))
         if saved.__class__ is np.ndarray:  # just the output (exp, tanh, ...): Note [Saved outputs]
             t = _wrap(saved, self, True)
             t._version_counter = counter = self._out_counter
@@ -159,7 +170,7 @@ class Node:
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {type(self).__name__} saved a tensor of shape {list(t.shape)} "
             f"at version {saved_at}, and it is now at version {now}. Use an out-of-place op "
-            "(or .clone() the tensor) before changing it.")
+            "(or .clone() the tensor) before changing it." + provenance_note("modified", (self, t)))
 
     def __getattr__(self, name: str):
         # PyTorch names what a node saved: ``y.grad_fn._saved_self``, ``_saved_result``, ...
@@ -178,7 +189,8 @@ class Node:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time: {type(self).__name__} "
                 "freed what it kept for backward after the first one. Pass retain_graph=True to "
-                "the first backward if you need to backward through the same graph again.")
+                "the first backward if you need to backward through the same graph again."
+                + provenance_note("node", self))
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
