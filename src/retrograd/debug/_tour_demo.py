@@ -8,7 +8,7 @@ def show(section) -> None:
     from .. import FloatTensor, no_grad
     from . import is_provenance_enabled, set_provenance, why_no_grad
 
-    section("8. Why is my .grad None? retrograd.debug.why_no_grad")
+    section("9. Why is my .grad None? retrograd.debug.why_no_grad")
     was_on = is_provenance_enabled()
     set_provenance(True)
     try:
