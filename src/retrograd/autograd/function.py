@@ -93,7 +93,7 @@ class Function(metaclass=FunctionMeta):
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     record = True
-                    edges.append(a.grad_fn or a._accumulator or a._get_accumulator())
+                    edges.append(a._grad_fn or a._accumulator or a._gradient_edge())
                     slots.append(a._output_nr)
                 else:
                     edges.append(None)
@@ -120,10 +120,10 @@ class Function(metaclass=FunctionMeta):
         t._version_counter = None
         if not record or out.dtype.kind != "f":
             t._requires_grad = False
-            t.grad_fn = None
+            t._grad_fn = None
             return t
         t._requires_grad = True
-        t.grad_fn = ctx
+        t._grad_fn = ctx
         ctx._outputs_meta = _meta1_cache.get((out.shape, out.dtype)) or output_meta1(out)
         saved = ctx._packed
         if saved is not None:
@@ -183,6 +183,10 @@ def _wrap_outputs(out, ctx: Node | None, cls, args: tuple):
             t._base = root
             # how to make this view again from its parent (see ops/inplace.py, views)
             t._view_src = (cls, parent, args[1:], i)
+            if t._grad_fn is not None:  # a view keeps its node apart: Note [Stale views]
+                t._view_fn = t._grad_fn
+                t._grad_fn = None
+            t._fn_version = counter[0]
     if ctx is not None:
         ctx._outputs_meta = output_meta(*[t._data for t in results])
         if ctx._packed is not None:
