@@ -310,6 +310,35 @@ def test_fill_on_overlapping_expand_is_allowed(L):
     assert x.tolist() == [0.] * 4
 
 
+def test_recorded_fill_on_overlapping_expand_raises_in_backward(L):
+    a = L.arange(4., requires_grad=True)
+    h = a * 1
+    h.expand(2, 4).fill_(3)
+    assert h.tolist() == [3.] * 4
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        h.sum().backward()
+
+
+def test_views_made_under_no_grad_refuse_recorded_inplace(L):
+    a = L.tensor([1., -2., 3.], requires_grad=True)
+    b = a * 1
+    with L.no_grad():
+        v = b[:2]
+        w = L.zeros(3)[1:]
+    for write in (lambda: v.mul_(2), lambda: v.copy_(L.ones(2)), lambda: v.fill_(1),
+                  lambda: w.mul_(L.ones(2, requires_grad=True))):
+        with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being "
+                                               "modified inplace with grad mode enabled"):
+            write()
+    assert b.tolist() == [1., -2., 3.]
+    with L.no_grad():  # both under no_grad: allowed
+        v.mul_(2)
+    assert b.tolist() == [2., -4., 3.]
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and its base or "
+                                           "another view of its base has been modified"):
+        _ = v.grad_fn
+
+
 # ---- copy_ checks that the source broadcasts to the destination ------------------------------
 
 COPY_SHAPES = {

@@ -101,6 +101,7 @@ class Tensor:
     _view_src = None  # for views: (view Function, parent, other args, output index)
     _view_fn = None  # for views: their grad_fn (Note [Stale views]); ``_grad_fn`` stays None
     _fn_version = 0  # for views: the version of their memory when ``_view_fn`` was set
+    _no_grad_view = False  # for views: made with grad mode off (or from such a view)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):

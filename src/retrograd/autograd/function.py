@@ -178,7 +178,10 @@ def _wrap_outputs(out, ctx: Node | None, cls, args: tuple):
         counter = parent._version_counter
         if counter is None:  # a view shares its base's counter, so it must exist now
             counter = parent._version_counter = [0]
+        no_grad_view = not _state.enabled or parent._no_grad_view
         for i, t in enumerate(results):
+            if no_grad_view:  # see ops/inplace.py, views made under no_grad
+                t._no_grad_view = True
             t._version_counter = counter
             t._base = root
             # how to make this view again from its parent (see ops/inplace.py, views)

@@ -106,8 +106,12 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 def needs_record(x: Tensor, value) -> bool:
     """Whether writing ``value`` (a tensor or a number) into x must be recorded in the graph."""
-    return _state.enabled and (x._requires_grad or (isinstance(value, Tensor)
-                                                    and value._requires_grad))
+    if not _state.enabled:
+        return False
+    record = x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    if x._no_grad_view and (record or x._base._requires_grad):
+        raise _no_grad_view_error("is being modified inplace")
+    return record
 
 
 def writable_array(x: Tensor, overlap_ok: bool = False) -> np.ndarray:
@@ -135,6 +139,8 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
         _check_leaf(x)
         record = x._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args)
+        if x._no_grad_view and (record or x._base._requires_grad):
+            raise _no_grad_view_error("is being modified inplace")
     if not record:
         result = _without_grad(fn, x, *args)
         _write(x, result._data, overlap_ok)
@@ -240,6 +246,9 @@ def view_history(view: Tensor):
     if _of_multi_output(view):
         raise _multi_output_error(view, "its base or another view of its base has been "
                                         "modified inplace")
+    if view._no_grad_view:
+        raise _no_grad_view_error("its base or another view of its base has been modified "
+                                  "inplace")
     prev = _state.enabled
     _state.enabled = True
     try:
@@ -267,6 +276,17 @@ def _of_multi_output(view: Tensor) -> bool:
         if getattr(cls, "_multi_output_view", False):
             return True
     return False
+
+
+def _no_grad_view_error(what: str) -> RuntimeError:
+    # Note [Views made under no_grad]: such a view has no history of its own; whether a later
+    # in-place op should be recorded through it is ambiguous, so PyTorch refuses, and so do we.
+    return RuntimeError(
+        f"A view was created in no_grad mode and {what} with grad mode enabled. Given that "
+        "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code "
+        "by moving both the view and the inplace either both inside the no_grad block (if you "
+        "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+        "tracked).")
 
 
 def _multi_output_error(view: Tensor, what: str) -> RuntimeError:
@@ -316,7 +336,9 @@ class CopyViewIntoBase(Function):
     @staticmethod
     def forward(ctx, base, v, chain):
         out = base._data.copy()
-        region = _writable(_without_grad(replay, _wrap(out), chain)._data, overlap_ok=True)
+        region = _without_grad(replay, _wrap(out), chain)._data
+        ctx.overlaps = _overlaps(region)  # only a fill writes there (see apply_inplace)
+        region = _writable(region, overlap_ok=True)
         if region is None:
             raise _overlap_error()
         if region.size and not np.shares_memory(region, out):
@@ -334,6 +356,8 @@ class CopyViewIntoBase(Function):
         need_base, need_v = ctx.needs_input_grad[:2]
         gbase = gv = None
         if need_base:
+            if ctx.overlaps:  # which write won, where elements share memory? (PyTorch too)
+                raise _overlap_error()
             region_shape = replay(grad.detach(), ctx.chain)._data.shape
             zeros = _wrap(np.zeros(region_shape, grad._data.dtype))
             gbase = CopyViewIntoBase.apply(grad, zeros, ctx.chain)
