@@ -339,6 +339,24 @@ def test_views_made_under_no_grad_refuse_recorded_inplace(L):
         _ = v.grad_fn
 
 
+def test_view_made_under_no_grad_requires_grad_but_gets_none(L):
+    a = L.tensor([1., -2., 3.], requires_grad=True)
+    with L.no_grad():
+        v = a[:2]
+        assert repr(v) == "tensor([ 1., -2.], requires_grad=True)"
+    assert v.requires_grad and v.is_leaf and v.grad_fn is None
+    y = v * 2
+    assert y.requires_grad
+    y.sum().backward()
+    assert a.grad is None and v.grad is None
+    b = a * 1
+    with L.no_grad():
+        w = b[1:]
+    b.mul_(2)
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and its base"):
+        w * 1
+
+
 # ---- copy_ checks that the source broadcasts to the destination ------------------------------
 
 COPY_SHAPES = {

@@ -218,6 +218,8 @@ class Tensor:
                 fn = _view_grad_fn(self)
             if fn is not None:
                 return fn
+            if self._no_grad_view:  # no node, no AccumulateGrad: its gradient is dropped
+                return None
         return self._accumulator or self._get_accumulator()
 
     @property

@@ -180,8 +180,10 @@ def _wrap_outputs(out, ctx: Node | None, cls, args: tuple):
             counter = parent._version_counter = [0]
         no_grad_view = not _state.enabled or parent._no_grad_view
         for i, t in enumerate(results):
-            if no_grad_view:  # see ops/inplace.py, views made under no_grad
+            if no_grad_view:  # Note [Views made under no_grad] in ops/inplace.py
                 t._no_grad_view = True
+                if root._requires_grad and t._data.dtype.kind == "f":
+                    t._requires_grad = True
             t._version_counter = counter
             t._base = root
             # how to make this view again from its parent (see ops/inplace.py, views)

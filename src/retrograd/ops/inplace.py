@@ -136,11 +136,11 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
     """
     record = False
     if _state.enabled:
-        _check_leaf(x)
         record = x._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args)
         if x._no_grad_view and (record or x._base._requires_grad):
             raise _no_grad_view_error("is being modified inplace")
+        _check_leaf(x)
     if not record:
         result = _without_grad(fn, x, *args)
         _write(x, result._data, overlap_ok)
@@ -240,15 +240,23 @@ def replay(t: Tensor, chain: tuple) -> Tensor:
     return t
 
 
+# Note [Views made under no_grad]
+#     A view made with grad mode off (or a view of such a view) records no node. As in PyTorch,
+#     it still requires grad when its base does, but it is a leaf without an AccumulateGrad: a
+#     gradient reaching it is dropped. Whether an in-place op through it, or on its base, should
+#     then be recorded is ambiguous, so a recorded in-place write into it raises, and so does
+#     reading its grad_fn once its memory has changed while the base requires grad.
+
+
 def view_history(view: Tensor):
     """A view's grad_fn rebuilt from its base's current history: the view ops replayed on the
     base (Note [Stale views] in tensor.py). Recorded whatever the grad mode, as in PyTorch."""
-    if _of_multi_output(view):
-        raise _multi_output_error(view, "its base or another view of its base has been "
-                                        "modified inplace")
     if view._no_grad_view:
         raise _no_grad_view_error("its base or another view of its base has been modified "
                                   "inplace")
+    if _of_multi_output(view):
+        raise _multi_output_error(view, "its base or another view of its base has been "
+                                        "modified inplace")
     prev = _state.enabled
     _state.enabled = True
     try:
@@ -279,8 +287,7 @@ def _of_multi_output(view: Tensor) -> bool:
 
 
 def _no_grad_view_error(what: str) -> RuntimeError:
-    # Note [Views made under no_grad]: such a view has no history of its own; whether a later
-    # in-place op should be recorded through it is ambiguous, so PyTorch refuses, and so do we.
+    """See Note [Views made under no_grad]."""
     return RuntimeError(
         f"A view was created in no_grad mode and {what} with grad mode enabled. Given that "
         "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code "
