@@ -18,6 +18,7 @@ def L(request):
     expected values in the tests are PyTorch's."""
     return rt if request.param == "retrograd" else request.getfixturevalue("torch_ref")
 
+
 # ---- stale views: a view taken before an in-place op on its base or on a sibling view -------
 
 
@@ -82,8 +83,8 @@ STALE = {
                      "AsStridedBackward0"),
     "no_grad-leaf": (_leaf_changed_under_no_grad, [1., -2., 3.], [0., 1., 1.],
                      "AsStridedBackward0"),
-    # NOTE: PyTorch names this node AsStridedBackward0 too; ours replays the expand, because
-    # one node writing into the base could not sum the gradient over the repeated elements.
+    # NOTE: PyTorch names this node AsStridedBackward0; ours replays the expand (a deliberate
+    # difference), because one node writing into the base can't sum the gradient over repeats.
     "expand-base": (_expanded_view_of_changed_base, [1., -2., 3.], [4., 4., 4.],
                     "ExpandBackward0"),
 }
