@@ -90,7 +90,7 @@ class Tensor:
     to infer the dtype from the data.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad_fn", "_version_counter", "__weakref__",
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_version_counter", "__weakref__",
                  "__dict__")
 
     # Set on few tensors, so class-level defaults rather than slots every tensor must fill.
@@ -99,6 +99,9 @@ class Tensor:
     _base = None  # for views: the tensor whose memory this one shares
     _accumulator = None  # for leaves that require grad: their AccumulateGrad node
     _view_src = None  # for views: (view Function, parent, other args, output index)
+    _view_fn = None  # for views: their grad_fn (Note [Stale views]); ``_grad_fn`` stays None
+    _fn_version = 0  # for views: the version of their memory when ``_view_fn`` was set
+    _no_grad_view = False  # for views: made with grad mode off (or from such a view)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):
@@ -178,6 +181,46 @@ class Tensor:
             counter[0] += 1
 
     # ---- autograd attributes ------------------------------------------------------------
+    #
+    # Note [Stale views]
+    #     A view's history is "the view op applied to its base's history". When the base (or
+    #     another view of it) is changed in place, the base's history moves on and the view's
+    #     old grad_fn describes values the view no longer holds. So a view keeps its node in
+    #     ``_view_fn`` with the version of its memory at that moment (``_fn_version``), and
+    #     reading ``grad_fn`` rebuilds the node from the base's current history when the shared
+    #     version counter has moved since (as PyTorch does; ``view_history`` in ops/inplace.py).
+    #     Non-views keep their node in the plain slot ``_grad_fn``; a view's slot stays None,
+    #     so the hot path in ``Function.apply`` (``a._grad_fn or a._accumulator or ...``) reads
+    #     one slot for non-views and reaches the check through ``_gradient_edge`` for views.
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (None for leaves)."""
+        fn = self._grad_fn
+        if fn is None and self._base is not None:
+            return _view_grad_fn(self)
+        return fn
+
+    @grad_fn.setter
+    def grad_fn(self, fn) -> None:
+        if self._base is None:
+            self._grad_fn = fn
+        else:
+            self._view_fn = fn
+            self._fn_version = self._version_counter[0]
+
+    def _gradient_edge(self):
+        """The node a gradient for this tensor flows into when ``_grad_fn`` is not set: a view's
+        (current) grad_fn, else the leaf's AccumulateGrad."""
+        if self._base is not None:
+            fn = self._view_fn
+            if self._fn_version != self._version_counter[0]:
+                fn = _view_grad_fn(self)
+            if fn is not None:
+                return fn
+            if self._no_grad_view:  # no node, no AccumulateGrad: its gradient is dropped
+                return None
+        return self._accumulator or self._get_accumulator()
 
     @property
     def requires_grad(self) -> bool:
@@ -378,9 +421,12 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        fn = self.grad_fn
-        return tensor_repr(self._data, self.dtype.name,
-                           grad_fn_name=None if fn is None else type(fn).__name__,
+        try:
+            fn = self.grad_fn
+            name = None if fn is None else type(fn).__name__
+        except RuntimeError:  # a view whose history can't be rebuilt (PyTorch prints this too)
+            name = "Invalid"
+        return tensor_repr(self._data, self.dtype.name, grad_fn_name=name,
                            requires_grad=self._requires_grad,
                            default_dtype_name=_dt.get_default_dtype().name)
 
@@ -409,8 +455,23 @@ class Tensor:
 def _init(t: Tensor, data) -> None:
     t._data = data
     t._requires_grad = False
-    t.grad_fn = None
+    t._grad_fn = None
     t._version_counter = None
+
+
+_view_history = None
+
+
+def _view_grad_fn(view: Tensor):
+    """A view's grad_fn, rebuilt if its memory changed since it was set (Note [Stale views])."""
+    fn = view._view_fn
+    if view._fn_version == view._version_counter[0] or (
+            fn is None and not view._base._requires_grad):
+        return fn
+    global _view_history
+    if _view_history is None:  # the ops sit above this module; import them late
+        from .ops.inplace import view_history as _view_history
+    return _view_history(view)
 
 
 def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0,
@@ -421,7 +482,7 @@ def _wrap(data, grad_fn=None, requires_grad: bool = False, output_nr: int = 0,
     t = _new(cls)
     t._data = data
     t._requires_grad = requires_grad
-    t.grad_fn = grad_fn
+    t._grad_fn = grad_fn
     t._version_counter = None  # made on the first in-place change or view (see _bump_version)
     if output_nr:
         t._output_nr = output_nr

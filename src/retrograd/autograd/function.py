@@ -93,7 +93,7 @@ class Function(metaclass=FunctionMeta):
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     record = True
-                    edges.append(a.grad_fn or a._accumulator or a._get_accumulator())
+                    edges.append(a._grad_fn or a._accumulator or a._gradient_edge())
                     slots.append(a._output_nr)
                 else:
                     edges.append(None)
@@ -120,10 +120,10 @@ class Function(metaclass=FunctionMeta):
         t._version_counter = None
         if not record or out.dtype.kind != "f":
             t._requires_grad = False
-            t.grad_fn = None
+            t._grad_fn = None
             return t
         t._requires_grad = True
-        t.grad_fn = ctx
+        t._grad_fn = ctx
         ctx._outputs_meta = _meta1_cache.get((out.shape, out.dtype)) or output_meta1(out)
         saved = ctx._packed
         if saved is not None:
@@ -178,11 +178,20 @@ def _wrap_outputs(out, ctx: Node | None, cls, args: tuple):
         counter = parent._version_counter
         if counter is None:  # a view shares its base's counter, so it must exist now
             counter = parent._version_counter = [0]
+        no_grad_view = not _state.enabled or parent._no_grad_view
         for i, t in enumerate(results):
+            if no_grad_view:  # Note [Views made under no_grad] in ops/inplace.py
+                t._no_grad_view = True
+                if root._requires_grad and t._data.dtype.kind == "f":
+                    t._requires_grad = True
             t._version_counter = counter
             t._base = root
             # how to make this view again from its parent (see ops/inplace.py, views)
             t._view_src = (cls, parent, args[1:], i)
+            if t._grad_fn is not None:  # a view keeps its node apart: Note [Stale views]
+                t._view_fn = t._grad_fn
+                t._grad_fn = None
+            t._fn_version = counter[0]
     if ctx is not None:
         ctx._outputs_meta = output_meta(*[t._data for t in results])
         if ctx._packed is not None:

@@ -18,12 +18,14 @@ import numpy as np
 
 from .. import grad_mode
 from ..autograd.function import Function
+from ..autograd.graph import SavedOutput
 from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .elementwise import add, div, mul, sub
 from .index_functions import CopyWhole, FillScalar, FillWhole
 from .index_key import parse_key
 from .power import pow as power
+from .promotion import broadcast_error
 from .unary import clamp
 
 _state = grad_mode.state
@@ -37,30 +39,61 @@ def _check_leaf(x: Tensor) -> None:
             "op.")
 
 
-def _write(x: Tensor, result: np.ndarray) -> None:
+def _write(x: Tensor, result: np.ndarray, overlap_ok: bool = False) -> None:
     """Copy ``result`` into x's memory, with PyTorch's shape and dtype checks."""
     dst = x._data
     if result.shape != dst.shape:
-        try:
-            full = np.broadcast_shapes(result.shape, dst.shape)
-        except ValueError:
-            full = result.shape
-        if full != dst.shape:
-            raise RuntimeError(
-                f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
-                f"{list(full)}; an in-place op cannot change the shape of the tensor it writes "
-                "to.")
+        check_broadcasts_to(result.shape, dst.shape)
     if result.dtype != dst.dtype and not np.can_cast(result.dtype, dst.dtype, "same_kind"):
         raise RuntimeError(
             f"result type {_type_name(result.dtype)} can't be cast to the desired output type "
             f"{_type_name(dst.dtype)}; convert the tensor first (e.g. .float()) or use an "
             "out-of-place op.")
-    if not dst.flags.writeable:
+    np.copyto(writable_array(x, overlap_ok), result, casting="unsafe")
+
+
+def check_broadcasts_to(shape: tuple, target: tuple) -> None:
+    """Raise PyTorch's error unless ``shape`` broadcasts to exactly ``target`` (the shape of
+    the tensor an in-place op or ``copy_`` writes to)."""
+    try:
+        full = np.broadcast_shapes(shape, target)
+    except ValueError:
+        raise broadcast_error(target, shape) from None
+    if full != target:
         raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location (it was made by expand()). Please clone() the tensor "
-            "before performing the operation.")
-    np.copyto(dst, result, casting="unsafe")
+            f"output with shape {list(target)} doesn't match the broadcast shape {list(full)}; "
+            "an in-place op cannot change the shape of the tensor it writes to.")
+
+
+def _overlaps(a: np.ndarray) -> bool:
+    """Whether two elements of ``a`` share one memory location (a dim expanded from size 1)."""
+    return any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides)) and a.size > 1
+
+
+def _overlap_error() -> RuntimeError:
+    return RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location (it was made by expand()). Please clone() the tensor before "
+        "performing the operation.")
+
+
+def _writable(a: np.ndarray, overlap_ok: bool = False) -> np.ndarray | None:
+    """``a``, or a writable alias of its memory; None when a write can't be allowed.
+
+    NumPy marks every broadcast view read-only, but PyTorch refuses a write only where two
+    elements share a memory location (``arange(4.).expand(1, 4).mul_(2)`` is allowed), and
+    not even there for a fill, which writes one value everywhere (``overlap_ok``).
+    """
+    if a.flags.writeable:
+        return a
+    if not overlap_ok and _overlaps(a):
+        return None
+    alias = a.view()
+    try:
+        alias.flags.writeable = True
+    except ValueError:  # memory that is read-only itself
+        return None
+    return alias
 
 
 def broadcasts_to(shape: tuple, target: tuple) -> bool:
@@ -73,15 +106,19 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 def needs_record(x: Tensor, value) -> bool:
     """Whether writing ``value`` (a tensor or a number) into x must be recorded in the graph."""
-    return _state.enabled and (x._requires_grad or (isinstance(value, Tensor)
-                                                    and value._requires_grad))
+    if not _state.enabled:
+        return False
+    record = x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    if x._no_grad_view and (record or x._base._requires_grad):
+        raise _no_grad_view_error("is being modified inplace")
+    return record
 
 
-def writable_array(x: Tensor) -> np.ndarray:
-    """x's array, for a write that nothing records; raises PyTorch's error for an expanded x."""
-    dst = x._data
-    if not dst.flags.writeable:
-        _write(x, dst)  # raises the error for expanded tensors
+def writable_array(x: Tensor, overlap_ok: bool = False) -> np.ndarray:
+    """x's memory as an array to write to; raises PyTorch's error for an overlapping x."""
+    dst = _writable(x._data, overlap_ok)
+    if dst is None:
+        raise _overlap_error()
     return dst
 
 
@@ -91,16 +128,22 @@ def _type_name(np_dtype) -> str:
     return names.get(np.dtype(np_dtype).name, str(np_dtype))
 
 
-def apply_inplace(x: Tensor, fn, *args) -> Tensor:
-    """Run the out-of-place ``fn(x, *args)`` and make its result x's new value (and history)."""
+def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
+    """Run the out-of-place ``fn(x, *args)`` and make its result x's new value (and history).
+
+    ``overlap_ok``: the op writes one value everywhere (a fill), so x may be an expanded view
+    whose elements share memory locations.
+    """
     record = False
     if _state.enabled:
-        _check_leaf(x)
         record = x._requires_grad or any(
             isinstance(a, Tensor) and a._requires_grad for a in args)
+        if x._no_grad_view and (record or x._base._requires_grad):
+            raise _no_grad_view_error("is being modified inplace")
+        _check_leaf(x)
     if not record:
         result = _without_grad(fn, x, *args)
-        _write(x, result._data)
+        _write(x, result._data, overlap_ok)
         x._bump_version()
         return x
     if x._data.dtype.kind != "f":
@@ -108,12 +151,13 @@ def apply_inplace(x: Tensor, fn, *args) -> Tensor:
             f"an in-place op that needs a gradient can't write into a {x.dtype} tensor; "
             "convert it to a floating-point dtype first.")
     if x._base is not None:
-        return _inplace_on_view(x, fn, args)
+        return _inplace_on_view(x, fn, args, overlap_ok)
     snapshot = _snapshot(x)
     result = fn(snapshot, *args)
     _write(x, result._data)
     x._bump_version()
     _take_history(x, result)
+    _saved_output_follows(result, x)
     return x
 
 
@@ -137,6 +181,33 @@ def _take_history(x: Tensor, t: Tensor) -> None:
     x.grad_fn = t.grad_fn
     x._output_nr = t._output_nr
     x._requires_grad = t._requires_grad
+
+
+def _saved_output_follows(result: Tensor, x: Tensor) -> None:
+    """If result's node saved result (exp_, tanh_, ...), check x's memory from now on.
+
+    The in-place op wrote result's values into x, so x is the output the node saved: a later
+    in-place change of x (or of a view sharing its memory) must make backward raise, as it does
+    for an out-of-place output (Note [Saved outputs] in autograd/graph.py).
+    """
+    node = result.grad_fn
+    saved = None if node is None else node._packed
+    if saved is None or result._version_counter is None:
+        return
+    counter = x._version_counter
+    if saved.__class__ is np.ndarray:  # only the output was saved
+        node._packed = (SavedOutput(saved, result._output_nr, counter),)
+        node._packed_versions = (counter[0],)
+        return
+    old = result._version_counter
+    versions = list(node._packed_versions or (0,) * len(saved))
+    packed = list(saved)
+    for j, s in enumerate(saved):
+        if s.__class__ is SavedOutput and s.version_counter is old:
+            packed[j] = SavedOutput(s.data, s.output_nr, counter)
+            versions[j] = counter[0]
+    node._packed = tuple(packed)
+    node._packed_versions = tuple(versions)
 
 
 # ---- in-place ops on views ---------------------------------------------------------------------
@@ -169,6 +240,100 @@ def replay(t: Tensor, chain: tuple) -> Tensor:
     return t
 
 
+# Note [Views made under no_grad]
+#     A view made with grad mode off (or a view of such a view) records no node. As in PyTorch,
+#     it still requires grad when its base does, but it is a leaf without an AccumulateGrad: a
+#     gradient reaching it is dropped. Whether an in-place op through it, or on its base, should
+#     then be recorded is ambiguous, so a recorded in-place write into it raises, and so does
+#     reading its grad_fn once its memory has changed while the base requires grad.
+
+
+def view_history(view: Tensor):
+    """A view's grad_fn rebuilt from its base's current history: the view ops replayed on the
+    base (Note [Stale views] in tensor.py). Recorded whatever the grad mode, as in PyTorch."""
+    if view._no_grad_view:
+        raise _no_grad_view_error("its base or another view of its base has been modified "
+                                  "inplace")
+    if _of_multi_output(view):
+        raise _multi_output_error(view, "its base or another view of its base has been "
+                                        "modified inplace")
+    prev = _state.enabled
+    _state.enabled = True
+    try:
+        t = _view_of_base(view._base, view_chain(view), view._data)
+    finally:
+        _state.enabled = prev
+    old, old_nr = view._view_fn, view._output_nr
+    ref = None if old is None or not old._retained else old._retained.get(old_nr)
+    fn = t.grad_fn
+    view._view_fn = fn
+    view._fn_version = view._version_counter[0]
+    view._output_nr = t._output_nr
+    view._requires_grad = t._requires_grad
+    if ref is not None and ref() is view:  # retain_grad() moves to the new node
+        del old._retained[old_nr]
+        view.retain_grad()
+    return fn
+
+
+def _of_multi_output(view: Tensor) -> bool:
+    """Whether a view op on the way from the base returned several views (split, unbind)."""
+    t = view
+    while t._view_src is not None:
+        cls, t = t._view_src[:2]
+        if getattr(cls, "_multi_output_view", False):
+            return True
+    return False
+
+
+def _no_grad_view_error(what: str) -> RuntimeError:
+    """See Note [Views made under no_grad]."""
+    return RuntimeError(
+        f"A view was created in no_grad mode and {what} with grad mode enabled. Given that "
+        "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code "
+        "by moving both the view and the inplace either both inside the no_grad block (if you "
+        "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+        "tracked).")
+
+
+def _multi_output_error(view: Tensor, what: str) -> RuntimeError:
+    cls, _, _, i = view._view_src
+    name = cls._backward_cls.__name__
+    name = name[:name.rindex("Backward")] if "Backward" in name else name
+    return RuntimeError(
+        f"Output {i} of {name} is a view and {what}. This view is the output of a function "
+        "that returns multiple views. Such functions do not allow the output views to be "
+        "modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
+def _view_of_base(base: Tensor, chain: tuple, view_data: np.ndarray) -> Tensor:
+    """The view that ``chain`` makes of ``base``, recorded as one node (AsStridedBackward0, as
+    PyTorch names a view's rebuilt history) unless its elements overlap (an expand): then as
+    the chain of view ops itself, whose backward sums over the repeats."""
+    if _overlaps(view_data):
+        return replay(base, chain)
+    return ViewOfBase.apply(base, chain)
+
+
+class ViewOfBase(Function):
+    """out = the view of base that a chain of view ops makes (elements that don't overlap);
+    dbase = zeros with grad written into that view's places"""
+
+    node_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, base, chain):
+        ctx.chain = chain
+        ctx.base_meta = (base._data.shape, base._data.dtype)
+        return _without_grad(replay, _wrap(base._data), chain)._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype = ctx.base_meta
+        zeros = _wrap(np.zeros(shape, np.result_type(dtype, grad._data.dtype)))
+        return CopyViewIntoBase.apply(zeros, grad, ctx.chain), None
+
+
 class CopyViewIntoBase(Function):
     """out = base with the region given by a view chain replaced by v;
     dbase = grad with that region zeroed,  dv = grad's region"""
@@ -179,11 +344,15 @@ class CopyViewIntoBase(Function):
     def forward(ctx, base, v, chain):
         out = base._data.copy()
         region = _without_grad(replay, _wrap(out), chain)._data
-        if not region.flags.writeable or not np.shares_memory(region, out):
+        ctx.overlaps = _overlaps(region)  # only a fill writes there (see apply_inplace)
+        region = _writable(region, overlap_ok=True)
+        if region is None:
+            raise _overlap_error()
+        if region.size and not np.shares_memory(region, out):
             raise RuntimeError(
-                "unsupported operation: this view can't be written to in place (it was made by "
-                "expand() or by an op that copies). Please clone() the tensor before performing "
-                "the operation.")
+                "unsupported operation: this view can't be written to in place (an op on the "
+                "way from its base copies). Please clone() the tensor before performing the "
+                "operation.")
         np.copyto(region, v._data, casting="unsafe")
         ctx.chain = chain
         ctx.v_shape = v._data.shape
@@ -194,6 +363,8 @@ class CopyViewIntoBase(Function):
         need_base, need_v = ctx.needs_input_grad[:2]
         gbase = gv = None
         if need_base:
+            if ctx.overlaps:  # which write won, where elements share memory? (PyTorch too)
+                raise _overlap_error()
             region_shape = replay(grad.detach(), ctx.chain)._data.shape
             zeros = _wrap(np.zeros(region_shape, grad._data.dtype))
             gbase = CopyViewIntoBase.apply(grad, zeros, ctx.chain)
@@ -202,13 +373,17 @@ class CopyViewIntoBase(Function):
         return gbase, gv, None
 
 
-def _inplace_on_view(x: Tensor, fn, args) -> Tensor:
+def _inplace_on_view(x: Tensor, fn, args, overlap_ok: bool) -> Tensor:
     """An in-place op on a view: the view's base gets the new history (Note [In-place on views])."""
     base = x._base
     if base.grad_fn is None and base._requires_grad:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place "
             "operation. Do the update under `with torch.no_grad():`, or clone() the leaf first.")
+    if _of_multi_output(x):
+        raise _multi_output_error(x, "is being modified inplace")
+    if not overlap_ok and _overlaps(x._data):
+        raise _overlap_error()
     chain = view_chain(x)
     base_snapshot = _snapshot(base)
     result = fn(replay(base_snapshot, chain), *args)
@@ -218,7 +393,8 @@ def _inplace_on_view(x: Tensor, fn, args) -> Tensor:
     np.copyto(base._data, new_base._data)
     base._bump_version()
     _take_history(base, new_base)
-    _take_history(x, replay(base, chain))  # the view's new history: a view of the new base
+    _take_history(x, _view_of_base(base, chain, x._data))  # a view of the new base
+    _saved_output_follows(result, base)
     return x
 
 
@@ -311,7 +487,7 @@ class Zero(Function):
 def zero_(x: Tensor) -> Tensor:
     """Fill with zeros, in place; returns x."""
     if _state.enabled and x._requires_grad and x.grad_fn is not None:
-        return apply_inplace(x, Zero.apply)
+        return apply_inplace(x, Zero.apply, overlap_ok=True)
     return fill_(x, 0)
 
 
@@ -324,12 +500,14 @@ def fill_(x: Tensor, value) -> Tensor:
                 f"{value._data.ndim} dimensions.")
         if needs_record(x, value):
             key = parse_key(x, Ellipsis)
-            return apply_inplace(x, lambda s, v: FillWhole.apply(s, v, key, False), value)
+            return apply_inplace(x, lambda s, v: FillWhole.apply(s, v, key, False), value,
+                                 overlap_ok=True)
         value = value.item()
     if needs_record(x, value):
         key = parse_key(x, Ellipsis)
-        return apply_inplace(x, lambda s: FillScalar.apply(s, value, key, False))
-    writable_array(x).fill(value)
+        return apply_inplace(x, lambda s: FillScalar.apply(s, value, key, False),
+                             overlap_ok=True)
+    writable_array(x, overlap_ok=True).fill(value)
     x._bump_version()
     return x
 
@@ -338,16 +516,11 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy the values of ``src`` (broadcast to x's shape) into x; returns x."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    check_broadcasts_to(src._data.shape, x._data.shape)
     if needs_record(x, src):
         key = parse_key(x, Ellipsis)
         return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
-    src_data = src._data
-    if not broadcasts_to(src_data.shape, x._data.shape):
-        raise RuntimeError(
-            f"The size of tensor a ({x._data.shape[-1] if x._data.ndim else 1}) must match "
-            f"the size of tensor b ({src_data.shape[-1] if src_data.ndim else 1}): copy_ "
-            f"cannot broadcast {list(src_data.shape)} to {list(x._data.shape)}.")
-    np.copyto(writable_array(x), src_data, casting="unsafe")
+    np.copyto(writable_array(x), src._data, casting="unsafe")
     x._bump_version()
     return x
 

@@ -73,6 +73,7 @@ class Unbind(Function):
     """outs = the slices of x along ``dim`` (views);  dx = the output grads stacked"""
 
     _is_view = True
+    _multi_output_view = True  # its outputs may not be changed in place (ops/inplace.py)
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -90,6 +91,7 @@ class Split(Function):
     """outs = consecutive pieces of x along ``dim`` (views);  dx = the output grads joined"""
 
     _is_view = True
+    _multi_output_view = True  # its outputs may not be changed in place (ops/inplace.py)
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
