@@ -13,7 +13,6 @@ from ._registry import expose
 from .elementwise import where
 from .promotion import broadcast_error, float_result, lift
 
-
 _zeros = {np.dtype(t): np.dtype(t).type(0) for t in
           (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8)}
 
