@@ -99,5 +99,5 @@ def is_tensor(obj) -> bool:
 def numel(x: Tensor) -> int:
     return x.numel()
 
-from . import optim, utils  # noqa: E402  (optimizers and data loading sit above nn)
+from . import datasets, optim, utils  # noqa: E402, F401  (optimizers, data loading: above nn)
 from .serialization import load, save  # noqa: E402
