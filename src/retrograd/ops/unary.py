@@ -10,7 +10,7 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 from ._registry import expose
-from .elementwise import where
+from .elementwise import keep_where, where
 from .promotion import broadcast_error, float_result, lift
 
 _zeros = {np.dtype(t): np.dtype(t).type(0) for t in
@@ -85,7 +85,7 @@ class ThresholdGrad(_ElementwiseGrad):
     def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
         # NOTE: a selection, not g * mask: an infinite g stays out of the zeroed places
         # (0 * inf would be NaN), and a NaN y passes g, as in PyTorch
-        return np.where(y <= 0, _zeros[g.dtype], g)
+        return keep_where(g, ~(y <= 0))
 
     @staticmethod
     def forward(ctx, grad, y):
