@@ -19,7 +19,7 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
 from ._registry import expose
-from .elementwise import where
+from .elementwise import keep_where, where
 from .erf import erf_array
 from .reduce import type_name
 from .unary import sigmoid, zeros_of
@@ -368,7 +368,7 @@ class HardtanhGrad(Function):
         ctx.bounds = (lo, hi)
         g, a = grad._data, x._data
         # NOTE: a selection (an infinite grad gives no NaN); NaN in x passes grad, as in PyTorch
-        return np.where((a <= lo) | (a >= hi), np.zeros((), dtype=g.dtype), g)
+        return keep_where(g, ~((a <= lo) | (a >= hi)))
 
     @staticmethod
     def backward(ctx, gg):
