@@ -333,6 +333,8 @@ DIVISION = {
     "mod-int": lambda L: L.tensor(I) % L.tensor(J),
     "mod-int-float": lambda L: L.tensor(I) % 2.5,
     "rmod": lambda L: 7 % _xy(L)[1],
+    "mod-signed-zeros": lambda L: L.tensor([-0.0, 0.0, -0.0, 4.0, -4.0]) % L.tensor(
+        [2.0, -2.0, -2.0, 2.0, 2.0]),
     "rmod-float-int": lambda L: 7.5 % L.tensor(J),
     "remainder-fn-scalar-first": lambda L: L.remainder(2, L.tensor(J)),
     "fmod": lambda L: L.fmod(_xy(L)[0], _xy(L)[1]),

@@ -38,8 +38,17 @@ def _integer_safe(np_fn, kernel_name: str):
     return kernel
 
 
+def _remainder_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """fmod moved to the sign of b: as PyTorch computes it (NumPy's remainder differs at zeros:
+    -0.0 % 2 is 0.0 there, -0.0 in PyTorch)."""
+    if a.dtype.kind != "f":
+        return np.remainder(a, b)
+    m = np.fmod(a, b)
+    return np.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
 _floor_divide = binary_forward(_integer_safe(np.floor_divide, "div_floor_cpu"))
-_remainder = binary_forward(_integer_safe(np.remainder, "remainder_cpu"))
+_remainder = binary_forward(_integer_safe(_remainder_array, "remainder_cpu"))
 _fmod = binary_forward(_integer_safe(np.fmod, "fmod_cpu"))
 
 
