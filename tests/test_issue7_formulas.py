@@ -417,6 +417,10 @@ MISC = {
     "cumsum-float16-rows": lambda L: L.full((2, 3000), 0.1, dtype=L.float16).cumsum(1)[:, -3:],
     "cumsum-float16-grad": lambda L: _grad(L, lambda L, x: x.cumsum(0) * 0.5,
                                            [0.1] * 3000, "float16"),
+    "relu-clamp-keep-x-at-ties": lambda L: tuple(
+        f(L.tensor([-0.0, 0.0, -1.0, NAN])) for f in (
+            L.relu, lambda t: t.clamp(min=0), lambda t: t.clamp(max=0), lambda t: t.clamp(0, 1),
+            lambda t: t.clamp(min=-0.0), lambda t: t.clamp(min=L.tensor(0.0)))),
     "sign-nan": lambda L: L.sign(L.tensor([NAN, -0.0, 0.0, -2.0, INF])),
     "d-0**x": lambda L: _grad(L, lambda L, x: 0.0 ** x, [0.0, 1.0, -1.0, 2.0]),
     "d-x**0.5-at-zeros": lambda L: _grad(L, lambda L, x: x ** 0.5, [-0.0, 0.0, 1.0]),

@@ -180,7 +180,9 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         a = x._data
-        out = np.maximum(a, _zeros[a.dtype]) if a.dtype.kind != "b" else a.copy()
+        # (the bound first: at ties NumPy returns the second argument, and PyTorch keeps x, so
+        # relu(-0.0) is -0.0)
+        out = np.maximum(_zeros[a.dtype], a) if a.dtype.kind != "b" else a.copy()
         ctx.save_for_backward(out)
         return out
 
@@ -255,10 +257,11 @@ class Clamp(Function):
         if a.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
             a = a.astype(_dt.get_default_dtype().np)
         out = a
+        # (bounds first: at ties x is kept, as in PyTorch, so clamp(-0.0, min=0) is -0.0)
         if lo is not None:
-            out = np.maximum(out, np.asarray(lo, dtype=a.dtype))
+            out = np.maximum(np.asarray(lo, dtype=a.dtype), out)
         if hi is not None:
-            out = np.minimum(out, np.asarray(hi, dtype=a.dtype))
+            out = np.minimum(np.asarray(hi, dtype=a.dtype), out)
         return out if out is not a else a.copy()
 
     @staticmethod
@@ -284,10 +287,10 @@ class ClampTensor(Function):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x, lo, hi)
         out = x._data
-        if lo is not None:
-            out = np.maximum(out, lo._data.astype(out.dtype, copy=False))
+        if lo is not None:  # (bounds first: at ties x is kept, as in PyTorch)
+            out = np.maximum(lo._data.astype(out.dtype, copy=False), out)
         if hi is not None:
-            out = np.minimum(out, hi._data.astype(out.dtype, copy=False))
+            out = np.minimum(hi._data.astype(out.dtype, copy=False), out)
         return out
 
     @staticmethod
