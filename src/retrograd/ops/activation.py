@@ -368,7 +368,7 @@ class HardtanhGrad(Function):
         ctx.bounds = (lo, hi)
         g, a = grad._data, x._data
         # NOTE: a selection (an infinite grad gives no NaN); NaN in x passes grad, as in PyTorch
-        return keep_where(g, ~((a <= lo) | (a >= hi)))
+        return keep_where(g, (a <= lo) | (a >= hi), drop=True)
 
     @staticmethod
     def backward(ctx, gg):

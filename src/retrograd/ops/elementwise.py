@@ -29,16 +29,21 @@ _SAME_WIDTH_INT = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int3
                    np.dtype(np.float64): np.int64}
 
 
-def keep_where(g: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """g where ``keep`` (a bool array of g's shape), else 0: a selection, so an infinite or NaN
-    g where not kept gives 0 (g * keep would give NaN there)."""
+def keep_where(g: np.ndarray, keep: np.ndarray, *, drop: bool = False) -> np.ndarray:
+    """g where ``keep`` (a bool array of g's shape), else 0 (``drop=True``: 0 where the mask is
+    true, g elsewhere). A selection, so an infinite or NaN g where not kept gives 0 (g * keep
+    would give NaN there)."""
     if g.size < 256 or g.shape != keep.shape or g.dtype not in _SAME_WIDTH_INT:
-        return np.where(keep, g, g.dtype.type(0))
+        zero = g.dtype.type(0)
+        return np.where(keep, zero, g) if drop else np.where(keep, g, zero)
     # NOTE: np.where is slow on irregular masks (10x a product); ANDing g's bits with a mask of
     # all ones or all zeros selects at the speed of a product
     ints = _SAME_WIDTH_INT[g.dtype]
     bits = keep.astype(ints)
-    np.negative(bits, out=bits)  # 1 -> -1: every bit set
+    if drop:
+        bits -= 1  # true -> 0, false -> -1 (every bit set)
+    else:
+        np.negative(bits, out=bits)  # true -> -1, false -> 0
     bits &= g.view(ints)  # (a view of the same item size: any strides will do)
     return bits.view(g.dtype)
 
@@ -248,7 +253,7 @@ class Where(Function):
         if b.ndim == 0 and a.shape == c.shape and a.dtype is b.dtype and _plus_zero(b):
             return keep_where(a, c)
         if a.ndim == 0 and b.shape == c.shape and a.dtype is b.dtype and _plus_zero(a):
-            return keep_where(b, ~c)
+            return keep_where(b, c, drop=True)
         return binary_forward(functools.partial(np.where, c))(ctx, x, y)
 
     @staticmethod

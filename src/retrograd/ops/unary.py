@@ -85,7 +85,7 @@ class ThresholdGrad(_ElementwiseGrad):
     def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
         # NOTE: a selection, not g * mask: an infinite g stays out of the zeroed places
         # (0 * inf would be NaN), and a NaN y passes g, as in PyTorch
-        return keep_where(g, ~(y <= 0))
+        return keep_where(g, y <= 0, drop=True)
 
     @staticmethod
     def forward(ctx, grad, y):
