@@ -137,8 +137,9 @@ def test_transpose_and_movedim_random(torch_ref, shape, data):
 
 def test_T_warns_off_2d_and_is_identity_on_0d():
     x = rt.tensor(1.0, requires_grad=True)
-    with pytest.warns(UserWarning, match="dimension other than 2"):
-        assert x.T is x
+    with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+        y = x.T  # a view with the values unchanged (PyTorch: PermuteBackward0)
+    assert y.shape == () and y.item() == 1.0 and y.grad_fn.name() == "PermuteBackward0"
     with pytest.warns(UserWarning):
         assert rt.ones(3).T.shape == (3,)
 

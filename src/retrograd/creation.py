@@ -35,6 +35,9 @@ def _array_from_data(data, dtype) -> np.ndarray:
         arr = np.array(_tensors_to_lists(data))
     else:
         arr = np.array(data)
+        if arr.dtype == object or arr.dtype == np.uint64 or (
+                arr.dtype.kind == "f" and arr.size and float(np.abs(arr).max()) >= 2.0**63):
+            arr = _wide_ints(data, arr, dtype)  # Python ints beyond int64 (NumPy's guesses)
         if arr.dtype == object:
             raise TypeError(
                 f"can't build a tensor from {type(data).__name__}: the data must be numbers or "
@@ -46,9 +49,53 @@ def _array_from_data(data, dtype) -> np.ndarray:
     if arr.dtype.kind in "USO":
         raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; use numbers")
     if dtype is not None:
-        return np.array(arr, dtype=_dt.to_dtype(dtype).np)
+        target = _dt.to_dtype(dtype).np
+        if (target.kind in "iu" and arr.dtype.kind in "iuf" and arr.size
+                and not isinstance(data, (np.ndarray, Tensor))):
+            _check_int_range(arr, target)
+        return np.array(arr, dtype=target)
     _dt.from_numpy_dtype(arr.dtype)  # raises TypeError for dtypes PyTorch has no tensor for
     return np.array(arr, copy=True)
+
+
+def _leaves(data):
+    """The numbers of nested lists and tuples, without recursion."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            yield item
+
+
+def _wide_ints(data, arr: np.ndarray, dtype) -> np.ndarray:
+    """Python data where NumPy met an int outside int64 (and guessed uint64, float or object):
+    as PyTorch, fine for a float or bool dtype, an overflow error for integer dtypes."""
+    target = None if dtype is None else _dt.to_dtype(dtype).np
+    wide = any(isinstance(v, int) and not isinstance(v, bool) and not -2**63 <= v < 2**63
+               for v in _leaves(data))
+    if not wide:
+        return arr
+    if target is not None and target.kind in "fb":
+        with np.errstate(over="ignore"):  # (float16 gives inf, as in PyTorch)
+            return np.array(data, dtype=target)
+    if target is not None:
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+    floats = any(isinstance(v, float) for v in _leaves(data))
+    if floats:  # (a float among the numbers: the tensor is float, the int fits there)
+        return np.array(data, dtype=np.float64)
+    raise ValueError(
+        "Overflow when unpacking long long: a number does not fit in int64; pass "
+        "dtype=torch.float64 (or use smaller numbers).")
+
+
+def _check_int_range(arr: np.ndarray, target: np.dtype) -> None:
+    info = np.iinfo(target)
+    low = info.min if target.kind == "i" else -info.max  # (PyTorch wraps small negatives)
+    if arr.max().item() > info.max or arr.min().item() < low:  # (exact: int or float)
+        raise RuntimeError(
+            f"value cannot be converted to type {target.name} without overflow")
 
 
 def _contains_tensor(seq) -> bool:

@@ -132,9 +132,9 @@ class Function(metaclass=FunctionMeta):
                 t._version_counter = ctx._out_counter = [0]
                 return t
             ctx._packed_versions = None
-            for s in saved:  # usually plain tensors that were never changed in place
-                if s.__class__ is not Tensor or (s._version_counter is not None
-                                                 and s._version_counter[0]):
+            for s in saved:  # usually plain tensors never changed in place (or None: unsaved)
+                if s is not None and (s.__class__ is not Tensor or (
+                        s._version_counter is not None and s._version_counter[0])):
                     _pack_saved(ctx, (out,), (t,))
                     break
         return t

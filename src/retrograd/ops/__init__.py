@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     activation,
     compare,
     copies,
+    division,
     einsum,
     elementwise,
     erf,

@@ -19,10 +19,10 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
 from ._registry import expose
-from .elementwise import where
+from .elementwise import keep_where, where
 from .erf import erf_array
 from .reduce import type_name
-from .unary import sigmoid
+from .unary import sigmoid, zeros_of
 
 
 def _check_float(x: Tensor, fn: str) -> None:
@@ -155,7 +155,7 @@ def _softmax_like(cls, name: str, x: Tensor, dim, dtype, stacklevel: int) -> Ten
     ndim = x._data.ndim
     if dim is None:
         dim = _softmax_dim(name, ndim, stacklevel + 1)
-    return cls.apply(x, _wrap_dim(dim, ndim) if ndim else 0)
+    return cls.apply(x, _wrap_dim(dim, ndim))  # (a 0-d x takes dim 0 or -1)
 
 
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -180,6 +180,27 @@ def _log_softmax_dim_required(input: Tensor, dim: int, dtype=None) -> Tensor:  #
 # ---- pointwise activations ------------------------------------------------------------------
 
 
+class LeakyReluGrad(Function):
+    """out = grad if x > 0 else slope * grad (leaky_relu's derivative), as one op;
+    dgrad = the same of gg,  dx = 0 (so second derivatives are zeros, as in PyTorch)"""
+
+    node_name = "LeakyReluBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        g = grad._data
+        return np.where(x._data > 0, g, g * np.asarray(slope, dtype=g.dtype))
+
+    @staticmethod
+    def backward(ctx, gg):
+        (x,) = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad[:2]
+        return (LeakyReluGrad.apply(gg, x, ctx.slope) if need_grad else None,
+                zeros_of(gg) if need_x else None, None)
+
+
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x;  dx = grad if x > 0 else slope * grad (slope at 0)"""
 
@@ -193,7 +214,7 @@ class LeakyRelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return where(x > 0, grad, grad * ctx.slope), None
+        return LeakyReluGrad.apply(grad, x, ctx.slope), None
 
 
 _SQRT1_2 = 1 / math.sqrt(2)
@@ -335,6 +356,28 @@ class Elu(Function):
         return where(x > 0, grad, grad * (x.exp() * ctx.alpha)), None
 
 
+class HardtanhGrad(Function):
+    """out = 0 where x <= lo or x >= hi, else grad (hardtanh's derivative), as one op;
+    dgrad = the same selection of gg,  dx = 0"""
+
+    node_name = "HardtanhBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        g, a = grad._data, x._data
+        # NOTE: a selection (an infinite grad gives no NaN); NaN in x passes grad, as in PyTorch
+        return keep_where(g, (a <= lo) | (a >= hi), drop=True)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (x,) = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad[:2]
+        return (HardtanhGrad.apply(gg, x, *ctx.bounds) if need_grad else None,
+                zeros_of(gg) if need_x else None, None, None)
+
+
 class Hardtanh(Function):
     """out = clamp(x, lo, hi);  dx = grad where lo < x < hi, else 0 (also at the corners)"""
 
@@ -350,8 +393,7 @@ class Hardtanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        return where((x > lo) & (x < hi), grad, 0.0), None, None
+        return HardtanhGrad.apply(grad, x, *ctx.bounds), None, None
 
 
 class LogSigmoid(Function):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import warnings
 
 import numpy as np
 
@@ -25,11 +26,34 @@ from .promotion import binary_forward, float_result, lift
 _from_np = _dt.FROM_NUMPY
 
 
+_SAME_WIDTH_INT = {np.dtype(np.float16): np.int16, np.dtype(np.float32): np.int32,
+                   np.dtype(np.float64): np.int64}
+
+
+def keep_where(g: np.ndarray, keep: np.ndarray, *, drop: bool = False) -> np.ndarray:
+    """g where ``keep`` (a bool array of g's shape), else 0 (``drop=True``: 0 where the mask is
+    true, g elsewhere). A selection, so an infinite or NaN g where not kept gives 0 (g * keep
+    would give NaN there)."""
+    if g.size < 256 or g.shape != keep.shape or g.dtype not in _SAME_WIDTH_INT:
+        zero = g.dtype.type(0)
+        return np.where(keep, zero, g) if drop else np.where(keep, g, zero)
+    # NOTE: np.where is slow on irregular masks (10x a product); ANDing g's bits with a mask of
+    # all ones or all zeros selects at the speed of a product
+    ints = _SAME_WIDTH_INT[g.dtype]
+    bits = keep.astype(ints)
+    if drop:
+        bits -= 1  # true -> 0, false -> -1 (every bit set)
+    else:
+        np.negative(bits, out=bits)  # true -> -1, false -> 0
+    bits &= g.view(ints)  # (a view of the same item size: any strides will do)
+    return bits.view(g.dtype)
+
+
 # ---- binary arithmetic ---------------------------------------------------------------------
 #
 # Each forward is ``binary_forward(np_fn)`` (promotion.py): PyTorch's promotion and broadcast error.
 
-_divide = binary_forward(functools.partial(quiet, np.true_divide), save_inputs=True)
+_divide = binary_forward(functools.partial(quiet, np.true_divide))
 
 
 class Add(Function):
@@ -63,7 +87,10 @@ class Mul(Function):
     """out = x * y;  dx = grad * y,  dy = grad * x"""
 
     saved_names = ('self', 'other')
-    forward = staticmethod(binary_forward(np.multiply, save_inputs=True))
+    # Note [Save only what backward uses]: y is kept only if x needs a gradient, and x only if
+    # y does, as PyTorch does; so ``b * 2`` keeps just the 2, and changing b in place later
+    # does not break backward.
+    forward = staticmethod(binary_forward(np.multiply, save_inputs="crossed"))
 
     @staticmethod
     def backward(ctx, grad):
@@ -74,11 +101,21 @@ class Mul(Function):
     @staticmethod
     def fast_backward(ctx, grad):  # the same two products by Mul's own kernel, on the arrays
         x, y = ctx.saved_tensors
-        g, a, b = grad._data, x._data, y._data
-        if g.dtype is not a.dtype or a.dtype is not b.dtype:
-            return Mul.backward(ctx, grad)  # (which promotes)
         need_x, need_y = ctx.needs_input_grad
-        return (_wrap(g * b) if need_x else None), (_wrap(g * a) if need_y else None)
+        g = grad._data
+        if need_x:
+            b = y._data
+            if b.dtype is not g.dtype:
+                return Mul.backward(ctx, grad)  # (which promotes)
+            gx = _wrap(g * b)
+        else:
+            gx = None
+        if need_y:
+            a = x._data
+            if a.dtype is not g.dtype:
+                return Mul.backward(ctx, grad)
+            return gx, _wrap(g * a)
+        return gx, None
 
 
 class Div(Function):
@@ -88,6 +125,11 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        # Note [Save only what backward uses]: y always; x only if y needs a gradient
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, y)
+        else:
+            ctx.save_for_backward(None, y)
         out = _divide(ctx, x, y)
         if x._data.dtype.kind != "f" and y._data.dtype.kind != "f":
             return out.astype(_dt.get_default_dtype().np)  # int / int: the default float dtype
@@ -107,10 +149,10 @@ class Div(Function):
     @staticmethod
     def fast_backward(ctx, grad):
         x, y = ctx.saved_tensors
-        g, a, b = grad._data, x._data, y._data
-        if g.dtype is not a.dtype or a.dtype is not b.dtype:
+        g, b = grad._data, y._data
+        if g.dtype is not b.dtype or (x is not None and x._data.dtype is not b.dtype):
             return Div.backward(ctx, grad)  # (which promotes)
-        gx, gy = Div.grads(g, a, b, ctx.needs_input_grad)
+        gx, gy = Div.grads(g, None if x is None else x._data, b, ctx.needs_input_grad)
         return (None if gx is None else _wrap(gx)), (None if gy is None else _wrap(gy))
 
 
@@ -166,30 +208,37 @@ class Neg(Function):
 
 
 class _Extremum(Function):
-    """Maximum and Minimum: the side that ``wins`` the comparison gets the gradient."""
+    """Maximum and Minimum: the side that ``loses`` the comparison gets no gradient."""
 
     saved_names = ('self', 'other')
 
     @classmethod
     def backward(cls, ctx, grad):
         x, y = ctx.saved_tensors
-        # NOTE: at ties each input gets grad / 2 (PyTorch's choice)
-        wx = cls.wins(x, y) + (x == y) * 0.5
-        return grad * wx, grad * (1 - wx)
+        need_x, need_y = ctx.needs_input_grad
+        # NOTE: at ties each input gets grad / 2, and where x or y is NaN both get grad
+        # (PyTorch's choices); selections, so an infinite grad gives no NaN
+        shared = where(x == y, grad / 2, grad)
+        return (where(cls.loses(x, y), 0.0, shared) if need_x else None,
+                where(cls.loses(y, x), 0.0, shared) if need_y else None)
 
 
 class Maximum(_Extremum):
     """out = max(x, y);  dx = grad where x > y,  dy = grad where y > x (half each at ties)"""
 
     forward = staticmethod(binary_forward(np.maximum, save_inputs=True))
-    wins = staticmethod(operator.gt)
+    loses = staticmethod(operator.lt)
 
 
 class Minimum(_Extremum):
     """out = min(x, y);  dx = grad where x < y,  dy = grad where y < x (half each at ties)"""
 
     forward = staticmethod(binary_forward(np.minimum, save_inputs=True))
-    wins = staticmethod(operator.lt)
+    loses = staticmethod(operator.gt)
+
+
+def _plus_zero(a: np.ndarray) -> bool:
+    return a.dtype.kind == "f" and a == 0 and not np.signbit(a)
 
 
 class Where(Function):
@@ -200,16 +249,21 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, x, y):
         ctx.save_for_backward(cond)
-        return binary_forward(functools.partial(np.where, cond._data))(ctx, x, y)
+        c, a, b = cond._data, x._data, y._data
+        # where(cond, g, 0) and where(cond, 0, g), as the selections in backward formulas are
+        if b.ndim == 0 and a.shape == c.shape and a.dtype is b.dtype and _plus_zero(b):
+            return keep_where(a, c)
+        if a.ndim == 0 and b.shape == c.shape and a.dtype is b.dtype and _plus_zero(a):
+            return keep_where(b, c, drop=True)
+        return binary_forward(functools.partial(np.where, c))(ctx, x, y)
 
     @staticmethod
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad[1:]
-        zero = grad * 0 if (need_x or need_y) else None
         return (None,
-                where(cond, grad, zero) if need_x else None,
-                where(cond, zero, grad) if need_y else None)
+                where(cond, grad, 0.0) if need_x else None,
+                where(cond, 0.0, grad) if need_y else None)
 
 
 # ---- the functions users call ----------------------------------------------------------------
@@ -306,6 +360,14 @@ def where(condition, x, y) -> Tensor:
     if not isinstance(condition, Tensor):
         condition = _wrap(np.asarray(condition, dtype=bool))
     elif condition._data.dtype.kind != "b":
+        if condition._data.dtype != np.uint8:
+            from .reduce import type_name  # (reduce.py imports this module)
+            raise RuntimeError(
+                "where expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{type_name(condition._data)}; compare it first "
+                "(e.g. x > 0) or convert it with .bool().")
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated; "
+                      "use a boolean condition instead.", UserWarning, stacklevel=2)
         condition = _wrap(condition._data.astype(bool))
     if not isinstance(x, Tensor):
         if not isinstance(y, Tensor):

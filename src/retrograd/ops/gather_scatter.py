@@ -103,16 +103,21 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     d = _wrap_dim(dim, x._data.ndim)
     size = x._data.shape[d] if x._data.ndim else 1
     idx = idx.reshape(-1)
+    if x._data.ndim == 0 and idx.size != 1:
+        raise RuntimeError(
+            f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     if _out_of_range(idx, size):
-        if idx.min() < 0:
+        # NOTE: PyTorch's error depends on its kernel: along dim 1 of a tensor of 2 or more dims
+        # a RuntimeError naming the first bad index, else an IndexError
+        if x._data.ndim > 1 and d == 1:
+            bad = int(idx[(idx < 0) | (idx >= size)][0])
             raise RuntimeError(
-                f"index_select(): negative index {int(idx.min())} given; index_select takes "
-                "indices in [0, size) only (INDICES element is out of DATA bounds).")
-        raise IndexError("index out of range in self")
+                f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}: "
+                f"index_select takes indices in [0, {size}) along dim {d}.")
+        raise IndexError(
+            f"index out of range in self: index_select takes indices in [0, {size}) along dim "
+            f"{d}.")
     if x._data.ndim == 0:  # a 0-dim tensor: one index, a 0-dim result
-        if idx.size != 1:
-            raise RuntimeError(
-                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
         return IndexSelect.apply(x, _Key((Ellipsis,), (), IndexSelect))
     key = _Key(None, (slice(None),) * d + (idx,), IndexSelect, repeats=True)
     return IndexSelect.apply(x, key)

@@ -46,9 +46,11 @@ def _take(a: np.ndarray, key: _Key) -> np.ndarray:
     if key.adv is None:
         return a
     try:
-        return a[key.adv]
+        out = a[key.adv]
     except IndexError as e:
         raise _index_error(e, key) from None
+    # (NumPy may lay the copy out in another order; PyTorch's is contiguous, so .view works)
+    return out if out.flags.c_contiguous else out.copy(order="C")
 
 
 def _put(out: np.ndarray, key: _Key, values, accumulate: bool) -> None:

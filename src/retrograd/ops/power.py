@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from ._registry import expose
 from .elementwise import _OPERAND, where
 from .promotion import binary_forward
-from .unary import _ElementwiseGrad
+from .unary import _ElementwiseGrad, zeros_of
 
 _power = binary_forward(functools.partial(quiet, np.power))
 
@@ -56,6 +56,15 @@ class Square(Function):
     fast_backward = SquareGrad.fast
 
 
+# NOTE: PyTorch computes these powers by other functions, which differ from pow in the last
+# bit and at -0.0 (rsqrt(-0.0) is -inf, pow(-0.0, -0.5) is inf); the derivative of x ** 0.5
+# uses x ** -0.5, so this shows in gradients too.
+_SPECIAL_POWERS = {
+    0.5: np.sqrt, -0.5: lambda a: 1 / np.sqrt(a), 3: lambda a: a * a * a,
+    -1: lambda a: 1 / a, -2: lambda a: 1 / (a * a),
+}
+
+
 class PowScalar(Function):
     """out = x ** p (p a number);  dx = grad * p * x ** (p - 1)"""
 
@@ -74,6 +83,8 @@ class PowScalar(Function):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if p == 2:
             return a * a
+        if a.dtype.kind == "f" and p in _SPECIAL_POWERS:
+            return quiet(_SPECIAL_POWERS[p], a)
         return quiet(np.power, a, np.asarray(p, dtype=a.dtype) if a.dtype.kind == "f" else p)
 
     @staticmethod
@@ -81,7 +92,7 @@ class PowScalar(Function):
         (x,) = ctx.saved_tensors
         p = ctx.exponent
         if p == 0:
-            return grad * 0, None
+            return zeros_of(grad), None
         if p == 2:
             return grad * (x * 2.0), None
         return grad * (x ** (p - 1) * p), None
@@ -134,7 +145,8 @@ class RPowScalar(Function):
         (out,) = ctx.saved_tensors
         c = ctx.base
         if c == 0:
-            return None, where(out == 0, 0.0, grad * out * float("-inf"))
+            # NOTE: d/dy 0 ** y is taken as 0 for y >= 0, where out is 0 or 1 (PyTorch's choice)
+            return None, where(out <= 1, 0.0, grad * out * float("-inf"))
         return None, grad * out * float(np.log(c))
 
 

@@ -4,7 +4,9 @@ messages and picks one of these.
 
 Each forward is one NumPy matmul (BLAS); each backward is the two products
 ``dx = grad @ y^T`` and ``dy = x^T @ grad``, written with these same ops so they can be
-differentiated again.
+differentiated again. As in PyTorch, a product saves y only if x needs a gradient and x only
+if y does (``save_crossed``): ``x @ W`` with a constant W keeps just W, so x may change in
+place afterwards.
 
 Note [Node names of matmul]
     PyTorch's ``matmul`` dispatches on the inputs' dims to dot, mv, mm or a batched mm
@@ -28,6 +30,13 @@ from .elementwise import mul
 from .shape import Transpose
 
 
+def save_crossed(ctx, x: Tensor, y: Tensor) -> None:
+    """Save (x, y) for the derivatives of a product: y only if x needs a gradient (dx uses y),
+    x only if y does; an unsaved one is None."""
+    need_x, need_y = ctx.needs_input_grad[:2]
+    ctx.save_for_backward(x if need_y else None, y if need_x else None)
+
+
 def _mT(t: Tensor) -> Tensor:
     """t with its last two dims swapped (a view), for the backward formulas."""
     return Transpose.apply(t, -2, -1)
@@ -39,7 +48,7 @@ class _Bilinear(Function):
 
     @classmethod
     def forward(cls, ctx, x, y):
-        ctx.save_for_backward(x, y)
+        save_crossed(ctx, x, y)
         return cls.kernel(x._data, y._data)
 
     @classmethod
@@ -95,7 +104,7 @@ class Mm(_Bilinear):
 
     @staticmethod
     def fast_backward(ctx, grad):  # Note [Fast backward]: MmNT's and MmTN's kernels
-        x, y = ctx.saved_tensors
+        x, y = ctx.saved_tensors  # (y saved only if need_x, x only if need_y)
         need_x, need_y = ctx.needs_input_grad
         g = grad._data
         return ((_wrap(MmNT.kernel(g, y._data)) if need_x else None),
@@ -141,8 +150,9 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        save_crossed(ctx, x, y)
         a, b = x._data, y._data
+        ctx.shapes = (a.shape, b.shape)  # (for the side that is not saved)
         if b.ndim <= 2 < a.ndim:
             # Fold the batch dims of x into its rows: one large matmul instead of many small.
             out = a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b
@@ -151,32 +161,34 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        x, y = ctx.saved_tensors  # (y saved only if need_x, x only if need_y)
         need_x, need_y = ctx.needs_input_grad
+        x_shape, y_shape = ctx.shapes
+        x_ndim, y_ndim = len(x_shape), len(y_shape)
         # View a 1-D side as a matrix (row vector x, column vector y), and grad to match.
         # (Both 1-D is Dot, so at most one side is 1-D here, and the other has batch dims.)
-        xm = x if x.ndim > 1 else x.reshape(1, -1)
-        ym = y if y.ndim > 1 else y.reshape(-1, 1)
-        if x.ndim == 1:
+        if x_ndim == 1:
             g = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
-        elif y.ndim == 1:
+        elif y_ndim == 1:
             g = grad.reshape(grad.shape + (1,))
         else:
             g = grad
         gx = gy = None
         if need_x:
+            ym = y if y_ndim > 1 else y.reshape(-1, 1)
             gx = Matmul.apply(g, _mT(ym))  # the engine sums broadcast batch dims away
+            if x_ndim == 1:
+                gx = gx.reshape(gx.shape[:-2] + gx.shape[-1:])
         if need_y:
-            if ym.ndim == 2 and xm.ndim > 2:
+            xm = x if x_ndim > 1 else x.reshape(1, -1)
+            if y_ndim <= 2 and xm.ndim > 2:
                 # y was shared by the whole batch: fold the batch into one product
                 rows = math.prod(g.shape[:-1])
                 gy = Mm.apply(_mT(xm.reshape(rows, xm.shape[-1])), g.reshape(rows, g.shape[-1]))
             else:
                 gy = Matmul.apply(_mT(xm), g)
-            if y.ndim == 1:
+            if y_ndim == 1:
                 gy = gy.reshape(gy.shape[:-1])
-        if gx is not None and x.ndim == 1:
-            gx = gx.reshape(gx.shape[:-2] + gx.shape[-1:])
         return gx, gy
 
 
@@ -192,7 +204,8 @@ class Addmm(Function):
 
     @staticmethod
     def forward(ctx, c, x, y, beta, alpha):
-        ctx.save_for_backward(x, y)
+        need_x, need_y = ctx.needs_input_grad[1:3]
+        ctx.save_for_backward(x if need_y else None, y if need_x else None)
         ctx.beta = beta
         ctx.alpha = alpha
         out = x._data @ y._data
@@ -229,7 +242,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        ctx.save_for_backward(x, w)
+        save_crossed(ctx, x, w)
         out = x._data @ w._data.T
         out += b._data
         return out

@@ -52,13 +52,22 @@ def promote(x: Tensor, y: Tensor):
     return a.astype(dt, copy=False), b.astype(dt, copy=False)
 
 
-def binary_forward(np_fn, *, save_inputs: bool = False):
+def binary_forward(np_fn, *, save_inputs: bool | str = False):
     """A Function's ``forward(ctx, x, y)``: ``np_fn`` on the arrays of x and y promoted to their
     common dtype, with PyTorch's error when their shapes do not broadcast. Add, Sub and Mul take
-    it as their forward itself, with no call in between: they are the hottest ops of a step."""
+    it as their forward itself, with no call in between: they are the hottest ops of a step.
+
+    ``save_inputs``: True saves (x, y); "crossed" saves y only if x needs a gradient and x only
+    if y does (a product's derivatives: each uses the other factor)."""
+
+    crossed = save_inputs == "crossed"
 
     def forward(ctx, x: Tensor, y: Tensor) -> np.ndarray:
-        if save_inputs:
+        if crossed:
+            need_x, need_y = ctx.needs_input_grad
+            if need_x or need_y:
+                ctx._packed = (x if need_y else None, y if need_x else None)
+        elif save_inputs:
             ctx.save_for_backward(x, y)
         a = x._data
         b = y._data

@@ -194,6 +194,8 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, d0, d1):
         ctx.dims = (d0, d1)
+        if x._data.ndim == 0:  # (dims 0 and -1 of a 0-d tensor: nothing to swap)
+            return x._data.view()
         return x._data.swapaxes(d0, d1)
 
     @staticmethod
@@ -306,7 +308,9 @@ def sum_to_size(x: Tensor, *shape) -> Tensor:
 def flatten_dims(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
     a = x._data
-    if a.ndim == 0:
+    if a.ndim == 0:  # (the dims must still be valid: -1 or 0)
+        _wrap_dim(start_dim, 0)
+        _wrap_dim(end_dim, 0)
         return reshape(x, 1)
     s = _wrap_dim(start_dim, a.ndim)
     e = _wrap_dim(end_dim, a.ndim)
@@ -323,6 +327,9 @@ def flatten_dims(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one of which may be -1); a view."""
     a = x._data
+    if a.ndim == 0:
+        raise RuntimeError(
+            f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     d = _wrap_dim(dim, a.ndim)
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
@@ -370,6 +377,8 @@ def t(x: Tensor) -> Tensor:
 
 def permute(x: Tensor, *dims) -> Tensor:
     """Reorder the dims: ``out.shape[i] == x.shape[dims[i]]`` (a view)."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and not isinstance(dims[0], int):
         dims = dims[0]
     n = x._data.ndim
@@ -414,18 +423,27 @@ def movedim(x: Tensor, source, destination) -> Tensor:
 
 def _T(x: Tensor) -> Tensor:
     n = x._data.ndim
-    if n != 2:
+    if n == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif n != 2:
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated; use x.permute(*torch.arange(x.ndim - 1, -1, -1)) (or x.mT for "
-            "batches of matrices) instead.", UserWarning, stacklevel=3)
-        if n == 0:
-            return x
+            "batches of matrices) instead.", UserWarning, stacklevel=2)
     return Permute.apply(x, tuple(range(n - 1, -1, -1)))
+
+
+def _identity_0d(x: Tensor, name: str, hint: str) -> Tensor:
+    """mT, mH, H and adjoint() of a 0-d tensor: x itself, with PyTorch's deprecation warning."""
+    warnings.warn(f"{name} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=3)
+    return x
 
 
 def _mT(x: Tensor) -> Tensor:
     n = x._data.ndim
+    if n == 0:
+        return _identity_0d(x, "Tensor.mT", "This function is the identity in these cases.")
     if n < 2:
         raise RuntimeError(
             f"tensor.mT is only supported on matrices or batches of matrices. Got {n}-D tensor.")
@@ -435,13 +453,19 @@ def _mT(x: Tensor) -> Tensor:
 expose({
     "squeeze": squeeze, "unsqueeze": unsqueeze, "transpose": transpose, "swapaxes": transpose,
     "swapdims": transpose, "t": t, "permute": permute, "movedim": movedim, "moveaxis": movedim,
-    "adjoint": _mT, "unflatten": unflatten, "reshape": reshape, "flatten": flatten_dims,
+    "adjoint": lambda x: (_identity_0d(x, "adjoint()", "Consider using x.conj().")
+                          if x._data.ndim == 0 else _mT(x)),
+    "unflatten": unflatten, "reshape": reshape, "flatten": flatten_dims,
 })
 expose({
     "T": property(_T, doc="The dims reversed (the transpose, for a matrix)."),
     "mT": property(_mT, doc="The last two dims swapped (a batch of transposed matrices)."),
-    "mH": property(_mT, doc="The conjugate transpose of the last two dims (real: mT)."),
-    "H": property(_mT, doc="The conjugate transpose of a matrix (real: mT)."),
+    "mH": property(lambda x: (_identity_0d(x, "Tensor.mH", "Consider using x.conj().")
+                              if x._data.ndim == 0 else _mT(x)),
+                   doc="The conjugate transpose of the last two dims (real: mT)."),
+    "H": property(lambda x: (_identity_0d(x, "Tensor.H", "Consider using x.conj().")
+                             if x._data.ndim == 0 else _mT(x)),
+                  doc="The conjugate transpose of a matrix (real: mT)."),
     "view": view, "expand": expand, "expand_as": expand_as, "view_as": view_as,
     "reshape_as": reshape_as, "sum_to_size": sum_to_size,
 }, function=False)

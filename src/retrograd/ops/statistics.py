@@ -277,10 +277,14 @@ class Cumsum(Function):
         dt = sum_dtype(a)
         if a.ndim == 0:
             return a.astype(dt or a.dtype)
+        # NOTE: float16 sums run in float32 and each output is rounded once, as in PyTorch
+        # (a float16 running sum stalls: 4096 x 0.1 would give 256, not 409.5)
+        acc = np.float32 if a.dtype == np.float16 else dt
         if reverse:
-            flipped = np.flip(a, axis)
-            return np.flip(np.cumsum(flipped, axis=axis, dtype=dt), axis)
-        return np.cumsum(a, axis=axis, dtype=dt)
+            out = np.flip(np.cumsum(np.flip(a, axis), axis=axis, dtype=acc), axis)
+        else:
+            out = np.cumsum(a, axis=axis, dtype=acc)
+        return out.astype(np.float16) if acc is np.float32 else out
 
     @staticmethod
     def backward(ctx, grad):

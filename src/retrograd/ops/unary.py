@@ -10,8 +10,11 @@ from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
 from ._registry import expose
-from .elementwise import maximum
+from .elementwise import keep_where, where
 from .promotion import broadcast_error, float_result, lift
+
+_zeros = {np.dtype(t): np.dtype(t).type(0) for t in
+          (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8)}
 
 
 class _ElementwiseGrad(Function):
@@ -73,13 +76,16 @@ class SigmoidGrad(_ElementwiseGrad):
 
 
 class ThresholdGrad(_ElementwiseGrad):
-    """out = grad where y > 0 else 0 (relu's derivative from its output y), as one op"""
+    """out = 0 where y <= 0 else grad (relu's derivative from its output y), as one op;
+    dgrad = the same selection of gg,  dy = 0"""
 
     node_name = "ThresholdBackwardBackward0"
 
     @staticmethod
     def kernel(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return g * (y > 0)
+        # NOTE: a selection, not g * mask: an infinite g stays out of the zeroed places
+        # (0 * inf would be NaN), and a NaN y passes g, as in PyTorch
+        return keep_where(g, y <= 0, drop=True)
 
     @staticmethod
     def forward(ctx, grad, y):
@@ -89,7 +95,15 @@ class ThresholdGrad(_ElementwiseGrad):
     @staticmethod
     def backward(ctx, gg):
         (y,) = ctx.saved_tensors
-        return ThresholdGrad.apply(gg, y) if ctx.needs_input_grad[0] else None, None
+        need_grad, need_y = ctx.needs_input_grad
+        return (ThresholdGrad.apply(gg, y) if need_grad else None,
+                zeros_of(gg) if need_y else None)
+
+
+def zeros_of(t: Tensor) -> Tensor:
+    """A constant zero tensor shaped like t: the derivative of a selection with respect to the
+    tensor that chose (PyTorch returns zeros there, so second derivatives are zeros, not None)."""
+    return _wrap(np.zeros_like(t._data))
 
 
 def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
@@ -158,10 +172,6 @@ Sigmoid = _unary("Sigmoid", "SigmoidBackward0", _sigmoid_array, SigmoidGrad, "ou
                  "out = 1 / (1 + exp(-x));  dx = grad * out * (1 - out)", can_warn=False)
 
 
-_zeros = {np.dtype(t): np.dtype(t).type(0) for t in
-          (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8)}
-
-
 class Relu(Function):
     """out = max(x, 0);  dx = grad where out > 0, else 0 (so relu'(0) = 0)"""
 
@@ -170,7 +180,9 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         a = x._data
-        out = np.maximum(a, _zeros[a.dtype]) if a.dtype.kind != "b" else a.copy()
+        # (the bound first: at ties NumPy returns the second argument, and PyTorch keeps x, so
+        # relu(-0.0) is -0.0)
+        out = np.maximum(_zeros[a.dtype], a) if a.dtype.kind != "b" else a.copy()
         ctx.save_for_backward(out)
         return out
 
@@ -209,7 +221,7 @@ class _ZeroGrad(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return zeros_of(grad)  # (not grad * 0, which is NaN where grad is infinite)
 
 
 def _piecewise_constant(name: str, np_fn, doc: str):
@@ -217,7 +229,13 @@ def _piecewise_constant(name: str, np_fn, doc: str):
         "np_fn": staticmethod(np_fn), "__doc__": doc, "__module__": __name__})
 
 
-Sign = _piecewise_constant("Sign", np.sign, "out = sign(x);  dx = 0")
+def _sign_array(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "f":  # NOTE: sign(nan) is 0 in PyTorch
+        return np.where(np.isnan(a), _zeros[a.dtype], np.sign(a))
+    return np.sign(a)
+
+
+Sign = _piecewise_constant("Sign", _sign_array, "out = sign(x) (0 at NaN);  dx = 0")
 Floor = _piecewise_constant("Floor", np.floor, "out = floor(x);  dx = 0")
 Ceil = _piecewise_constant("Ceil", np.ceil, "out = ceil(x);  dx = 0")
 Round = _piecewise_constant("Round", np.round,
@@ -239,10 +257,11 @@ class Clamp(Function):
         if a.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
             a = a.astype(_dt.get_default_dtype().np)
         out = a
+        # (bounds first: at ties x is kept, as in PyTorch, so clamp(-0.0, min=0) is -0.0)
         if lo is not None:
-            out = np.maximum(out, np.asarray(lo, dtype=a.dtype))
+            out = np.maximum(np.asarray(lo, dtype=a.dtype), out)
         if hi is not None:
-            out = np.minimum(out, np.asarray(hi, dtype=a.dtype))
+            out = np.minimum(np.asarray(hi, dtype=a.dtype), out)
         return out if out is not a else a.copy()
 
     @staticmethod
@@ -254,13 +273,13 @@ class Clamp(Function):
             mask = x >= lo
         if hi is not None:
             mask = (x <= hi) if mask is None else mask & (x <= hi)
-        return grad * mask, None, None
+        return where(mask, grad, 0.0), None, None
 
 
 class ClampTensor(Function):
     """out = min(max(x, lo), hi) with tensor bounds (either may be None);
-    dx = grad where lo <= x <= hi,  dlo = grad where x < lo <= hi,
-    dhi = grad where max(x, lo) > hi"""
+    dx = grad where lo <= x <= hi,  dlo = grad where x < lo < hi,
+    dhi = grad where x > hi or hi < lo"""
 
     node_name = "ClampBackward0"
 
@@ -268,10 +287,10 @@ class ClampTensor(Function):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x, lo, hi)
         out = x._data
-        if lo is not None:
-            out = np.maximum(out, lo._data.astype(out.dtype, copy=False))
+        if lo is not None:  # (bounds first: at ties x is kept, as in PyTorch)
+            out = np.maximum(lo._data.astype(out.dtype, copy=False), out)
         if hi is not None:
-            out = np.minimum(out, hi._data.astype(out.dtype, copy=False))
+            out = np.minimum(hi._data.astype(out.dtype, copy=False), out)
         return out
 
     @staticmethod
@@ -283,13 +302,14 @@ class ClampTensor(Function):
             mask = (x >= lo) if lo is not None else None
             if hi is not None:
                 mask = (x <= hi) if mask is None else mask & (x <= hi)
-            gx = grad * mask
+            gx = where(mask, grad, 0.0)
+        # NOTE: where lo == hi and x is outside, neither bound gets the gradient (PyTorch's rule)
         if need_lo:
             mask = x < lo
-            glo = grad * (mask if hi is None else mask & (lo <= hi))
+            glo = where(mask if hi is None else mask & (lo < hi), grad, 0.0)
         if need_hi:
-            top = x if lo is None else maximum(x, lo)
-            ghi = grad * (top > hi)
+            mask = x > hi
+            ghi = where(mask if lo is None else mask | (hi < lo), grad, 0.0)
         return gx, glo, ghi
 
 
@@ -304,7 +324,7 @@ class RoundDecimals(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0, None
+        return zeros_of(grad), None
 
 
 # ---- the functions users call ----------------------------------------------------------------

@@ -279,14 +279,44 @@ class AvgPoolGrad(Function):
 # ---- adaptive average pooling ----------------------------------------------------------------
 
 
-def adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
-    """(out, size) matrix averaging input cells [floor(i*size/out), ceil((i+1)*size/out))."""
+def adaptive_windows(size: int, out: int) -> tuple:
+    """Per output cell i, the input cells [floor(i*size/out), ceil((i+1)*size/out))."""
     i = np.arange(out)
-    start = (i * size) // out
-    end = -((-(i + 1) * size) // out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """(out, size) matrix averaging each output cell's window of input cells."""
+    start, end = adaptive_windows(size, out)
     cols = np.arange(size)
     inside = (cols >= start[:, None]) & (cols < end[:, None])
     return (inside / (end - start)[:, None]).astype(dtype)
+
+
+# NOTE: the matrix products multiply every cell by the zeros outside its windows, so one NaN or
+# inf would reach every output (0 * inf is NaN). Arrays that are not all finite take the loops
+# below instead, which touch each window alone (as PyTorch's kernel does).
+
+
+def _mean_windows(a: np.ndarray, axis: int, out: int) -> np.ndarray:
+    """Means of the adaptive windows along ``axis`` (of size ``out`` in the result)."""
+    start, end = adaptive_windows(a.shape[axis], out)
+    parts = [np.take(a, range(s, e), axis=axis).mean(axis=axis, keepdims=True)
+             for s, e in zip(start.tolist(), end.tolist())]
+    return np.concatenate(parts, axis=axis)
+
+
+def _spread_windows(g: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """The adjoint of ``_mean_windows``: each window's gradient shared among its cells."""
+    start, end = adaptive_windows(size, g.shape[axis])
+    shape = list(g.shape)
+    shape[axis] = size
+    out = np.zeros(shape, dtype=g.dtype)
+    moved = np.moveaxis(out, axis, 0)  # (a view: writes land in out)
+    gm = np.moveaxis(g, axis, 0)
+    for i, (s, e) in enumerate(zip(start.tolist(), end.tolist())):
+        moved[s:e] += gm[i] / (e - s)
+    return out
 
 
 class AdaptiveAvgPool2d(Function):
@@ -301,6 +331,8 @@ class AdaptiveAvgPool2d(Function):
         ah = adaptive_matrix(a.shape[-2], out_size[0], a.dtype)
         aw = adaptive_matrix(a.shape[-1], out_size[1], a.dtype)
         ctx.mats = (ah, aw)
+        if not np.isfinite(a).all():
+            return _mean_windows(_mean_windows(a, -2, out_size[0]), -1, out_size[1])
         return np.matmul(np.matmul(ah, a), aw.T)
 
     @staticmethod
@@ -318,6 +350,8 @@ class AdaptiveAvgPoolGrad(Function):
     def forward(ctx, g, mats):
         ah, aw = mats
         ctx.mats = mats
+        if not np.isfinite(g._data).all():
+            return _spread_windows(_spread_windows(g._data, -2, ah.shape[1]), -1, aw.shape[1])
         return np.matmul(np.matmul(ah.T, g._data), aw)
 
     @staticmethod
