@@ -451,7 +451,7 @@ def test_memory_report_cnn_and_shared_weights():
     assert memory_report(loss).total_bytes == 0
 
     shared = nn.Linear(8, 8)
-    x = torch.randn(4, 8)
+    x = torch.randn(4, 8, requires_grad=True)  # so both products save the weight
     out = shared(shared(x)).sum()
     report = memory_report(out)
     weight_bytes = 8 * 8 * 4

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ..ops.linalg import linear as _linear
-from ..ops.products import LinearAddmm as _LinearFn
+from ..ops.products import Linear as _LinearFn
 from ..tensor import Tensor
 from . import init
 from .module import Module

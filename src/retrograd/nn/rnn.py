@@ -65,19 +65,19 @@ def _direction(mode: str, x: Tensor, time_dim: int, weights: tuple, h: Tensor, c
     append = outs.append
     if mode == "LSTM":
         for xw_t in steps:
-            h, c = LstmCell.apply(Linear.apply(h, w_hh, xw_t), c)
+            h, c = LstmCell.apply(Linear.apply(xw_t, h, w_hh), c)
             if w_hr is not None:
                 h = LinearNoBias.apply(h, w_hr)
             append(h)
     elif mode == "GRU":
         for xw_t in steps:
-            hw = LinearNoBias.apply(h, w_hh) if b_hh is None else Linear.apply(h, w_hh, b_hh)
+            hw = LinearNoBias.apply(h, w_hh) if b_hh is None else Linear.apply(b_hh, h, w_hh)
             h = GruCell.apply(xw_t, hw, h)
             append(h)
     else:
         act = Tanh if mode == "RNN_TANH" else Relu
         for xw_t in steps:
-            h = act.apply(Linear.apply(h, w_hh, xw_t))
+            h = act.apply(Linear.apply(xw_t, h, w_hh))
             append(h)
     if reverse:
         outs.reverse()

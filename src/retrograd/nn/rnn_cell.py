@@ -135,7 +135,7 @@ class RNNCellBase(Module):
         b_ih, b_hh = params["bias_ih"], params["bias_hh"]
         if b_ih is None:
             return LinearNoBias.apply(input, params["weight_ih"])
-        return Linear.apply(input, params["weight_ih"], b_ih + b_hh)
+        return Linear.apply(b_ih + b_hh, input, params["weight_ih"])
 
 
 class RNNCell(RNNCellBase):
@@ -153,7 +153,7 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         x, (h,), batched = self._prepare(input, [hx])
-        pre = Linear.apply(h, self._parameters["weight_hh"], self._input_projection(x))
+        pre = Linear.apply(self._input_projection(x), h, self._parameters["weight_hh"])
         h = (Tanh if self.nonlinearity == "tanh" else Relu).apply(pre)
         return h if batched else h.squeeze(0)
 
@@ -173,7 +173,7 @@ class LSTMCell(RNNCellBase):
             raise TypeError(f"LSTMCell: hx must be a tuple (h, c) of two tensors, got "
                             f"{type(hx).__name__}")
         x, (h, c), batched = self._prepare(input, [None, None] if hx is None else list(hx))
-        gates = Linear.apply(h, self._parameters["weight_hh"], self._input_projection(x))
+        gates = Linear.apply(self._input_projection(x), h, self._parameters["weight_hh"])
         h, c = LstmCell.apply(gates, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -197,7 +197,7 @@ class GRUCell(RNNCellBase):
             gx = LinearNoBias.apply(x, params["weight_ih"])
             gh = LinearNoBias.apply(h, params["weight_hh"])
         else:
-            gx = Linear.apply(x, params["weight_ih"], b_ih)
-            gh = Linear.apply(h, params["weight_hh"], b_hh)
+            gx = Linear.apply(b_ih, x, params["weight_ih"])
+            gh = Linear.apply(b_hh, h, params["weight_hh"])
         h = GruCell.apply(gx, gh, h)
         return h if batched else h.squeeze(0)

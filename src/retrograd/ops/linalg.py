@@ -15,7 +15,7 @@ from ..tensor import Tensor
 from ._registry import expose
 from .elementwise import mul
 from .out_arg import write_out
-from .products import Addmm, Bmm, Dot, LinearAddmm, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
+from .products import Addmm, Bmm, Dot, Linear, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
 from .promotion import broadcast_error
 from .reduce import type_name
 
@@ -261,9 +261,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"self and mat2 must have the same dtype, but got {type_name(bias._data)} and "
                 f"{type_name(a)}")
         if a.ndim == 2:
-            return LinearAddmm.apply(bias, x, weight)
+            return Linear.apply(bias, x, weight)
         # fold the batch into rows, as PyTorch does: (..., in) -> (rows, in) -> (..., out)
-        out = LinearAddmm.apply(bias, x.reshape(math.prod(a.shape[:-1]), a.shape[-1]), weight)
+        out = Linear.apply(bias, x.reshape(math.prod(a.shape[:-1]), a.shape[-1]), weight)
         return out.view(a.shape[:-1] + (w.shape[0],))
     if bias is not None:
         if w.ndim != 2:

@@ -236,35 +236,15 @@ class Addmm(Function):
 
 class Linear(Function):
     """out = x @ w^T + b (x a matrix; nn.Linear's product);  dx = grad @ w,  dw = grad^T @ x,
-    db = grad summed over rows"""
-
-    node_name = "AddmmBackward0"
-
-    @staticmethod
-    def forward(ctx, x, w, b):
-        save_crossed(ctx, x, w)
-        out = x._data @ w._data.T
-        out += b._data
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        gx = Mm.apply(grad, w) if need_x else None
-        gw = MmTN.apply(grad, x) if need_w else None
-        return gx, gw, (grad if need_b else None)
-
-
-class LinearAddmm(Function):
-    """nn.Linear's product, ``Linear`` with its inputs in PyTorch's order (bias, input, weight),
-    so that ``grad_fn.next_functions`` lists them as PyTorch's ``AddmmBackward0`` does"""
+    db = grad.  Inputs in PyTorch's order (bias, input, weight), so that
+    ``grad_fn.next_functions`` lists them as PyTorch's ``AddmmBackward0`` does."""
 
     node_name = "AddmmBackward0"
 
     @staticmethod
     def forward(ctx, b, x, w):
-        ctx.save_for_backward(x, w)
+        _, need_x, need_w = ctx.needs_input_grad  # save only what the needed gradients use
+        ctx.save_for_backward(x if need_w else None, w if need_x else None)
         out = x._data @ w._data.T
         out += b._data
         return out

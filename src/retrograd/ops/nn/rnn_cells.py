@@ -239,7 +239,7 @@ def _check_weights(name: str, w_ih: Tensor, w_hh: Tensor, chunks: int) -> tuple:
 
 
 def _project(x: Tensor, w: Tensor, b) -> Tensor:
-    return Linear.apply(x, w, b) if b is not None else LinearNoBias.apply(x, w)
+    return Linear.apply(b, x, w) if b is not None else LinearNoBias.apply(x, w)
 
 
 def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor,  # noqa: A002
@@ -252,7 +252,7 @@ def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor,  # noqa: A002
     h, c = hx
     check_cell_args("lstm_cell", input, (h, c), input_size, hidden_size)
     gates = _project(input, w_ih, b_ih)
-    gates = Linear.apply(h, w_hh, gates if b_hh is None else gates + b_hh)
+    gates = Linear.apply(gates if b_hh is None else gates + b_hh, h, w_hh)
     return LstmCell.apply(gates, c)
 
 
@@ -269,7 +269,7 @@ def _rnn_cell(name: str, act, input: Tensor, hx: Tensor, w_ih: Tensor,  # noqa: 
     input_size, hidden_size = _check_weights(name, w_ih, w_hh, 1)
     check_cell_args(name, input, (hx,), input_size, hidden_size)
     pre = _project(input, w_ih, b_ih)
-    pre = Linear.apply(hx, w_hh, pre if b_hh is None else pre + b_hh)
+    pre = Linear.apply(pre if b_hh is None else pre + b_hh, hx, w_hh)
     return act.apply(pre)
 
 
