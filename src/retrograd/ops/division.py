@@ -14,10 +14,10 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import quiet
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor
 from ._registry import expose
-from .elementwise import _OPERAND
-from .promotion import binary_forward, lift, promote
+from .elementwise import _OPERAND, div
+from .promotion import binary_forward, lift
 
 
 def _integer_safe(np_fn, kernel_name: str):
@@ -86,9 +86,10 @@ class RemainderRScalar(_NoDerivative):
 
 
 class _Modulo(Function):
-    """Remainder and Fmod of two tensors: dx = grad,  dy = -grad * quotient(x, y) (a constant)."""
+    """Remainder and Fmod of two tensors: dx = grad,  dy = -grad * quotient(x, y), the quotient
+    rounded (piecewise constant, but recorded like PyTorch's, so create_graph gives a graph)."""
 
-    quotient = None  # the quotient's NumPy function: floor_divide or trunc(x / y)
+    rounding = None  # how the quotient is rounded: "floor" or "trunc"
 
     @classmethod
     def forward(cls, ctx, x, y):
@@ -102,7 +103,7 @@ class _Modulo(Function):
         gy = None
         if need_y:
             x, y = ctx.saved_tensors
-            gy = -grad * _wrap(quiet(cls.quotient, *promote(x, y)))
+            gy = -grad * div(x, y, rounding_mode=cls.rounding)
         return (grad if need_x else None), gy
 
 
@@ -111,7 +112,7 @@ class Remainder(_Modulo):
 
     node_name = "RemainderBackward1"
     array_fn = staticmethod(_remainder)
-    quotient = staticmethod(np.floor_divide)
+    rounding = "floor"
 
 
 class Fmod(_Modulo):
@@ -119,7 +120,7 @@ class Fmod(_Modulo):
 
     node_name = "FmodBackward1"
     array_fn = staticmethod(_fmod)
-    quotient = staticmethod(lambda a, b: np.trunc(a / b))
+    rounding = "trunc"
 
 
 class RemainderScalar(Function):

@@ -21,7 +21,7 @@ from ..backend import quiet
 from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .out_arg import write_out
-from .promotion import binary_forward, float_result, lift
+from .promotion import binary_forward, float_result, lift, promote
 
 _from_np = _dt.FROM_NUMPY
 
@@ -154,6 +154,28 @@ class Div(Function):
             return Div.backward(ctx, grad)  # (which promotes)
         gx, gy = Div.grads(g, None if x is None else x._data, b, ctx.needs_input_grad)
         return (None if gx is None else _wrap(gx)), (None if gy is None else _wrap(gy))
+
+
+class DivRounded(Function):
+    """out = x / y rounded ("trunc" or "floor"; int / int stays int);  piecewise constant:
+    dx = dy = 0 (PyTorch's choice: zeros, not a product that could meet 0 * inf)"""
+
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, x, y, rounding_mode):
+        a, b = promote(x, y)
+        q = quiet(np.true_divide, a, b)
+        q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+        if a.dtype.kind in "iu":  # int / int gives int, as PyTorch
+            return q.astype(a.dtype)
+        return q
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_y = ctx.needs_input_grad[:2]
+        zeros = _wrap(np.zeros_like(grad._data))
+        return (zeros if need_x else None), (zeros if need_y else None), None
 
 
 class RsubScalar(Function):
@@ -333,18 +355,11 @@ def div(x, y, *, rounding_mode=None, out=None) -> Tensor:
             return NotImplemented
     if rounding_mode is None:
         return Div.apply(x, y)
-    q = Div.apply(x, y)
-    if rounding_mode == "trunc":
-        out = q.trunc()
-    elif rounding_mode == "floor":
-        out = q.floor()
-    else:
+    if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"'{rounding_mode}'")
-    if x._data.dtype.kind in "iu" and y._data.dtype.kind in "iu":
-        out = out.to(_from_np[np.result_type(x._data.dtype, y._data.dtype)])
-    return out
+    return DivRounded.apply(x, y, rounding_mode)
 
 
 def neg(x: Tensor) -> Tensor:
