@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     gather_scatter,
     indexing,
     inplace,
+    inplace_methods,
     join,
     linalg,
     minmax,

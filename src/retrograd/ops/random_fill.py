@@ -13,7 +13,7 @@ from .. import grad_mode
 from ..creation import _Rng
 from ..tensor import Tensor, _wrap
 from ._registry import expose
-from .inplace import copy_
+from .inplace_methods import copy_
 
 _state = grad_mode.state
 
