@@ -39,7 +39,8 @@ def _activation(activation):
 
 
 class _FeedForward(Module):
-    """What the encoder and decoder layers share: the feed-forward block and its settings."""
+    """What the encoder and decoder layers share: the self-attention block, the feed-forward
+    block and their settings."""
 
     def _init_feed_forward(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                            norm_first, bias, dtype, n_norms) -> None:
@@ -53,6 +54,11 @@ class _FeedForward(Module):
         for i in range(1, n_norms + 1):
             setattr(self, f"dropout{i}", Dropout(dropout))
         self.activation = _activation(activation)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
 
     def _ff_block(self, x: Tensor, out_dropout: Dropout) -> Tensor:
         return out_dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -70,11 +76,6 @@ class TransformerEncoderLayer(_FeedForward):
                                             batch_first=batch_first, dtype=dtype)
         self._init_feed_forward(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                                 norm_first, bias, dtype, 2)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
@@ -100,11 +101,6 @@ class TransformerDecoderLayer(_FeedForward):
                                                  batch_first=batch_first, dtype=dtype)
         self._init_feed_forward(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                                 norm_first, bias, dtype, 3)
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal) -> Tensor:
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
