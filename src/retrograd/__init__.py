@@ -11,6 +11,7 @@ Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/eng
 
 from . import autograd, cuda, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
 from ._tensor_str import get_printoptions, set_printoptions
+from ._types import Size, device
 from .creation import (
     BoolTensor,
     DoubleTensor,
@@ -68,7 +69,7 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .tensor import Size, Tensor, device
+from .tensor import Tensor
 
 globals().update(ops.FUNCTIONS)  # torch.add, torch.sum, ...: see ops/_registry.py
 

@@ -49,7 +49,8 @@ from typing import IO, Any
 import numpy as np
 
 from . import dtypes as _dt
-from .tensor import Size, Tensor, _wrap, device
+from ._types import Size, device
+from .tensor import Tensor, _wrap
 
 __all__ = ["UnsafeFileError", "load", "save"]
 

@@ -19,64 +19,11 @@ import numpy as np
 from . import dtypes as _dt
 from . import grad_mode
 from ._tensor_str import tensor_repr
+from ._types import CPU, Size, device
 
 _state = grad_mode.state
 
 
-class Size(tuple):
-    """The shape of a tensor: a tuple that prints as ``torch.Size([2, 3])``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"torch.Size({list(self)})"
-
-    def numel(self) -> int:
-        n = 1
-        for s in self:
-            n *= s
-        return n
-
-    def __getitem__(self, key):
-        out = tuple.__getitem__(self, key)
-        return Size(out) if isinstance(key, slice) else out
-
-    def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
-
-
-class device:
-    """Where a tensor's memory lives; only ``cpu`` for now."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, spec="cpu", index=None) -> None:
-        if isinstance(spec, device):
-            spec, index = spec.type, spec.index
-        kind, _, idx = str(spec).partition(":")
-        if kind not in ("cpu", "cuda"):
-            raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {spec}")
-        self.type = kind
-        self.index = int(idx) if idx else index
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.index))
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __repr__(self) -> str:
-        idx = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{idx})"
-
-
-CPU = device("cpu")
 _engine_backward = None
 _new = object.__new__
 _ndarray = np.ndarray
@@ -213,9 +160,7 @@ class Tensor:
         """The node a gradient for this tensor flows into when ``_grad_fn`` is not set: a view's
         (current) grad_fn, else the leaf's AccumulateGrad."""
         if self._base is not None:
-            fn = self._view_fn
-            if self._fn_version != self._version_counter[0]:
-                fn = _view_grad_fn(self)
+            fn = _view_grad_fn(self)
             if fn is not None:
                 return fn
             if self._no_grad_view:  # no node, no AccumulateGrad: its gradient is dropped

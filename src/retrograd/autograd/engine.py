@@ -360,7 +360,7 @@ def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> Non
     """
     if var is None or g is None:
         return
-    with _GRAD_LOCKS[(id(var) >> 4) & 63]:  # _grad_lock(var), inlined
+    with _grad_lock(var):
         current = var._grad
         if current is None:
             var._grad = g if create_graph else _wrap(g._data.copy())

@@ -41,20 +41,25 @@ _REACH_CAP = 50_000  # nodes remembered behind one cut
 _inside: dict = {}  # code object -> is it retrograd's own code (a frame to skip)?
 
 
+def _is_ours(f) -> bool:
+    """Whether frame ``f`` runs retrograd's own code (cached per code object)."""
+    code = f.f_code
+    skip = _inside.get(code)
+    if skip is None:
+        name = f.f_globals.get("__name__", "")
+        skip = _inside[code] = ((name == _PKG or name.startswith(_PKG + "."))
+                                and name not in _USER_MODULES)
+    return skip
+
+
 def find_site(depth: int = 2, via: bool = False):
     """(filename, lineno, function) of the first caller frame outside retrograd; with ``via``,
     also the name of the retrograd function the user called (``mul_``, ``step``)."""
     f = sys._getframe(depth)
-    inside = _inside
     last = None
     while f is not None:
         code = f.f_code
-        skip = inside.get(code)
-        if skip is None:
-            name = f.f_globals.get("__name__", "")
-            skip = inside[code] = ((name == _PKG or name.startswith(_PKG + "."))
-                                   and name not in _USER_MODULES)
-        if not skip:
+        if not _is_ours(f):
             site = (code.co_filename, f.f_lineno, code.co_name)
             return (site, last) if via else site
         last = code.co_name
@@ -65,19 +70,13 @@ def find_site(depth: int = 2, via: bool = False):
 def _site_and_module():
     """find_site(), and the innermost nn.Module being called there (or None)."""
     f = sys._getframe(2)
-    inside = _inside
     module = None
     call = _module_call_code()
     while f is not None:
         code = f.f_code
         if code is call and module is None:
             module = f.f_locals.get("self")
-        skip = inside.get(code)
-        if skip is None:
-            name = f.f_globals.get("__name__", "")
-            skip = inside[code] = ((name == _PKG or name.startswith(_PKG + "."))
-                                   and name not in _USER_MODULES)
-        if not skip:
+        if not _is_ours(f):
             return (code.co_filename, f.f_lineno, code.co_name), module
         f = f.f_back
     return None, module

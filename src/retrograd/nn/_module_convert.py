@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import grad_mode
+from .._types import device
 from ..cuda import check_device, no_gpu_error
 from ..dtypes import dtype as _dtype_cls
 from ..dtypes import float16, float32, float64
-from ..tensor import Tensor, device
+from ..tensor import Tensor
 
 if TYPE_CHECKING:
     from .module import Module

@@ -123,26 +123,26 @@ class Fmod(_Modulo):
     rounding = "trunc"
 
 
-class RemainderScalar(Function):
+class _ModuloScalar(Function):
+    """x % c or fmod(x, c) with c a number: dx = grad (the quotient is constant)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class RemainderScalar(_ModuloScalar):
     """out = x % c (c a number);  dx = grad"""
 
     node_name = "RemainderBackward0"
     forward = staticmethod(_remainder)
 
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
 
-
-class FmodScalar(Function):
+class FmodScalar(_ModuloScalar):
     """out = fmod(x, c) (c a number);  dx = grad"""
 
     node_name = "FmodBackward0"
     forward = staticmethod(_fmod)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
 
 
 # ---- the functions users call ----------------------------------------------------------------
