@@ -360,6 +360,8 @@ def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> Non
     """
     if var is None or g is None:
         return
+    if g._data.__class__ is not np.ndarray:  # per sample, from vmap (retrograd/func/_vmap.py)
+        g = g._data.grad_for(g, var, True)
     with _grad_lock(var):
         current = var._grad
         if current is None:
@@ -402,6 +404,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                          allow_unused=allow_unused)
     out = []
     for t, g in zip(inputs, grads):
+        if g is not None and g._data.__class__ is not np.ndarray:  # per sample, from vmap
+            g = g._data.grad_for(g, t, False)
         if g is None and materialize_grads:
             g = _wrap(np.zeros_like(t._data))
         elif g is not None and not create_graph and g._requires_grad:

@@ -1,0 +1,468 @@
+"""``vmap``: run a function written for one sample on a whole batch at once.
+
+Note [How vmap batches]
+    retrograd's ops are Functions whose forwards compute on NumPy arrays, and backward formulas
+    are written with those same ops. So vmap batches at the one layer everything goes through:
+    the array in a tensor's ``_data``. Inside ``vmap(f)(x)``, ``f`` receives a tensor whose
+    ``_data`` is a ``BatchedArray`` (``_batched_array.py``): it holds all samples (batch dim in
+    front) but reports one sample's shape, and every NumPy call a kernel makes on it is carried
+    out for all samples at once. Every op, ``nn.functional`` and user ``autograd.Function``
+    therefore works unchanged, ops that read a tensor's shape see the logical one, and no op
+    path outside vmap pays anything (there is no dispatch check in ``Function.apply``).
+
+Note [Gradients inside vmap]
+    Because the batching is below the ops, the graph recorded inside vmap is the per-sample
+    graph: its nodes see one sample's shapes, and running it backwards evaluates the backward
+    formulas on batched arrays. ``autograd.grad(loss, w)`` inside vmap, for a ``w`` shared by
+    all samples, therefore returns the gradient of each sample's loss with respect to ``w``
+    (a batched tensor): per-sample gradients without a loop, with ``retrograd.autograd.grad``
+    or ``retrograd.func.grad``. The graph stays correct after vmap returns: the output is
+    unwrapped by ``_RemoveBatchDim`` (whose backward wraps the incoming gradient again), the
+    inputs were wrapped by ``_AddBatchDim`` (whose backward unwraps), and when a per-sample
+    gradient reaches a tensor that is the same for every sample after its vmap has returned
+    (``out = vmap(f)(x); out.sum().backward()`` into a shared weight), the engine asks
+    ``sum_batched_grad`` to sum it over the samples. Calling ``.backward()`` inside vmap into
+    such a tensor raises, as in PyTorch (``.grad`` of a shared tensor has one value).
+    The cost of that backward: a shared weight's gradient is formed per sample and summed, so
+    it takes memory of batch size times the weight's; call the model on the batch directly
+    for plain training.
+
+Note [NumPy's converters during vmap]
+    Kernels call ``np.asarray`` (and ``np.ascontiguousarray``, ``np.array``) on their results,
+    which NumPy does not let an array-like override. While a vmap level is alive (running, or
+    kept by a graph that may still run backwards) those three names in the ``numpy`` module
+    are replaced by versions that pass a BatchedArray through; the originals come back when
+    the last level is freed. Outside vmap nothing is replaced.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._batched_array import INPLACE_MSG, BatchedArray, Level, is_batched
+
+_levels: list = []  # active levels, innermost last
+_lock = threading.Lock()
+_live = [0]  # levels not yet freed (Note [NumPy's converters during vmap])
+_orig = {}
+
+
+# ---- Note [NumPy's converters during vmap] ---------------------------------------------------
+
+
+def _patched(name: str):
+    orig = getattr(np, name)
+
+    def convert(a, dtype=None, *args, **kwargs):
+        if a.__class__ is BatchedArray:
+            if dtype is None:
+                return a.copy() if name == "array" and kwargs.get("copy", True) else a
+            return a.astype(dtype, copy=name == "array")
+        return orig(a, dtype, *args, **kwargs)
+
+    functools.update_wrapper(convert, orig)
+    return orig, convert
+
+
+def _level_born() -> None:
+    with _lock:
+        _live[0] += 1
+        if _live[0] == 1:
+            for name in ("asarray", "ascontiguousarray", "array", "asanyarray"):
+                _orig[name], convert = _patched(name)
+                setattr(np, name, convert)
+
+
+def _level_freed() -> None:
+    with _lock:
+        _live[0] -= 1
+        if _live[0] == 0:
+            for name, fn in _orig.items():
+                setattr(np, name, fn)
+            _orig.clear()
+
+
+def _new_level(size: int) -> Level:
+    level = Level(len(_levels) + 1, size)
+    _level_born()
+    weakref.finalize(level, _level_freed)
+    return level
+
+
+# ---- moving between batched and physical tensors --------------------------------------------
+
+
+class _AddBatchDim(Function):
+    """The samples along ``dim`` of x become one batched tensor;  dx = grad unbatched"""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, dim, level):
+        ctx.dim, ctx.level = dim, level
+        data = x._data
+        return BatchedArray(np.moveaxis(data, dim, 0) if dim else data, level)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _RemoveBatchDim.apply(grad, ctx.level, ctx.dim), None, None
+
+
+class _RemoveBatchDim(Function):
+    """The batched tensor x as all its samples along ``dim``;  dx = grad batched again"""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, level, dim):
+        ctx.dim, ctx.level = dim, level
+        data = x._data
+        if is_batched(data) and data.level is level:
+            value = data.value
+        else:  # the same for every sample: repeat it
+            value = np.broadcast_to(data[None], (level.size,) + data.shape).copy()
+        return np.moveaxis(value, 0, dim) if dim else value
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _AddBatchDim.apply(grad, ctx.dim, ctx.level), None, None
+
+
+def sum_batched_grad(grad: Tensor, t: Tensor, accumulate: bool) -> Tensor:
+    """The gradient for ``t`` from a per-sample ``grad`` (Note [Gradients inside vmap]): summed
+    over each batch level that ``t`` is not batched at and whose vmap has returned."""
+    own = set()
+    d = t._data
+    while is_batched(d):
+        own.add(d.level)
+        d = d.value
+    data = grad._data
+    while is_batched(data) and data.level not in own:
+        level = data.level
+        if level.active:
+            if accumulate:
+                raise RuntimeError(
+                    "backward() called inside a vmap transform into a tensor that is the same "
+                    "for every sample; its .grad cannot hold per-sample values. Use "
+                    "retrograd.autograd.grad (or retrograd.func.grad) inside vmap, or call "
+                    "backward() outside of it.")
+            break
+        grad = _RemoveBatchDim.apply(grad, level, 0).sum(0)
+        data = grad._data
+    return grad
+
+
+# ---- vmap --------------------------------------------------------------------------------------
+
+
+def _fn_name(func) -> str:
+    return getattr(func, "__name__", repr(func))
+
+
+def _flatten(tree, out: list):
+    """Leaves of nested tuples/lists/dicts, and the structure (for messages and rebuilding)."""
+    if isinstance(tree, (tuple, list)):
+        return (type(tree), [_flatten(x, out) for x in tree])
+    if isinstance(tree, dict):
+        return (dict, {k: _flatten(v, out) for k, v in tree.items()})
+    out.append(tree)
+    return None
+
+
+def _unflatten(spec, leaves):
+    it = iter(leaves)
+
+    def build(s):
+        if s is None:
+            return next(it)
+        kind, children = s
+        if kind is dict:
+            return {k: build(v) for k, v in children.items()}
+        items = [build(c) for c in children]
+        return kind(items) if kind in (list, tuple) else kind(*items)
+
+    return build(spec)
+
+
+def _spec_str(spec) -> str:
+    if spec is None:
+        return "*"
+    kind, children = spec
+    if kind is dict:
+        return "{" + ", ".join(f"{k!r}: {_spec_str(v)}" for k, v in children.items()) + "}"
+    inner = ", ".join(_spec_str(c) for c in children)
+    return f"{kind.__name__}({inner})"
+
+
+def _broadcast_dims(dims, spec, where: str, func_desc: str, what: str):
+    """``dims`` (an int/None, or a tree of them) spread over the leaves of ``spec``."""
+    if dims is None or isinstance(dims, int):
+        n = []
+        _unflatten(spec, _counter(n, spec))
+        return [dims] * len(n)
+    dim_leaves: list = []
+    dim_spec = _flatten(dims, dim_leaves)
+    expanded = _expand_prefix(dims, spec)
+    if expanded is None:
+        raise ValueError(
+            f"{func_desc}: {what} is not compatible with the structure of `{where}`. {what} has "
+            f"structure {_spec_str(dim_spec)} but {where} has structure {_spec_str(spec)}.")
+    return expanded
+
+
+def _counter(n: list, spec):
+    def count(s):
+        if s is None:
+            n.append(None)
+            return
+        kind, children = s
+        for c in (children.values() if kind is dict else children):
+            count(c)
+    count(spec)
+    return n
+
+
+def _expand_prefix(dims, spec):
+    """Match a tree of dims against ``spec``: an int/None leaf covers a whole subtree."""
+    if dims is None or isinstance(dims, int):
+        return [dims] * len(_counter([], spec))
+    if spec is None:
+        return None
+    kind, children = spec
+    if kind is dict:
+        if not isinstance(dims, dict) or set(dims) != set(children):
+            return None
+        out = []
+        for k in children:
+            sub = _expand_prefix(dims[k], children[k])
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    if not isinstance(dims, (tuple, list)) or len(dims) != len(children):
+        return None
+    out = []
+    for d, c in zip(dims, children):
+        sub = _expand_prefix(d, c)
+        if sub is None:
+            return None
+        out.extend(sub)
+    return out
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """``func`` applied to every slice of its inputs along ``in_dims``, as one batched call.
+
+    ``in_dims`` is an int (every input), None (not mapped) or a tuple matching the arguments
+    (nested tuples, lists and dicts follow the arguments' structure); ``out_dims`` says where
+    the batch dim goes in each output. Nests: ``vmap(vmap(f))``. With ``grad`` (or
+    ``retrograd.autograd.grad``) inside, per-sample gradients (Note [Gradients inside vmap]).
+    """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(
+            "Only allowed values for randomness are 'error', 'different', or 'same'. "
+            f"Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(
+            f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        return _vmap_call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs)
+
+    return wrapped
+
+
+def _vmap_call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs):
+    name = _fn_name(func)
+    desc = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
+    if not isinstance(in_dims, (int, tuple)) or isinstance(in_dims, bool):
+        raise ValueError(
+            f"{desc}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+            f"structure of inputs, got: {type(in_dims)}.")
+    if not args:
+        raise ValueError(
+            f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are "
+            "trying to vmap over a function with no inputs. The latter is unsupported.")
+    if isinstance(in_dims, tuple) and len(in_dims) != len(args):
+        leaves: list = []
+        raise ValueError(
+            f"{desc}: in_dims is not compatible with the structure of `inputs`. in_dims has "
+            f"structure {_spec_str(_flatten(in_dims, []))} but inputs has structure "
+            f"{_spec_str(_flatten(tuple(args), leaves))}.")
+    leaves = []
+    spec = _flatten(tuple(args), leaves)
+    dims = _broadcast_dims(in_dims, spec, "inputs", desc, "in_dims")
+    size = None
+    sizes = []
+    for x, d in zip(leaves, dims):
+        if d is None:
+            continue
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise ValueError(
+                f"{desc}: Got in_dim={d} for an input but in_dim must be either an integer "
+                "dimension or None.")
+        if not isinstance(x, Tensor):
+            raise ValueError(
+                f"{desc}: Got in_dim={d} for an input but the input is of type {type(x)}. We "
+                "cannot vmap over non-Tensor arguments, please use None as the respective "
+                "in_dim")
+        nd = x.dim()
+        if not -nd <= d < nd:
+            raise ValueError(
+                f"{desc}: Got in_dim={d} for some input, but that input is a Tensor of "
+                f"dimensionality {nd} so expected in_dim to satisfy -{nd} <= in_dim < {nd}.")
+        sizes.append(x.shape[d])
+    if not sizes:
+        raise ValueError(
+            f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): at least one input must be "
+            "mapped (have an in_dim that is not None); got in_dims that map none of them.")
+    if any(s != sizes[0] for s in sizes):
+        raise ValueError(
+            "vmap: Expected all tensors to have the same size in the mapped dimension, got "
+            f"sizes {sizes} for the mapped dimension")
+    size = sizes[0]
+    if chunk_size is not None and chunk_size < size:
+        return _chunked(func, dims, leaves, spec, out_dims, randomness, chunk_size, size,
+                        kwargs)
+    return _run(func, dims, leaves, spec, out_dims, randomness, size, kwargs)
+
+
+def _chunked(func, dims, leaves, spec, out_dims, randomness, chunk_size, size, kwargs):
+    from .. import cat  # (above this module)
+    pieces = []
+    for start in range(0, size, chunk_size):
+        n = min(chunk_size, size - start)
+        part = [x if d is None else x.narrow(d, start, n) for x, d in zip(leaves, dims)]
+        pieces.append(_run(func, dims, part, spec, out_dims, randomness, n, kwargs))
+    first_leaves: list = []
+    out_spec = _flatten(pieces[0], first_leaves)
+    per = [[] for _ in first_leaves]
+    for p in pieces:
+        got: list = []
+        _flatten(p, got)
+        for i, t in enumerate(got):
+            per[i].append(t)
+    odims = _out_dims_for(out_dims, out_spec, len(first_leaves))
+    outs = [cat(ts, dim=d) if d is not None else ts[0] for ts, d in zip(per, odims)]
+    return _unflatten(out_spec, outs)
+
+
+def _out_dims_for(out_dims, out_spec, n: int):
+    if isinstance(out_dims, (int, type(None))) and not isinstance(out_dims, bool):
+        return [out_dims] * n
+    return _expand_prefix(out_dims, out_spec)
+
+
+def _run(func, dims, leaves, spec, out_dims, randomness, size, kwargs):
+    name = _fn_name(func)
+    if not (out_dims is None or isinstance(out_dims, (int, tuple, list))) or isinstance(
+            out_dims, bool):
+        raise ValueError(
+            f"vmap({name}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a "
+            "python collection of ints representing where in the outputs the vmapped "
+            "dimension should appear.")
+    level = _new_level(size)
+    _levels.append(level)
+    restore = _set_randomness(randomness, level)
+    try:
+        batched = [x if d is None else _AddBatchDim.apply(x, d if d >= 0 else d + x.dim(), level)
+                   for x, d in zip(leaves, dims)]
+        result = func(*_unflatten(spec, batched), **kwargs)
+    finally:
+        restore()
+        _levels.pop()
+        level.active = False
+    out_leaves: list = []
+    out_spec = _flatten(result, out_leaves)
+    odims = _out_dims_for(out_dims, out_spec, len(out_leaves))
+    if odims is None:
+        raise ValueError(
+            f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
+            f"the structure of `outputs`. out_dims has structure "
+            f"{_spec_str(_flatten(out_dims, []))} but outputs has structure "
+            f"{_spec_str(out_spec)}.")
+    outs = []
+    for t, d in zip(out_leaves, odims):
+        if d is None:
+            if isinstance(t, Tensor) and is_batched(t._data) and t._data.level is level:
+                raise ValueError(
+                    f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim "
+                    "is None")
+            outs.append(t)
+            continue
+        if not isinstance(t, Tensor):
+            raise ValueError(
+                f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(t)}. Did "
+                "you mean to set out_dims= to None for output?")
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise ValueError(
+                f"vmap({name}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a "
+                "python collection of ints representing where in the outputs the vmapped "
+                "dimension should appear.")
+        nd = t.dim() + 1
+        if not -nd <= d < nd:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got "
+                f"{d})")
+        outs.append(_RemoveBatchDim.apply(t, level, d + nd if d < 0 else d))
+    return _unflatten(out_spec, outs)
+
+
+# ---- randomness ------------------------------------------------------------------------------
+
+
+class _RandomnessError:
+    def __getattr__(self, name):
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use "
+            "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+            "operation out of vmap")
+
+
+class _PerSample:
+    """Draws of a NumPy generator made once per sample (randomness='different')."""
+
+    def __init__(self, gen, level: Level) -> None:
+        self._gen = gen
+        self._level = level
+
+    def __getattr__(self, name):
+        draw = getattr(self._gen, name)
+        if name not in ("random", "standard_normal", "integers", "normal", "uniform",
+                        "exponential", "bernoulli", "binomial"):
+            return draw
+
+        def batched(*args, size=None, **kwargs):
+            if size is None and name in ("random", "standard_normal") and args:
+                size, args = args[0], args[1:]
+            if size is None:
+                size = ()
+            size = (size,) if isinstance(size, int) else tuple(size)
+            return BatchedArray(draw(*args, size=(self._level.size,) + size, **kwargs),
+                                self._level)
+
+        return batched
+
+
+def _set_randomness(randomness: str, level: Level):
+    if randomness == "same":
+        return lambda: None
+    from ..creation import default_generator
+    gen = default_generator.gen
+    default_generator.gen = _RandomnessError() if randomness == "error" else _PerSample(
+        gen, level)
+
+    def restore() -> None:
+        default_generator.gen = gen
+
+    return restore
+
+
+__all__ = ["vmap", "INPLACE_MSG"]
