@@ -164,6 +164,10 @@ class BatchedArray(NDArrayOperatorsMixin):
         from ._vmap import sum_batched_grad
         return sum_batched_grad(grad, t, accumulate)
 
+    def elementwise(self, fn):
+        """``fn`` (an elementwise function of arrays) on every sample at once."""
+        return _wrap(fn(self.value), self.level)
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of unsized object")

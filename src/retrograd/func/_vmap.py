@@ -230,7 +230,7 @@ def _counter(n: list, spec):
 
 def _expand_prefix(dims, spec):
     """Match a tree of dims against ``spec``: an int/None leaf covers a whole subtree."""
-    if dims is None or isinstance(dims, int):
+    if not isinstance(dims, (tuple, list, dict)):  # a leaf (checked by the caller)
         return [dims] * len(_counter([], spec))
     if spec is None:
         return None

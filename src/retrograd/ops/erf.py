@@ -48,6 +48,8 @@ def _horner(coefficients: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def erf_array(a: np.ndarray) -> np.ndarray:
     """erf of a float array, elementwise, in its own precision (float16 via float32)."""
+    if a.__class__ is not np.ndarray and hasattr(a, "elementwise"):  # a vmap batch (func/)
+        return a.elementwise(erf_array)
     if a.dtype == np.float16:
         return erf_array(a.astype(np.float32)).astype(np.float16)
     tables = _erf_tables.get(a.dtype)

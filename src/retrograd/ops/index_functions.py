@@ -158,8 +158,12 @@ class _PutIntoZeros(Function):
     @staticmethod
     def forward(ctx, v, shape, key):
         ctx.key = key
-        out = np.zeros(shape, dtype=v._data.dtype)
-        _put(out, key, v._data, key.repeats)
+        data = v._data
+        if data.__class__ is np.ndarray:
+            out = np.zeros(shape, dtype=data.dtype)
+        else:  # a vmap batch (func/_vmap.py): zeros for every sample
+            out = np.zeros_like(data, shape=shape)
+        _put(out, key, data, key.repeats)
         return out
 
     @staticmethod
