@@ -441,7 +441,10 @@ def _matmul(a, b, level):
         pa = _phys(_wrap(pa, level), level, nd)
     if bb:
         pb = _phys(_wrap(pb, level), level, nd)
-    out = np.matmul(pa, pb)
+    if pa.shape[-1] == 1 and pb.shape[-2] == 1:  # outer products (weight gradients): NumPy's
+        out = np.multiply(pa, pb)  # batched matmul is slow at k = 1, a broadcast product is not
+    else:
+        out = np.matmul(pa, pb)
     for ax in squeeze:
         out = out.squeeze(ax if len(squeeze) == 1 else -1)
     return _wrap(out, level)
