@@ -97,7 +97,24 @@ CASES = [
      [(B, 2, 5), "target1"], 0),
     ("layer_norm", lambda T, F, x: F.layer_norm(x, (4,)), [(B, 3, 4)], 0),
     ("clone_inplace_on_batched", lambda T, F, x: x.clone().mul_(2).add_(1), [(B, 4)], 0),
+    ("setitem_on_batched", lambda T, F, x, v: _set(x.clone(), (slice(None), 1), v),
+     [(B, 3, 4), (B, 3)], 0),
+    ("cumsum_sort_topk", lambda T, F, x: x.cumsum(1) + x.sort(1)[0] + x.topk(4, 1)[0],
+     [(B, 3, 4)], 0),
+    ("gather", lambda T, F, x, i: x.gather(1, i), [(B, 4, 5), "idx3"], 0),
+    ("masked_fill_index_select", lambda T, F, x: x.masked_fill(x > 0, 0.5).index_select(
+        1, T.tensor([0, 2])), [(B, 3, 4)], 0),
+    ("pooling", lambda T, F, x: F.max_pool2d(x, 2) + F.avg_pool2d(x, 2), [(B, 2, 4, 4)], 0),
+    # no batching rule in the kernel: run once per sample (Note [Functions without a ...])
+    ("conv2d_fallback", lambda T, F, x, w: F.conv2d(x, w, padding=1), [(B, 2, 5, 5), (3, 2, 3, 3)],
+     (0, None)),
+    ("embedding_fallback", lambda T, F, i, w: F.embedding(i, w), ["idx", (5, 3)], (0, None)),
 ]
+
+
+def _set(x, key, v):
+    x[key] = v
+    return x
 
 
 def _inputs(rng, shapes):
@@ -107,6 +124,8 @@ def _inputs(rng, shapes):
             out.append(np.array([0, 2, 2, 4]))
         elif s == "idx":
             out.append(rng.integers(0, 5, (B, 2)))
+        elif s == "idx3":
+            out.append(rng.integers(0, 5, (B, 4, 2)))
         elif s == "target0":
             out.append(rng.integers(0, 5, (B,)))
         elif s == "target1":
@@ -366,3 +385,23 @@ def test_per_sample_hessian_vector_product_with_create_graph(rng):
     xn, wn = x.numpy(), w.detach().numpy()
     want = np.stack([6 * (r @ wn) * r * r.sum() for r in xn])
     np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_per_sample_grads_of_a_cnn_match_torch_func(torch_ref, rng):
+    # conv2d has no batching rule: it runs per sample, and its gradients flow through that
+    params = [rng.standard_normal(s) * 0.3 for s in [(3, 1, 3, 3), (3,), (4, 3), (4,)]]
+    x, y = rng.standard_normal((4, 1, 4, 4)), rng.integers(0, 4, 4)
+
+    def loss(T, F, p, xb, yb):
+        h = F.max_pool2d(F.relu(F.conv2d(xb, p[0], p[1])), 2).reshape(-1)
+        return F.cross_entropy(F.linear(h, p[2], p[3]), yb)
+
+    p = [rt.tensor(a, requires_grad=True) for a in params]
+    got = vmap(lambda p, xb, yb: rt.autograd.grad(loss(rt, RF, p, xb, yb), p),
+               in_dims=(None, 0, 0))(p, rt.tensor(x), rt.tensor(y))
+    want = torch_ref.func.vmap(torch_ref.func.grad(
+        lambda p, xb, yb: loss(torch_ref, torch_ref.nn.functional, p, xb, yb)),
+        in_dims=(None, 0, 0))([torch_ref.tensor(a) for a in params], torch_ref.tensor(x),
+                              torch_ref.tensor(y))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-10, atol=1e-12)

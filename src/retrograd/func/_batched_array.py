@@ -33,6 +33,12 @@ FLOW_MSG = (
     "select between both results instead.")
 
 
+class BatchedToPlain(RuntimeError):
+    """A kernel tried to turn a batched array into a plain one (``np.asarray`` it, index a plain
+    array with it, write it into one). Inside ``Function.apply`` vmap then runs the Function
+    once per sample instead (Note [Functions without a batching rule] in _vmap.py)."""
+
+
 class Level:
     """One vmap call: its depth (1 for the outermost), batch size, and whether it is running."""
 
@@ -164,6 +170,12 @@ class BatchedArray(NDArrayOperatorsMixin):
         from ._vmap import sum_batched_grad
         return sum_batched_grad(grad, t, accumulate)
 
+    def __getattr__(self, name):  # an ndarray attribute with no rule here: per-sample fallback
+        if hasattr(np.ndarray, name):
+            raise BatchedToPlain(f"vmap: ndarray.{name} has no batching rule; " + INPLACE_MSG
+                                 .format(what="a batched array needed as a plain one"))
+        raise AttributeError(f"'BatchedArray' object has no attribute '{name}'")
+
     def elementwise(self, fn):
         """``fn`` (an elementwise function of arrays) on every sample at once."""
         return _wrap(fn(self.value), self.level)
@@ -178,8 +190,8 @@ class BatchedArray(NDArrayOperatorsMixin):
 
     # ---- values that must be the same for every sample ----------------------------------
     def __array__(self, dtype=None, copy=None):
-        raise RuntimeError(INPLACE_MSG.format(what="a batched value was converted to a plain "
-                                              "array (for example written into one)"))
+        raise BatchedToPlain(INPLACE_MSG.format(what="a batched value was converted to a plain "
+                                                "array (for example written into one)"))
 
     def _uniform(self, convert):
         v = self.value

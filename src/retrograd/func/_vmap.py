@@ -30,9 +30,21 @@ Note [Gradients inside vmap]
 Note [NumPy's converters during vmap]
     Kernels call ``np.asarray`` (and ``np.ascontiguousarray``, ``np.array``) on their results,
     which NumPy does not let an array-like override. While a vmap level is alive (running, or
-    kept by a graph that may still run backwards) those three names in the ``numpy`` module
-    are replaced by versions that pass a BatchedArray through; the originals come back when
-    the last level is freed. Outside vmap nothing is replaced.
+    kept by a graph that may still run backwards) those names in the ``numpy`` module are
+    replaced by versions that pass a BatchedArray through; the originals come back when the
+    last level is freed. Outside vmap nothing is replaced.
+
+Note [Functions without a batching rule]
+    Some kernels build a plain array and write the input into it (convolution's padded
+    buffer, an embedding's ``weight.take(idx)``, a loss's one-hot target). A BatchedArray can't
+    become a plain array, so NumPy's conversion raises ``BatchedToPlain``. For those, vmap runs
+    the Function once per sample: while a level is alive ``Function.apply`` is wrapped (the way
+    ``retrograd.debug`` wraps it for provenance) so that on ``BatchedToPlain`` it splits each
+    batched tensor argument into its samples (``_Unbind``), applies the Function to each, and
+    stacks the results (``_Stack``); both are differentiable, so the recorded graph is the
+    per-sample one and gradients flow as usual. This is PyTorch's "vmap fallback": correct,
+    as slow as a Python loop over that one op. Writes into a tensor that is the same for every
+    sample happen outside Functions (``np.copyto``) and still raise.
 """
 
 from __future__ import annotations
@@ -45,7 +57,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._batched_array import INPLACE_MSG, BatchedArray, Level, is_batched
+from ._batched_array import INPLACE_MSG, BatchedArray, BatchedToPlain, Level, is_batched
 
 _levels: list = []  # active levels, innermost last
 _lock = threading.Lock()
@@ -77,15 +89,124 @@ def _level_born() -> None:
             for name in ("asarray", "ascontiguousarray", "array", "asanyarray"):
                 _orig[name], convert = _patched(name)
                 setattr(np, name, convert)
+            _orig["apply"] = Function.__dict__["apply"]
+            Function.apply = classmethod(_apply_or_loop(_orig["apply"].__func__))
 
 
 def _level_freed() -> None:
     with _lock:
         _live[0] -= 1
         if _live[0] == 0:
+            Function.apply = _orig.pop("apply")
             for name, fn in _orig.items():
                 setattr(np, name, fn)
             _orig.clear()
+
+
+# ---- Note [Functions without a batching rule] --------------------------------------------------
+
+
+def _apply_or_loop(apply):
+    def apply_or_loop(cls, *args):
+        try:
+            return apply(cls, *args)
+        except BatchedToPlain:
+            level = _top_level(args)
+            if level is None or cls in (_Unbind, _Stack):
+                raise
+        samples = [_Unbind.apply(_Expand.apply(a, level) if not _at(a._data, level) else a,
+                                 level) if isinstance(a, Tensor) and (
+                       _at(a._data, level) or a._requires_grad) else
+                   a.value if _at(a, level) else None for a in args]
+        outs = []
+        for i in range(level.size):
+            outs.append(apply(cls, *[a if s is None else s[i] for a, s in zip(args, samples)]))
+        if isinstance(outs[0], tuple):
+            return tuple(_Stack.apply(level, *[o[j] for o in outs])
+                         for j in range(len(outs[0])))
+        return _Stack.apply(level, *outs)
+
+    return apply_or_loop
+
+
+def _at(a, level: Level) -> bool:
+    return is_batched(a) and a.level is level
+
+
+class _Expand(Function):
+    """x, the same for every sample, as a batched tensor;  dx = grad (per sample, see Note
+    [Gradients inside vmap]): a shared tensor that a Function without a batching rule uses
+    is split into per-sample copies, so that its per-sample gradients stay apart."""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, level):
+        data = x._data
+        return BatchedArray(np.broadcast_to(data[None], (level.size,) + data.shape), level)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+def _top_level(args) -> Level | None:
+    best = None
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a._data
+        if is_batched(a) and (best is None or a.level.depth > best.depth):
+            best = a.level
+    return best
+
+
+class _Unbind(Function):
+    """The samples of batched x, one tensor each;  dx = the samples' gradients stacked"""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, x, level):
+        ctx.level = level
+        ctx.meta = (x._data.shape, x._data.dtype)
+        value = x._data.value
+        return tuple(value[i] for i in range(level.size))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        shape, dtype = ctx.meta
+        zero = None
+        filled = []
+        for g in grads:
+            if g is None:
+                if zero is None:
+                    zero = _zeros(shape, dtype)
+                g = zero
+            filled.append(g)
+        return _Stack.apply(ctx.level, *filled), None
+
+
+def _zeros(shape, dtype) -> Tensor:
+    from ..tensor import _wrap
+    return _wrap(np.zeros(shape, dtype))
+
+
+class _Stack(Function):
+    """One batched tensor from the samples x_0 ... x_{n-1};  dx_i = sample i of grad"""
+
+    _builtin = True
+
+    @staticmethod
+    def forward(ctx, level, *xs):
+        ctx.level = level
+        return BatchedArray(np.stack([x._data for x in xs]), level)
+
+    @staticmethod
+    def backward(ctx, grad):
+        data = grad._data
+        if is_batched(data) and data.level is ctx.level:
+            return (None,) + _Unbind.apply(grad, ctx.level)
+        return (None,) + (grad,) * ctx.level.size
 
 
 def _new_level(size: int) -> Level:
