@@ -405,3 +405,39 @@ def test_per_sample_grads_of_a_cnn_match_torch_func(torch_ref, rng):
                               torch_ref.tensor(y))
     for g, w in zip(got, want):
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_jacobian_rows_by_vmap_over_grad_outputs(torch_ref, rng):
+    # the graph is recorded outside vmap; its backward formulas run on a batch of vectors
+    xn = rng.standard_normal(4)
+    x = rt.tensor(xn, requires_grad=True)
+    y = (x.sin() * x.sum()).tanh()
+    jac = vmap(lambda v: rt.autograd.grad(y, x, v, retain_graph=True)[0])(
+        rt.eye(4, dtype=rt.float64))
+    want = torch_ref.autograd.functional.jacobian(lambda a: (a.sin() * a.sum()).tanh(),
+                                                  torch_ref.tensor(xn))
+    np.testing.assert_allclose(jac.numpy(), want.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_nested_per_sample_grads(rng):
+    w = rt.tensor(rng.standard_normal(3), requires_grad=True)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(5)
+    inner = vmap(lambda a, b: rt.autograd.grad((a * w).sum() * b, w)[0], in_dims=(None, 0))
+    got = vmap(inner, in_dims=(0, None))(rt.tensor(a), rt.tensor(b))
+    np.testing.assert_allclose(got.numpy(), a[:, None, :] * b[None, :, None], rtol=1e-12)
+
+
+def test_module_and_dropout(rng):
+    model = rt.nn.Sequential(rt.nn.Linear(4, 8), rt.nn.ReLU(), rt.nn.Linear(8, 2)).double()
+    xs = rt.tensor(rng.standard_normal((5, 4)))
+    np.testing.assert_allclose(vmap(model)(xs).detach().numpy(), model(xs).detach().numpy(),
+                               rtol=1e-12)
+    drop = vmap(lambda a: RF.dropout(a, 0.5), randomness="different")(
+        rt.ones(16, 32, dtype=rt.float64))
+    kept = (drop.numpy() != 0).sum(1)
+    assert set(np.unique(drop.numpy())) <= {0.0, 2.0} and len(set(kept.tolist())) > 1
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        vmap(lambda a: RF.dropout(a, 0.5))(rt.ones(2, 3))
+    bn = rt.nn.BatchNorm1d(4).double()  # training mode writes running stats: per sample, no
+    with pytest.raises(RuntimeError):
+        vmap(bn)(rt.tensor(rng.standard_normal((3, 5, 4))))
