@@ -260,13 +260,25 @@ def test_errors(torch_ref, name, call, exc, match):
 
 
 def test_error_leaves_no_level_behind():
-    with pytest.raises(ValueError):
-        vmap(lambda a: 3)(rt.ones(3))
-    # numpy's converters are back once nothing batched is alive
     import gc
 
+    from retrograd.autograd.function import Function
+    from retrograd.func import _vmap
+
     gc.collect()
-    assert np.asarray.__module__ != "retrograd.func._vmap"
+    before = _vmap._live[0]
+    with pytest.raises(ValueError):
+        vmap(lambda a: 3)(rt.ones(3))
+    gc.collect()  # (the traceback's frames held the level)
+    assert _vmap._live[0] == before
+    out = vmap(lambda a: a * 2)(rt.ones(3, requires_grad=True))
+    assert _vmap._live[0] == before + 1  # kept alive by out's graph
+    del out
+    gc.collect()
+    assert _vmap._live[0] == before and not _vmap._levels
+    if before == 0:  # NumPy's converters and Function.apply are the originals again
+        assert not hasattr(np.asarray, "__wrapped__")
+        assert Function.__dict__["apply"].__func__.__name__ == "apply"
 
 
 # ---- gradients -----------------------------------------------------------------------------

@@ -90,14 +90,16 @@ def _level_born() -> None:
                 _orig[name], convert = _patched(name)
                 setattr(np, name, convert)
             _orig["apply"] = Function.__dict__["apply"]
-            Function.apply = classmethod(_apply_or_loop(_orig["apply"].__func__))
+            Function.apply = _orig["mine"] = classmethod(_apply_or_loop(_orig["apply"].__func__))
 
 
 def _level_freed() -> None:
     with _lock:
         _live[0] -= 1
         if _live[0] == 0:
-            Function.apply = _orig.pop("apply")
+            apply, mine = _orig.pop("apply"), _orig.pop("mine")
+            if Function.__dict__["apply"] is mine:  # (unless someone wrapped it since)
+                Function.apply = apply
             for name, fn in _orig.items():
                 setattr(np, name, fn)
             _orig.clear()
