@@ -353,6 +353,13 @@ def _grad_lock(t: Tensor) -> threading.Lock:
     return _GRAD_LOCKS[(id(t) >> 4) & 63]  # ids are multiples of 16: skip the zero bits
 
 
+def _from_vmap(g: Tensor, t: Tensor, accumulate: bool) -> Tensor:
+    """A gradient computed per sample inside ``retrograd.func.vmap``, for tensor ``t``: vmap
+    says what it adds up to (Note [Gradients inside vmap] in func/_vmap.py)."""
+    fix = getattr(g._data, "grad_for", None)
+    return g if fix is None else fix(g, t, accumulate)
+
+
 def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> None:
     """Add ``g`` into ``var.grad``; the first gradient stored is a fresh copy, never an alias.
 
@@ -360,8 +367,8 @@ def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> Non
     """
     if var is None or g is None:
         return
-    if g._data.__class__ is not np.ndarray:  # per sample, from vmap (retrograd/func/_vmap.py)
-        g = g._data.grad_for(g, var, True)
+    if g._data.__class__ is not np.ndarray:
+        g = _from_vmap(g, var, True)
     with _grad_lock(var):
         current = var._grad
         if current is None:
@@ -404,8 +411,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                          allow_unused=allow_unused)
     out = []
     for t, g in zip(inputs, grads):
-        if g is not None and g._data.__class__ is not np.ndarray:  # per sample, from vmap
-            g = g._data.grad_for(g, t, False)
+        if g is not None and g._data.__class__ is not np.ndarray:
+            g = _from_vmap(g, t, False)
         if g is None and materialize_grads:
             g = _wrap(np.zeros_like(t._data))
         elif g is not None and not create_graph and g._requires_grad:
