@@ -462,3 +462,30 @@ def test_module_and_dropout(rng):
     bn = rt.nn.BatchNorm1d(4).double()  # training mode writes running stats: per sample, no
     with pytest.raises(RuntimeError):
         vmap(bn)(rt.tensor(rng.standard_normal((3, 5, 4))))
+
+
+LOSSES = {
+    "nll": lambda F, o, t, y: F.nll_loss(F.log_softmax(o, -1), t),
+    "cross_entropy_smoothing": lambda F, o, t, y: F.cross_entropy(o, t, label_smoothing=0.1),
+    "mse": lambda F, o, t, y: F.mse_loss(o, y),
+    "bce_with_logits": lambda F, o, t, y: F.binary_cross_entropy_with_logits(o, y),
+    "bce": lambda F, o, t, y: F.binary_cross_entropy(o.sigmoid(), y),
+    "smooth_l1": lambda F, o, t, y: F.smooth_l1_loss(o, y),
+    "huber": lambda F, o, t, y: F.huber_loss(o, y),
+    "l1": lambda F, o, t, y: F.l1_loss(o, y),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_per_sample_grads_of_losses_match_torch(torch_ref, rng, name):
+    lossf = LOSSES[name]
+    xn, wn = rng.standard_normal((3, 5)), rng.standard_normal((4, 5))
+    tn, yn = rng.integers(0, 4, 3), rng.random((3, 4))
+    w = rt.tensor(wn, requires_grad=True)
+    got = vmap(lambda x, t, y: rt.autograd.grad(lossf(RF, RF.linear(x, w), t, y), w)[0])(
+        rt.tensor(xn), rt.tensor(tn), rt.tensor(yn))
+    F = torch_ref.nn.functional
+    per_sample = torch_ref.func.grad(lambda w, x, t, y: lossf(F, F.linear(x, w), t, y))
+    want = torch_ref.func.vmap(per_sample, in_dims=(None, 0, 0, 0))(
+        torch_ref.tensor(wn), torch_ref.tensor(xn), torch_ref.tensor(tn), torch_ref.tensor(yn))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
