@@ -482,6 +482,15 @@ def _is_adv(k) -> bool:
         hasattr(k, "dtype") and hasattr(k, "shape") and not isinstance(k, slice))
 
 
+def _dims_used(k) -> int:
+    """How many dims of the indexed array key entry ``k`` consumes."""
+    if k is None or k is Ellipsis:
+        return 0
+    if _is_adv(k) and (k.dtype if hasattr(k, "dtype") else np.asarray(k).dtype).kind == "b":
+        return np.ndim(k)  # a mask covers as many dims as it has
+    return 1
+
+
 def _key(a, key, level):
     """The physical key for ``a[key]`` and, when the result's dims need reordering, a move
     ``(start, count, dest)`` of the advanced-index dims (see _getitem)."""
@@ -490,9 +499,7 @@ def _key(a, key, level):
     if not any(is_batched(k) and k.level is level for k in key):
         return (slice(None),) + key, None
     nd = a.value.ndim - 1
-    used = sum(k.ndim if (_is_adv(k) and np.asarray(k).dtype == bool
-                          if not is_batched(k) else k.dtype == bool) else 1
-               for k in key if k is not None and k is not Ellipsis)
+    used = sum(_dims_used(k) for k in key)
     full = []
     for k in key:
         if k is Ellipsis:
@@ -530,19 +537,14 @@ def _getitem(a, key, level):
 
 
 def _align(val, level, target: tuple, fix):
-    """``val`` (one sample's value) as the physical values for a write into ``target``."""
-    if not (is_batched(val) and val.level is level):
-        if fix is None:
-            return val  # broadcasts over the batch dim and the rest as it is
-        val = np.broadcast_to(val, _logical_target(target, fix))
-        return val if not fix else np.moveaxis(
-            np.broadcast_to(val, (level.size,) + val.shape),
-            list(range(fix[2], fix[2] + fix[1])), list(range(fix[0], fix[0] + fix[1])))
-    v = _phys(val, level, len(target) - 1)
-    if fix is None:
-        return v
-    start, m, dest = fix
+    """``val`` (one sample's value) as the physical values for a write into ``a.value[pkey]``,
+    whose shape is ``target`` (NumPy's layout: see ``_key``'s ``fix``)."""
+    batched = is_batched(val) and val.level is level
+    if fix is None:  # the layouts agree: pad a batched value so it lines up after the batch dim
+        return _phys(val, level, len(target) - 1) if batched else val
+    v = _phys(val, level, len(target) - 1) if batched else val
     v = np.broadcast_to(v, (level.size,) + _logical_target(target, fix))
+    start, m, dest = fix
     return np.moveaxis(v, list(range(dest, dest + m)), list(range(start, start + m)))
 
 
