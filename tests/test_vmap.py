@@ -489,3 +489,13 @@ def test_per_sample_grads_of_losses_match_torch(torch_ref, rng, name):
     want = torch_ref.func.vmap(per_sample, in_dims=(None, 0, 0, 0))(
         torch_ref.tensor(wn), torch_ref.tensor(xn), torch_ref.tensor(tn), torch_ref.tensor(yn))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_printing_inside_vmap_matches_torch(torch_ref):
+    def printed(lib, v):
+        seen = []
+        v(lambda a: seen.append(repr(a)) or a)(lib.arange(6.0).reshape(2, 3))
+        v(v(lambda a: seen.append(str(a)) or a))(lib.arange(4.0).reshape(2, 2))
+        return seen
+
+    assert printed(rt, vmap) == printed(torch_ref, torch_ref.func.vmap)

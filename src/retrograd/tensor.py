@@ -366,6 +366,8 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
+        if self._data.__class__ is not _ndarray and hasattr(self._data, "batched_repr"):
+            return self._data.batched_repr()  # inside vmap (retrograd/func/_batched_array.py)
         try:
             fn = self.grad_fn
             name = None if fn is None else type(fn).__name__

@@ -176,6 +176,15 @@ class BatchedArray(NDArrayOperatorsMixin):
                                  .format(what="a batched array needed as a plain one"))
         raise AttributeError(f"'BatchedArray' object has no attribute '{name}'")
 
+    def batched_repr(self) -> str:
+        """How a tensor holding this prints (as PyTorch prints a BatchedTensor)."""
+        from ..tensor import _wrap as _tensor
+
+        v = self.value
+        inner = v.batched_repr() if is_batched(v) else repr(_tensor(v))
+        inner = inner.replace("\n", "\n    ")
+        return f"BatchedTensor(lvl={self.level.depth}, bdim=0, value=\n    {inner}\n)"
+
     def elementwise(self, fn):
         """``fn`` (an elementwise function of arrays) on every sample at once."""
         return _wrap(fn(self.value), self.level)
