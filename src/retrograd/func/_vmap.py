@@ -8,7 +8,8 @@ Note [How vmap batches]
     front) but reports one sample's shape, and every NumPy call a kernel makes on it is carried
     out for all samples at once. Every op, ``nn.functional`` and user ``autograd.Function``
     therefore works unchanged, ops that read a tensor's shape see the logical one, and no op
-    path outside vmap pays anything (there is no dispatch check in ``Function.apply``).
+    path pays anything while no vmap is alive (there is no dispatch check in
+    ``Function.apply``; see the last two Notes for what changes while one is).
 
 Note [Gradients inside vmap]
     Because the batching is below the ops, the graph recorded inside vmap is the per-sample
@@ -22,7 +23,8 @@ Note [Gradients inside vmap]
     gradient reaches a tensor that is the same for every sample after its vmap has returned
     (``out = vmap(f)(x); out.sum().backward()`` into a shared weight), the engine asks
     ``sum_batched_grad`` to sum it over the samples. Calling ``.backward()`` inside vmap into
-    such a tensor raises, as in PyTorch (``.grad`` of a shared tensor has one value).
+    such a tensor raises (``.grad`` of a shared tensor has one value); PyTorch refuses every
+    ``.backward()`` inside vmap, and its ``autograd.grad`` there sees no graph at all.
     The cost of that backward: a shared weight's gradient is formed per sample and summed, so
     it takes memory of batch size times the weight's; call the model on the batch directly
     for plain training.
@@ -42,7 +44,9 @@ Note [Functions without a batching rule]
     ``retrograd.debug`` wraps it for provenance) so that on ``BatchedToPlain`` it splits each
     batched tensor argument into its samples (``_Unbind``), applies the Function to each, and
     stacks the results (``_Stack``); both are differentiable, so the recorded graph is the
-    per-sample one and gradients flow as usual. This is PyTorch's "vmap fallback": correct,
+    per-sample one and gradients flow as usual. A shared argument that requires grad is first
+    made a batched copy (``_Expand``, whose backward passes the gradient through), so that its
+    per-sample gradients are not summed together. This is PyTorch's "vmap fallback": correct,
     as slow as a Python loop over that one op. Writes into a tensor that is the same for every
     sample happen outside Functions (``np.copyto``) and still raise.
 """
