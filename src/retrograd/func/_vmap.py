@@ -62,6 +62,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._batched_array import INPLACE_MSG, BatchedArray, BatchedToPlain, Level, is_batched
+from ._pytree import _broadcast_dims, _expand_prefix, _flatten, _spec_str, _unflatten
 
 _levels: list = []  # active levels, innermost last
 _lock = threading.Lock()
@@ -292,97 +293,6 @@ def _fn_name(func) -> str:
     return getattr(func, "__name__", repr(func))
 
 
-def _flatten(tree, out: list):
-    """Leaves of nested tuples/lists/dicts, and the structure (for messages and rebuilding)."""
-    if isinstance(tree, (tuple, list)):
-        return (type(tree), [_flatten(x, out) for x in tree])
-    if isinstance(tree, dict):
-        return (dict, {k: _flatten(v, out) for k, v in tree.items()})
-    out.append(tree)
-    return None
-
-
-def _unflatten(spec, leaves):
-    it = iter(leaves)
-
-    def build(s):
-        if s is None:
-            return next(it)
-        kind, children = s
-        if kind is dict:
-            return {k: build(v) for k, v in children.items()}
-        items = [build(c) for c in children]
-        return kind(items) if kind in (list, tuple) else kind(*items)
-
-    return build(spec)
-
-
-def _spec_str(spec) -> str:
-    if spec is None:
-        return "*"
-    kind, children = spec
-    if kind is dict:
-        return "{" + ", ".join(f"{k!r}: {_spec_str(v)}" for k, v in children.items()) + "}"
-    inner = ", ".join(_spec_str(c) for c in children)
-    return f"{kind.__name__}({inner})"
-
-
-def _broadcast_dims(dims, spec, where: str, func_desc: str, what: str):
-    """``dims`` (an int/None, or a tree of them) spread over the leaves of ``spec``."""
-    if dims is None or isinstance(dims, int):
-        n = []
-        _unflatten(spec, _counter(n, spec))
-        return [dims] * len(n)
-    dim_leaves: list = []
-    dim_spec = _flatten(dims, dim_leaves)
-    expanded = _expand_prefix(dims, spec)
-    if expanded is None:
-        raise ValueError(
-            f"{func_desc}: {what} is not compatible with the structure of `{where}`. {what} has "
-            f"structure {_spec_str(dim_spec)} but {where} has structure {_spec_str(spec)}.")
-    return expanded
-
-
-def _counter(n: list, spec):
-    def count(s):
-        if s is None:
-            n.append(None)
-            return
-        kind, children = s
-        for c in (children.values() if kind is dict else children):
-            count(c)
-    count(spec)
-    return n
-
-
-def _expand_prefix(dims, spec):
-    """Match a tree of dims against ``spec``: an int/None leaf covers a whole subtree."""
-    if not isinstance(dims, (tuple, list, dict)):  # a leaf (checked by the caller)
-        return [dims] * len(_counter([], spec))
-    if spec is None:
-        return None
-    kind, children = spec
-    if kind is dict:
-        if not isinstance(dims, dict) or set(dims) != set(children):
-            return None
-        out = []
-        for k in children:
-            sub = _expand_prefix(dims[k], children[k])
-            if sub is None:
-                return None
-            out.extend(sub)
-        return out
-    if not isinstance(dims, (tuple, list)) or len(dims) != len(children):
-        return None
-    out = []
-    for d, c in zip(dims, children):
-        sub = _expand_prefix(d, c)
-        if sub is None:
-            return None
-        out.extend(sub)
-    return out
-
-
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
     """``func`` applied to every slice of its inputs along ``in_dims``, as one batched call.
 
@@ -417,16 +327,9 @@ def _vmap_call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs):
         raise ValueError(
             f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are "
             "trying to vmap over a function with no inputs. The latter is unsupported.")
-    if isinstance(in_dims, tuple) and len(in_dims) != len(args):
-        leaves: list = []
-        raise ValueError(
-            f"{desc}: in_dims is not compatible with the structure of `inputs`. in_dims has "
-            f"structure {_spec_str(_flatten(in_dims, []))} but inputs has structure "
-            f"{_spec_str(_flatten(tuple(args), leaves))}.")
-    leaves = []
+    leaves: list = []
     spec = _flatten(tuple(args), leaves)
     dims = _broadcast_dims(in_dims, spec, "inputs", desc, "in_dims")
-    size = None
     sizes = []
     for x, d in zip(leaves, dims):
         if d is None:
