@@ -62,7 +62,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._batched_array import INPLACE_MSG, BatchedArray, BatchedToPlain, Level, is_batched
-from ._pytree import _broadcast_dims, _expand_prefix, _flatten, _spec_str, _unflatten
+from ._in_dims import _broadcast_dims, _expand_prefix, _flatten, _spec_str, _unflatten
 
 _levels: list = []  # active levels, innermost last
 _lock = threading.Lock()
