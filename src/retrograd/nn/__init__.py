@@ -45,3 +45,7 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+# PyTorch's per-file layout (``nn.modules.linear.Linear``), built from the classes above.
+# isort: split
+from . import modules  # noqa: E402
