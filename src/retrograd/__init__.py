@@ -14,12 +14,15 @@ from ._tensor_str import get_printoptions, set_printoptions
 from ._types import Size, device
 from .creation import (
     BoolTensor,
+    ByteTensor,
+    CharTensor,
     DoubleTensor,
     FloatTensor,
     Generator,
     HalfTensor,
     IntTensor,
     LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     default_generator,
@@ -100,6 +103,6 @@ def is_tensor(obj) -> bool:
 def numel(x: Tensor) -> int:
     return x.numel()
 
-from . import datasets, debug, distributed, optim, utils  # noqa: E402, F401  (above nn)
+from . import datasets, debug, distributed, onnx, optim, utils  # noqa: E402, F401  (above nn)
 from .serialization import load, save  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

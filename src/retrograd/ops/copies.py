@@ -128,6 +128,7 @@ def type_(x: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
             raise ValueError(f"invalid type: '{dtype}'. Pass a dtype such as torch.float32 or "
                              "a name such as 'torch.FloatTensor'.")
         dtype = getattr(_dt, by_name[dtype])
+    dtype = getattr(dtype, "dtype", dtype)  # a legacy type such as retrograd.LongTensor
     if not isinstance(dtype, _dt.dtype):
         raise TypeError(f"type(): expected a dtype or a type name, got {type(dtype).__name__}")
     return to(x, dtype)
