@@ -100,6 +100,6 @@ def is_tensor(obj) -> bool:
 def numel(x: Tensor) -> int:
     return x.numel()
 
-from . import datasets, debug, distributed, optim, utils  # noqa: E402, F401  (above nn)
+from . import datasets, debug, distributed, func, optim, utils  # noqa: E402, F401  (above nn)
 from .serialization import load, save  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))
