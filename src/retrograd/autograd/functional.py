@@ -296,52 +296,56 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
         if vectorize and strict:
             raise RuntimeError('jacobian: strict=True and vectorize=True cannot be used together; '
                                "set one of them to False.")
-        numels = tuple(o.numel() for o in outputs)
         flat = tuple(o.reshape(-1) for o in outputs)
-        rows = _rows(flat, inputs, numels, create_graph, strict, vectorize)
-        # rows[j]: (sum(numels),) + inputs[j].shape; split it by output
-        jac = tuple(
-            tuple(rows[j][start:start + n].reshape(tuple(out.shape) + tuple(inp.shape))
-                  for j, inp in enumerate(inputs))
-            for start, n, out in zip(np.cumsum((0,) + numels[:-1]), numels, outputs))
+        if vectorize:
+            jac = _jacobian_batched(flat, outputs, inputs, create_graph)
+        else:
+            jac = tuple(_jacobian_rows(i, out, inputs, create_graph, strict)
+                        for i, out in enumerate(flat))
+        jac = tuple(tuple(j.reshape(tuple(out.shape) + tuple(inp.shape))
+                          for j, inp in zip(row, inputs)) for row, out in zip(jac, outputs))
         return _unpack(_finish(jac, create_graph), (out_tuple, in_tuple))
 
 
-def _rows(flat: tuple, inputs: tuple, numels: tuple, create_graph: bool, strict: bool,
-          vectorize: bool) -> list:
-    """The Jacobian rows of all flattened outputs, stacked per input."""
+def _jacobian_batched(flat: tuple, outputs: tuple, inputs: tuple, create_graph: bool) -> tuple:
+    """All rows in one ``autograd.grad(..., is_grads_batched=True)``, split by output."""
+    numels = tuple(o.numel() for o in flat)
     total = sum(numels)
-    if vectorize:
-        basis = _basis(numels, flat)
-        live = [(o, b) for o, b in zip(flat, basis) if o.requires_grad]
-        res = (None,) * len(inputs)
-        if live and total:
-            outs, gouts = zip(*live)
-            res = _grad(outs, inputs, gouts, create_graph=create_graph, allow_unused=True,
-                        is_grads_batched=True)
-        return [_wrap(np.zeros((total,) + tuple(t.shape), t._data.dtype)) if r is None else r
-                for r, t in zip(res, inputs)]
+    live = [(o, b) for o, b in zip(flat, _basis(numels, flat)) if o.requires_grad]
+    res = (None,) * len(inputs)
+    if live and total:
+        outs, gouts = zip(*live)
+        res = _grad(outs, inputs, gouts, create_graph=create_graph, allow_unused=True,
+                    is_grads_batched=True)
+    rows = [_wrap(np.zeros((total,) + tuple(t.shape), t._data.dtype)) if r is None else r
+            for r, t in zip(res, inputs)]
+    starts = np.cumsum((0,) + numels[:-1])
+    return tuple(tuple(r[start:start + n] for r in rows) for start, n in zip(starts, numels))
+
+
+def _jacobian_rows(i: int, out: Tensor, inputs: tuple, create_graph: bool,
+                   strict: bool) -> tuple:
+    """The rows of output ``i`` (flattened) w.r.t. each input, one backward per row."""
     per_input = [[] for _ in inputs]
-    for i, (out, n) in enumerate(zip(flat, numels)):
-        eye = np.eye(n, dtype=out._data.dtype)
-        for k in range(n):
-            vj = _vjps((out,), inputs, (_wrap(eye[k]),), create_graph=create_graph,
-                       retain_graph=True)
-            for j, (g, inp) in enumerate(zip(vj, inputs)):
-                if g is None:
-                    if strict:
-                        raise RuntimeError(f"output {i} of the user-provided function does not "
-                                           f"depend on input {j}, which strict mode forbids "
-                                           "(pass strict=False to get zeros).")
-                    g = _zeros_like(inp)
-                elif strict and create_graph and not g.requires_grad:
-                    raise RuntimeError(f"the Jacobian of output {i} of the user-provided "
-                                       "function does not depend on the inputs, so it cannot "
-                                       "be differentiated as create_graph=True asks; strict "
-                                       "mode forbids this.")
-                per_input[j].append(g)
-    return [stack(rows) if rows else _wrap(np.zeros((0,) + tuple(t.shape), t._data.dtype))
-            for rows, t in zip(per_input, inputs)]
+    eye = np.eye(out.numel(), dtype=out._data.dtype)
+    for k in range(out.numel()):
+        vj = _vjps((out,), inputs, (_wrap(eye[k]),), create_graph=create_graph,
+                   retain_graph=True)
+        for j, (g, inp) in enumerate(zip(vj, inputs)):
+            if g is None:
+                if strict:
+                    raise RuntimeError(f"output {i} of the user-provided function does not "
+                                       f"depend on input {j}, which strict mode forbids "
+                                       "(pass strict=False to get zeros).")
+                g = _zeros_like(inp)
+            elif strict and create_graph and not g.requires_grad:
+                raise RuntimeError(f"the Jacobian of output {i} of the user-provided function "
+                                   "does not depend on the inputs, so it cannot be "
+                                   "differentiated as create_graph=True asks; strict mode "
+                                   "forbids this.")
+            per_input[j].append(g)
+    return tuple(stack(rows) if rows else _wrap(np.zeros((0,) + tuple(t.shape), t._data.dtype))
+                 for rows, t in zip(per_input, inputs))
 
 
 def _jacobian_forward(func, inputs, strict: bool, vectorize: bool):
