@@ -29,6 +29,7 @@ Note [Forward products from reverse mode]
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -83,8 +84,21 @@ def _replace_args(args: tuple, argnums, new: tuple) -> tuple:
 
 # ---- one level of differentiation (Note [Levels without wrappers]) ---------------------
 
+# Every leaf a transform call made, by id: (weak reference, the call's level). An entry goes
+# when its tensor dies, so a later tensor with the same id is never mistaken for it.
+_LEAVES: dict = {}
+
+
+def _forget_leaf(key: int) -> None:
+    _LEAVES.pop(key, None)
+
+
 class _Level:
-    """The fresh tensors one transform call differentiates w.r.t., and what they reach."""
+    """The fresh tensors one transform call differentiates w.r.t., and what they reach.
+
+    ``active`` is True until the call returns: a leaf of an active level is an outer level's
+    input (someone may still differentiate w.r.t. it); a leaf of a finished level is nobody's.
+    """
 
     def __init__(self, tree) -> None:
         flat, self.spec = tree_flatten(tree)
@@ -93,29 +107,47 @@ class _Level:
                 raise ValueError(f"the arguments a transform differentiates must be Tensors "
                                  f"(or tuples, lists and dicts of Tensors), got {type(x)}.")
         self.outer_grad = grad_mode.is_grad_enabled()
+        self.active = True
         with grad_mode.enable_grad():
             self.inputs = [x.view_as(x) if self.outer_grad and x.requires_grad
-                           else x.detach().requires_grad_() for x in flat]
-        self.own = {id(x) for x in self.inputs if x.grad_fn is None}
+                           else self._own(x.detach().requires_grad_()) for x in flat]
+
+    def __enter__(self) -> _Level:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.active = False
+
+    def _own(self, t: Tensor) -> Tensor:
+        key = id(t)
+        _LEAVES[key] = (weakref.ref(t, lambda _, key=key: _forget_leaf(key)), self)
+        return t
 
     def tree(self):
         return tree_unflatten(self.inputs, self.spec)
 
     def fresh(self, like: Tensor) -> Tensor:
         """A zero tensor of this level that requires grad (a dummy cotangent)."""
-        t = _zeros_like(like).requires_grad_()
-        self.own.add(id(t))
-        return t
+        return self._own(_zeros_like(like).requires_grad_())
+
+    def _outside(self, leaf: Tensor) -> bool:
+        """Whether someone outside this call may differentiate w.r.t. ``leaf``."""
+        entry = _LEAVES.get(id(leaf))
+        if entry is None or entry[0]() is not leaf:
+            return True  # a user's tensor (a parameter, an input that required grad)
+        level = entry[1]
+        return level is not self and level.active
 
     def reaches_outside(self, tensors) -> bool:
-        """Whether the graph of any of ``tensors`` reaches a leaf that is not this level's."""
+        """Whether the graph of any of ``tensors`` reaches a leaf someone outside may
+        differentiate w.r.t. (Note [Levels without wrappers])."""
         if not self.outer_grad:
             return False
         stack_, seen = [], set()
         for t in tensors:
             if isinstance(t, Tensor) and t.requires_grad:
                 if t.grad_fn is None:
-                    if id(t) not in self.own:
+                    if self._outside(t):
                         return True
                 else:
                     stack_.append(t.grad_fn)
@@ -123,7 +155,7 @@ class _Level:
             node = stack_.pop()
             if node.__class__ is AccumulateGrad:
                 var = node._variable()
-                if var is not None and id(var) not in self.own:
+                if var is not None and self._outside(var):
                     return True
                 continue
             for nxt in node._edges:
@@ -138,8 +170,13 @@ class _Level:
             return t.detach()
         return t
 
-    def release_tree(self, tree):
+    def release_aux(self, tree):
+        """``aux`` as the caller gets it; like functorch, it may hold only Tensors."""
         flat, spec = tree_flatten(tree)
+        for t in flat:
+            if not isinstance(t, Tensor):
+                raise RuntimeError(f"has_aux=True: aux must be a Tensor or a tuple, list or dict "
+                                   f"of Tensors, got a {type(t)} in it.")
         return tree_unflatten([self.release(t) for t in flat], spec)
 
 
@@ -185,27 +222,27 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         api = "grad_and_value(f)(*args)"
         nums = _argnums(argnums, len(args))
-        level = _Level(_diff_args(args, nums))
-        with grad_mode.enable_grad():
-            out = func(*_replace_args(args, nums, level.tree()), **kwargs)
-            out, aux = _split_aux(out, has_aux, api)
-            if not isinstance(out, Tensor):
-                raise RuntimeError(f"{api}: the function must return a Tensor, got "
-                                   f"{type(out)}.")
-            if out.dim() != 0:
-                raise RuntimeError(
-                    f"{api}: the function must return a scalar (0-dim) Tensor, got one with "
-                    f"{out.dim()} dims. For Jacobians of non-scalar functions use vjp or "
-                    "jacrev.")
-            create = level.reaches_outside((out,))
-            grads = _vjp((out,), level.inputs, (None,), create, retain_graph=create)
-        gtree = tree_unflatten([level.release(g) for g in grads], level.spec)
-        if isinstance(nums, int):
-            gtree = gtree[0]
-        value = level.release(out)
-        if has_aux:
-            return gtree, (value, level.release_tree(aux))
-        return gtree, value
+        with _Level(_diff_args(args, nums)) as level:
+            with grad_mode.enable_grad():
+                out = func(*_replace_args(args, nums, level.tree()), **kwargs)
+                out, aux = _split_aux(out, has_aux, api)
+                if not isinstance(out, Tensor):
+                    raise RuntimeError(f"{api}: the function must return a Tensor, got "
+                                       f"{type(out)}.")
+                if out.dim() != 0:
+                    raise RuntimeError(
+                        f"{api}: the function must return a scalar (0-dim) Tensor, got one with "
+                        f"{out.dim()} dims. For Jacobians of non-scalar functions use vjp or "
+                        "jacrev.")
+                create = level.reaches_outside((out,))
+                grads = _vjp((out,), level.inputs, (None,), create, retain_graph=create)
+            gtree = tree_unflatten([level.release(g) for g in grads], level.spec)
+            if isinstance(nums, int):
+                gtree = gtree[0]
+            value = level.release(out)
+            if has_aux:
+                return gtree, (value, level.release_aux(aux))
+            return gtree, value
     return wrapper
 
 
@@ -225,31 +262,31 @@ def vjp(func, *primals, has_aux: bool = False):
     """``(func(*primals), vjp_fn)`` (and ``aux`` with has_aux); ``vjp_fn(cotangents)`` returns
     the vector-Jacobian product as a tuple with one entry per primal."""
     api = "vjp(f, *primals)"
-    level = _Level(primals)
-    with grad_mode.enable_grad():
-        out = func(*level.tree())
-        out, aux = _split_aux(out, has_aux, api)
-        flat_out, out_spec = tree_flatten(out)
-        _check_outputs(flat_out, api)
-        for o in flat_out:
-            if not o.is_floating_point():
-                raise RuntimeError(f"{api}: every output must be a floating-point Tensor, got "
-                                   f"one of dtype {o.dtype}.")
-        create = level.reaches_outside(flat_out)
+    with _Level(primals) as level:
+        with grad_mode.enable_grad():
+            out = func(*level.tree())
+            out, aux = _split_aux(out, has_aux, api)
+            flat_out, out_spec = tree_flatten(out)
+            _check_outputs(flat_out, api)
+            for o in flat_out:
+                if not o.is_floating_point():
+                    raise RuntimeError(f"{api}: every output must be a floating-point Tensor, got "
+                                       f"one of dtype {o.dtype}.")
+            create = level.reaches_outside(flat_out)
 
-    def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
-        flat_ct, ct_spec = tree_flatten(cotangents)
-        if ct_spec != out_spec:
-            raise RuntimeError(f"vjp_fn: the cotangents must have the structure of the "
-                               f"function's output {out_spec!r}, got {ct_spec!r}.")
-        if create_graph is None:
-            create_graph = grad_mode.is_grad_enabled() and (
-                create or any(isinstance(c, Tensor) and c.requires_grad for c in flat_ct))
-        grads = _vjp(flat_out, level.inputs, flat_ct, create_graph, retain_graph)
-        return tree_unflatten([level.release(g) for g in grads], level.spec)
+        def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
+            flat_ct, ct_spec = tree_flatten(cotangents)
+            if ct_spec != out_spec:
+                raise RuntimeError(f"vjp_fn: the cotangents must have the structure of the "
+                                   f"function's output {out_spec!r}, got {ct_spec!r}.")
+            if create_graph is None:
+                create_graph = grad_mode.is_grad_enabled() and (
+                    create or any(isinstance(c, Tensor) and c.requires_grad for c in flat_ct))
+            grads = _vjp(flat_out, level.inputs, flat_ct, create_graph, retain_graph)
+            return tree_unflatten([level.release(g) for g in grads], level.spec)
 
-    result = (tree_unflatten([level.release(o) for o in flat_out], out_spec), vjp_fn)
-    return result + (level.release_tree(aux),) if has_aux else result
+        result = (tree_unflatten([level.release(o) for o in flat_out], out_spec), vjp_fn)
+        return result + (level.release_aux(aux),) if has_aux else result
 
 
 # ---- forward products: jvp, jacfwd (Note [Forward products from reverse mode]) ---------
@@ -276,16 +313,16 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
         if p.shape != t.shape:
             raise RuntimeError(f"{api}: tangent {i} has shape {list(t.shape)} but its primal "
                                f"has shape {list(p.shape)}; they must match.")
-    level = _Level(primals)
-    with grad_mode.enable_grad():
-        out = func(*level.tree())
-        out, aux = _split_aux(out, has_aux, api)
-        flat_out, out_spec = tree_flatten(out)
-        _check_outputs(flat_out, api)
-        columns = _jvp_columns(level, flat_out, [flat_t], strict)[0]
-    result = (tree_unflatten([level.release(o) for o in flat_out], out_spec),
-              tree_unflatten(columns, out_spec))
-    return result + (level.release_tree(aux),) if has_aux else result
+    with _Level(primals) as level:
+        with grad_mode.enable_grad():
+            out = func(*level.tree())
+            out, aux = _split_aux(out, has_aux, api)
+            flat_out, out_spec = tree_flatten(out)
+            _check_outputs(flat_out, api)
+            columns = _jvp_columns(level, flat_out, [flat_t], strict)[0]
+        result = (tree_unflatten([level.release(o) for o in flat_out], out_spec),
+                  tree_unflatten(columns, out_spec))
+        return result + (level.release_aux(aux),) if has_aux else result
 
 
 def _jvp_columns(level: _Level, flat_out: list, directions: list, strict: bool) -> list:
@@ -333,32 +370,32 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args))
-        level = _Level(_diff_args(args, nums))
-        with grad_mode.enable_grad():
-            out = func(*_replace_args(args, nums, level.tree()))
-            out, aux = _split_aux(out, has_aux, "jacfwd(f)(*args)")
-            flat_out, out_spec = tree_flatten(out)
-            _check_outputs(flat_out, "jacfwd(f)(*args)")
-            directions = []
-            for j, x in enumerate(level.inputs):
-                eye = np.eye(x.numel(), dtype=x._data.dtype)
-                for k in range(x.numel()):
-                    directions.append([_wrap(eye[k].reshape(x._data.shape)) if m == j
-                                       else None for m in range(len(level.inputs))])
-            columns = _jvp_columns(level, flat_out, directions, strict=False)
-        per_output = []
-        for i, o in enumerate(flat_out):
-            per_input, start = [], 0
-            for x in level.inputs:
-                n = x.numel()
-                cols = [c[i] for c in columns[start:start + n]]
-                shape = tuple(o.shape) + tuple(x.shape)
-                per_input.append(stack(cols, dim=-1).reshape(shape) if cols
-                                 else _wrap(np.zeros(shape, o._data.dtype)))
-                start += n
-            per_output.append(per_input)
-        jac = _assemble(per_output, level, out_spec, nums)
-        return (jac, level.release_tree(aux)) if has_aux else jac
+        with _Level(_diff_args(args, nums)) as level:
+            with grad_mode.enable_grad():
+                out = func(*_replace_args(args, nums, level.tree()))
+                out, aux = _split_aux(out, has_aux, "jacfwd(f)(*args)")
+                flat_out, out_spec = tree_flatten(out)
+                _check_outputs(flat_out, "jacfwd(f)(*args)")
+                directions = []
+                for j, x in enumerate(level.inputs):
+                    eye = np.eye(x.numel(), dtype=x._data.dtype)
+                    for k in range(x.numel()):
+                        directions.append([_wrap(eye[k].reshape(x._data.shape)) if m == j
+                                           else None for m in range(len(level.inputs))])
+                columns = _jvp_columns(level, flat_out, directions, strict=False)
+            per_output = []
+            for i, o in enumerate(flat_out):
+                per_input, start = [], 0
+                for x in level.inputs:
+                    n = x.numel()
+                    cols = [c[i] for c in columns[start:start + n]]
+                    shape = tuple(o.shape) + tuple(x.shape)
+                    per_input.append(stack(cols, dim=-1).reshape(shape) if cols
+                                     else _wrap(np.zeros(shape, o._data.dtype)))
+                    start += n
+                per_output.append(per_input)
+            jac = _assemble(per_output, level, out_spec, nums)
+            return (jac, level.release_aux(aux)) if has_aux else jac
     return wrapper
 
 
@@ -374,27 +411,27 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
     @functools.wraps(func)
     def wrapper(*args):
         nums = _argnums(argnums, len(args))
-        level = _Level(_diff_args(args, nums))
-        with grad_mode.enable_grad():
-            out = func(*_replace_args(args, nums, level.tree()))
-            out, aux = _split_aux(out, has_aux, "jacrev(f)(*args)")
-            flat_out, out_spec = tree_flatten(out)
-            _check_outputs(flat_out, "vjp(f, *primals)")
-            create = level.reaches_outside(flat_out)
-            per_output = []
-            for o in flat_out:
-                n = o.numel()
-                eye = np.eye(n, dtype=o._data.dtype)
-                rows = [_vjp((o,), level.inputs, (_wrap(eye[k].reshape(o._data.shape)),),
-                             create) for k in range(n)]
-                per_output.append([
-                    level.release(stack([r[j] for r in rows]).reshape(tuple(o.shape)
-                                                                      + tuple(x.shape)))
-                    if rows else _wrap(np.zeros(tuple(o.shape) + tuple(x.shape),
-                                                x._data.dtype))
-                    for j, x in enumerate(level.inputs)])
-        jac = _assemble(per_output, level, out_spec, nums)
-        return (jac, level.release_tree(aux)) if has_aux else jac
+        with _Level(_diff_args(args, nums)) as level:
+            with grad_mode.enable_grad():
+                out = func(*_replace_args(args, nums, level.tree()))
+                out, aux = _split_aux(out, has_aux, "jacrev(f)(*args)")
+                flat_out, out_spec = tree_flatten(out)
+                _check_outputs(flat_out, "vjp(f, *primals)")
+                create = level.reaches_outside(flat_out)
+                per_output = []
+                for o in flat_out:
+                    n = o.numel()
+                    eye = np.eye(n, dtype=o._data.dtype)
+                    rows = [_vjp((o,), level.inputs, (_wrap(eye[k].reshape(o._data.shape)),),
+                                 create) for k in range(n)]
+                    per_output.append([
+                        level.release(stack([r[j] for r in rows]).reshape(tuple(o.shape)
+                                                                          + tuple(x.shape)))
+                        if rows else _wrap(np.zeros(tuple(o.shape) + tuple(x.shape),
+                                                    x._data.dtype))
+                        for j, x in enumerate(level.inputs)])
+            jac = _assemble(per_output, level, out_spec, nums)
+            return (jac, level.release_aux(aux)) if has_aux else jac
     return wrapper
 
 
