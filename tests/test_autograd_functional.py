@@ -22,8 +22,8 @@ def _t(lib, a, requires_grad=False):
 def assert_same(r, t, *, flags=True, atol=1e-10) -> None:
     """The same nesting of tuples (never a tuple where the other has a Tensor), the same shapes
     and values, and (with ``flags``) the same requires_grad."""
-    if isinstance(t, tuple):
-        assert isinstance(r, tuple) and len(r) == len(t), (type(r), len(t))
+    if isinstance(t, (tuple, list)):
+        assert type(r) is type(t) and len(r) == len(t), (type(r), type(t), len(t))
         for a, b in zip(r, t):
             assert_same(a, b, flags=flags, atol=atol)
         return
@@ -188,13 +188,31 @@ def test_forward_mode_strategy():
         fwd = AF.jacobian(func(retrograd), inputs(retrograd, which), strategy="forward-mode",
                           vectorize=True)
         rev = AF.jacobian(func(retrograd), inputs(retrograd, which))
+        if which == "two":  # forward mode gives lists where reverse mode gives tuples
+            assert isinstance(fwd, list) and all(isinstance(row, list) for row in fwd)
+            fwd = tuple(tuple(row) for row in fwd)
         assert_same(fwd, rev)
 
 
-def test_forward_mode_matches_torch_when_available(torch_ref):
+FORWARD = [(f_one, "one"), (f_two, "two"), (lambda lib: lambda x, y: x.exp(), "two"),
+           (lambda lib: lambda x: (x.exp(), x * 2), "one")]
+
+
+@pytest.mark.parametrize("func,which", FORWARD)
+def test_forward_mode_matches_torch_when_available(torch_ref, func, which):
+    """Lists where PyTorch's forward mode returns lists (tuple outputs or tuple inputs)."""
     pytest.importorskip("retrograd.autograd.forward_ad")
-    results = [lib.autograd.functional.jacobian(f_two(lib), inputs(lib, "two"),
+    results = [lib.autograd.functional.jacobian(func(lib), inputs(lib, which),
                                                 strategy="forward-mode", vectorize=True)
+               for lib in (retrograd, torch_ref)]
+    assert_same(*results)
+
+
+@pytest.mark.parametrize("func,which", [(f_scalar_one, "one"), (f_scalar, "two")])
+def test_forward_over_reverse_hessian_when_available(torch_ref, func, which):
+    pytest.importorskip("retrograd.autograd.forward_ad")
+    results = [lib.autograd.functional.hessian(func(lib), inputs(lib, which), vectorize=True,
+                                               outer_jacobian_strategy="forward-mode")
                for lib in (retrograd, torch_ref)]
     assert_same(*results)
 

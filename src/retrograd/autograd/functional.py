@@ -381,13 +381,14 @@ def _jacobian_forward(func, inputs, strict: bool, vectorize: bool):
                 for i, o in enumerate(outs):
                     primal, tan = fwad.unpack_dual(o)
                     columns[i][j].append(_zeros_like(primal) if tan is None else tan)
-    jac = tuple(
-        tuple(stack(columns[i][j], dim=-1).reshape(tuple(o.shape) + tuple(inp.shape))
-              if columns[i][j] else _wrap(np.zeros(tuple(o.shape) + tuple(inp.shape),
-                                                   o._data.dtype))
-              for j, inp in enumerate(inputs))
-        for i, o in enumerate(primals))
-    return _unpack(_finish(jac, False), (out_tuple, in_tuple))
+    # NOTE: lists, not tuples, where PyTorch's forward-mode jacobian returns lists; and, as
+    # there, nothing is detached (hessian's forward-over-reverse results require grad)
+    jac = [[stack(columns[i][j], dim=-1).reshape(tuple(o.shape) + tuple(inp.shape))
+            if columns[i][j] else _wrap(np.zeros(tuple(o.shape) + tuple(inp.shape),
+                                                 o._data.dtype))
+            for j, inp in enumerate(inputs)]
+           for i, o in enumerate(primals)]
+    return _unpack(jac, (out_tuple, in_tuple))
 
 
 def hessian(func, inputs, create_graph: bool = False, strict: bool = False,

@@ -89,10 +89,6 @@ def _replace_args(args: tuple, argnums, new: tuple) -> tuple:
 _LEAVES: dict = {}
 
 
-def _forget_leaf(key: int) -> None:
-    _LEAVES.pop(key, None)
-
-
 class _Level:
     """The fresh tensors one transform call differentiates w.r.t., and what they reach.
 
@@ -120,7 +116,8 @@ class _Level:
 
     def _own(self, t: Tensor) -> Tensor:
         key = id(t)
-        _LEAVES[key] = (weakref.ref(t, lambda _, key=key: _forget_leaf(key)), self)
+        # (the callback holds the dict itself: at interpreter exit module globals are None)
+        _LEAVES[key] = (weakref.ref(t, lambda _, key=key, d=_LEAVES: d.pop(key, None)), self)
         return t
 
     def tree(self):
