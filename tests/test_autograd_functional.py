@@ -101,11 +101,12 @@ def test_jacobian_matches_torch(torch_ref, func, which, create_graph, vectorize)
     assert_same(*results)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
 @pytest.mark.parametrize("vectorize", [False, True])
 @pytest.mark.parametrize("func,which", [(f_scalar_one, "one"), (f_scalar, "two")])
-def test_hessian_matches_torch(torch_ref, func, which, vectorize):
-    results = [lib.autograd.functional.hessian(func(lib), inputs(lib, which),
-                                               vectorize=vectorize)
+def test_hessian_matches_torch(torch_ref, func, which, vectorize, create_graph):
+    results = [lib.autograd.functional.hessian(func(lib), inputs(lib, which, create_graph),
+                                               vectorize=vectorize, create_graph=create_graph)
                for lib in (retrograd, torch_ref)]
     assert_same(*results)
 

@@ -192,6 +192,13 @@ def _vjp(outputs, inputs, cotangents, create_graph: bool, retain_graph: bool = T
     return [_zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
 
 
+def _check_float(flat: list, api: str) -> None:
+    for o in flat:
+        if not o.is_floating_point():
+            raise RuntimeError(f"{api}: every output must be a floating-point Tensor (only "
+                               f"those have gradients), got one of dtype {o.dtype}.")
+
+
 def _split_aux(out, has_aux: bool, api: str):
     if not has_aux:
         return out, None
@@ -265,10 +272,7 @@ def vjp(func, *primals, has_aux: bool = False):
             out, aux = _split_aux(out, has_aux, api)
             flat_out, out_spec = tree_flatten(out)
             _check_outputs(flat_out, api)
-            for o in flat_out:
-                if not o.is_floating_point():
-                    raise RuntimeError(f"{api}: every output must be a floating-point Tensor, got "
-                                       f"one of dtype {o.dtype}.")
+            _check_float(flat_out, api)
             create = level.reaches_outside(flat_out)
 
         def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
@@ -414,6 +418,7 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size: int | None = N
                 out, aux = _split_aux(out, has_aux, "jacrev(f)(*args)")
                 flat_out, out_spec = tree_flatten(out)
                 _check_outputs(flat_out, "vjp(f, *primals)")
+                _check_float(flat_out, "vjp(f, *primals)")
                 create = level.reaches_outside(flat_out)
                 per_output = []
                 for o in flat_out:
