@@ -422,3 +422,15 @@ def test_vmap_is_exported_only_when_present():
     has_vmap = importlib.util.find_spec("retrograd.func._vmap") is not None
     assert hasattr(rf, "vmap") == has_vmap
     assert ("vmap" in rf.__all__) == has_vmap
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd", "hessian"])
+def test_vmap_of_transforms_matches_torch_when_present(torch_ref, transform):
+    """Per-sample derivatives: vmap (from _vmap.py, when it is there) over each transform."""
+    pytest.importorskip("retrograd.func._vmap")
+
+    def build(lib):
+        f = (lambda v: (v.sin() ** 2).sum()) if transform in ("grad", "hessian") else (
+            lambda v: v.exp() * v.sum())
+        return lib.func.vmap(getattr(lib.func, transform)(f))(_t(lib, B))
+    both(torch_ref, build)
