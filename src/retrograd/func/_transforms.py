@@ -13,9 +13,11 @@ Note [Levels without wrappers]
     looking at what ``func`` computed: when grad mode was on at the call and the outputs'
     graph reaches a leaf that is not one of the call's own fresh tensors (an outer level's
     input, a model parameter, a tensor the user made), someone outside may differentiate the
-    result, so the backward is recorded. Results are returned attached to the graph only when
-    they themselves reach such a leaf, and detached otherwise, as functorch returns plain
-    tensors when no outer level tracks them. ``grad(grad(f))(x)`` thus gives f''(x), and
+    result, so the backward is recorded. The fresh tensors of calls that have returned (an
+    inner grad's) are nobody's: no one can ask for a derivative w.r.t. them any more.
+    Results are returned attached to the graph only when they themselves reach such a leaf,
+    and detached otherwise, as functorch returns plain tensors when no outer level tracks
+    them. ``grad(grad(f))(x)`` thus gives f''(x), and
     ``grad(f)(x)`` for ``x.requires_grad`` stays differentiable w.r.t. ``x``.
 
 Note [Forward products from reverse mode]
