@@ -27,8 +27,17 @@ NOT_IN_TORCH = {
 }
 
 # The submodules PyTorch also has (under the same name, for the same purpose)
-PUBLIC_SUBMODULES = {"autograd", "cuda", "distributed", "nn", "onnx", "optim", "serialization",
-                     "utils"}
+PUBLIC_SUBMODULES = {
+    "autograd",
+    "cuda",
+    "distributed",
+    "func",
+    "nn",
+    "onnx",
+    "optim",
+    "serialization",
+    "utils",
+}
 # retrograd's own public submodules, which PyTorch does not have
 OWN_SUBMODULES = {"datasets": "the 8x8 digits that ship with retrograd (load_digits)",
                   "viz": "drawings of the recorded graph and explain(loss)",

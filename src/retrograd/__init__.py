@@ -103,6 +103,14 @@ def is_tensor(obj) -> bool:
 def numel(x: Tensor) -> int:
     return x.numel()
 
-from . import datasets, debug, distributed, onnx, optim, utils  # noqa: E402, F401  (above nn)
+from . import (  # noqa: E402, F401  (above nn)
+    datasets,
+    debug,
+    distributed,
+    func,
+    onnx,
+    optim,
+    utils,
+)
 from .serialization import load, save  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

@@ -389,8 +389,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
+         allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
     """Return the gradients of ``outputs`` w.r.t. ``inputs`` without touching ``.grad``."""
+    if is_grads_batched:  # one backward per row of grad_outputs (see _batched_grad.py)
+        from ._batched_grad import grad_batched
+
+        return grad_batched(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
+                            allow_unused, materialize_grads)
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs)
