@@ -10,6 +10,7 @@ checkpoints are built here by hand and must be refused, running nothing and allo
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import tracemalloc
@@ -441,3 +442,199 @@ def test_compressed_checkpoint_within_limits_still_loads():
             for n in src.namelist():
                 dst.writestr(n, src.read(n))
     assert rg.load(io.BytesIO(out.getvalue()))["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+# ---- safetensors -----------------------------------------------------------------------------
+
+
+def _rg_state() -> dict:
+    grid = rg.arange(12, dtype=rg.float64).reshape(3, 4)
+    return {
+        "f32": rg.tensor(SPECIAL, dtype=rg.float32), "f64_t": grid.t(),
+        "f16": rg.tensor(SPECIAL, dtype=rg.float16), "i64": rg.tensor([-(2 ** 63), 2 ** 63 - 1]),
+        "i32": rg.tensor([-5, 7], dtype=rg.int32), "i16": rg.tensor([1], dtype=rg.int16),
+        "i8": rg.tensor([-128, 127], dtype=rg.int8), "u8": rg.tensor([0, 255], dtype=rg.uint8),
+        "mask": rg.tensor([[True], [False]]), "zero_d": rg.tensor(1.5), "empty": rg.zeros(0, 2),
+    }
+
+
+def test_safetensors_round_trip_bit_exact(tmp_path):
+    from retrograd import safetensors as st
+
+    sd = _rg_state()
+    st.save_file(sd, tmp_path / "m.safetensors", metadata={"format": "pt"})
+    for out in (st.load_file(tmp_path / "m.safetensors"), st.load(st.save(sd))):
+        assert set(out) == set(sd)
+        for k, t in sd.items():
+            assert _rg_bits(out[k]) == _rg_bits(t) and out[k].dtype is t.dtype, k
+    data = (tmp_path / "m.safetensors").read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    assert n % 8 == 0 and b'"__metadata__":{"format":"pt"}' in data[8:8 + n]
+
+
+def test_safetensors_save_refuses_shared_memory_and_non_tensors():
+    from retrograd import safetensors as st
+
+    w = rg.randn(3)
+    with pytest.raises(RuntimeError, match="share memory"):
+        st.save({"a": w, "b": w})
+    base = rg.arange(4.0)
+    st.save({"a": base[:2], "b": base[2:]})  # disjoint views of one buffer are fine
+    with pytest.raises(ValueError, match="expected a Tensor"):
+        st.save({"a": np.ones(2)})
+    with pytest.raises(ValueError, match="metadata"):
+        st.save({"a": w}, metadata={"k": 1})
+
+
+def test_safetensors_interop_with_the_safetensors_package(tmp_path):
+    snp = pytest.importorskip("safetensors.numpy")
+    from retrograd import safetensors as st
+
+    sd = _rg_state()
+    arrays = {k: t.numpy().copy() for k, t in sd.items()}  # (it saves views' memory as is)
+    assert st.save(sd, {"a": "b"}) == snp.save(arrays, {"a": "b"})  # byte for byte
+    st.save_file(sd, tmp_path / "mine.safetensors")
+    theirs = snp.load_file(tmp_path / "mine.safetensors")
+    for k, a in arrays.items():
+        assert _bits(theirs[k]) == _bits(a), k
+    snp.save_file(arrays, tmp_path / "theirs.safetensors", metadata={"x": "y"})
+    out = st.load_file(tmp_path / "theirs.safetensors")
+    for k, a in arrays.items():
+        assert _rg_bits(out[k]) == _bits(a), k
+
+
+def test_safetensors_from_torch_including_bfloat16(torch_ref, tmp_path):
+    stt = pytest.importorskip("safetensors.torch")
+    torch = torch_ref
+    sd = {"w": torch.randn(3, 2), "bf": torch.tensor([1.0, -2.5, 3e38], dtype=torch.bfloat16)}
+    stt.save_file(sd, tmp_path / "t.safetensors")
+    with pytest.warns(UserWarning, match="bfloat16"):
+        out = rg.safetensors.load_file(tmp_path / "t.safetensors")
+    assert _rg_bits(out["w"]) == _torch_bits(sd["w"])
+    assert out["bf"].dtype is rg.float32 and out["bf"].tolist() == sd["bf"].float().tolist()
+    rg.safetensors.save_file({"w": out["w"]}, tmp_path / "back.safetensors")
+    assert torch.equal(stt.load_file(tmp_path / "back.safetensors")["w"], sd["w"])
+
+
+def _safetensors(header, data: bytes = b"", length=None) -> bytes:
+    text = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return (len(text) if length is None else length).to_bytes(8, "little") + text + data
+
+
+def _entry(dtype="F32", shape=(2,), offsets=(0, 8)):
+    return {"dtype": dtype, "shape": list(shape), "data_offsets": list(offsets)}
+
+
+@pytest.mark.parametrize("blob, match", [
+    (b"", "too short"),
+    (_safetensors({}, length=1 << 63), "header length"),
+    (_safetensors({}, length=100), "header length"),
+    (_safetensors(b"[1, 2]"), "not a JSON object"),
+    (_safetensors(b"{nope"), "not valid JSON"),
+    (_safetensors(b'{"a":' * 50_000 + b"1" + b"}" * 50_000), "nested too deeply"),
+    (_safetensors(b"[" + b"{}," * 200_000 + b"{}]"), "too many objects"),
+    (_safetensors({"a": _entry()}, bytes(4)), "takes 8 bytes|cover"),
+    (_safetensors({"a": _entry(offsets=(0, 1 << 40))}, bytes(8)), "takes 8 bytes"),
+    (_safetensors({"a": _entry(shape=(1 << 62, 4), offsets=(0, 8))}, bytes(8)), "takes"),
+    (_safetensors({"a": _entry(), "b": _entry(offsets=(4, 12))}, bytes(12)), "overlaps"),
+    (_safetensors({"a": _entry(), "b": _entry(offsets=(12, 20))}, bytes(20)), "gap"),
+    (_safetensors({"a": _entry()}, bytes(16)), "cover 8 bytes"),
+    (_safetensors({"a": _entry(dtype="X99")}, bytes(8)), "unknown dtype"),
+    (_safetensors({"a": _entry(dtype="C64", shape=(1,))}, bytes(8)), "dtype C64"),
+    (_safetensors({"a": _entry(shape=(-2,))}, bytes(8)), "natural numbers"),
+    (_safetensors({"a": _entry(shape=(2.0,))}, bytes(8)), "natural numbers"),
+    (_safetensors({"a": {"dtype": "F32"}}, bytes(8)), "described by"),
+    (_safetensors({"__metadata__": {"k": 1}}), "strings to strings"),
+    (_safetensors(b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, '
+                  b'"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', bytes(8)),
+     "duplicate"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_hostile_safetensors_are_refused(blob, match, tmp_path):
+    from retrograd.safetensors import SafetensorError, load, load_file
+
+    path = tmp_path / "x.safetensors"
+    path.write_bytes(blob)
+    tracemalloc.start()
+    try:
+        for read in (lambda: load(blob), lambda: load_file(path)):
+            with pytest.raises(SafetensorError, match=match) as info:
+                read()
+            assert isinstance(info.value, UnsafeFileError)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < LIMIT
+
+
+def test_truncated_safetensors_are_refused():
+    from retrograd.safetensors import SafetensorError, load
+
+    data = rg.safetensors.save(_rg_state())
+    for cut in (0, 7, 8, 20, len(data) // 2, len(data) - 1):
+        with pytest.raises(SafetensorError):
+            load(data[:cut])
+
+
+# ---- DLPack and NumPy --------------------------------------------------------------------------
+
+
+def test_numpy_views_are_zero_copy_both_ways():
+    t = rg.arange(6.0).reshape(2, 3)
+    for view in (np.asarray(t), np.from_dlpack(t), t.numpy()):
+        view[0, 0] += 10
+    assert t[0, 0].item() == 30.0
+    arr = np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2]  # not contiguous
+    for r in (rg.from_dlpack(arr), rg.utils.dlpack.from_dlpack(arr)):
+        arr[1, 1] = -1
+        assert r[1, 1].item() == -1 and r.dtype is rg.int32 and r.shape == (3, 2)
+        r.data[0, 0] = 99
+        assert arr[0, 0] == 99
+    copied = rg.from_dlpack(np.ones(2), copy=True)
+    assert not np.shares_memory(copied.numpy(), np.ones(2))
+    mask = rg.from_dlpack(np.array([True, False]))
+    assert mask.dtype is rg.bool and mask.tolist() == [True, False]
+    assert t.__dlpack_device__() == (1, 0)
+
+
+def test_array_protocol_dtype_and_copy():
+    t = rg.arange(3, dtype=rg.float32)
+    assert np.asarray(t) is t.numpy()
+    assert np.asarray(t, dtype=np.float32) is t.numpy()
+    d = np.asarray(t, dtype=np.float64)
+    assert d.dtype == np.float64 and not np.shares_memory(d, t.numpy())
+    c = np.array(t, copy=True)
+    assert not np.shares_memory(c, t.numpy()) and c.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="avoid copy"):
+        np.asarray(t, dtype=np.float64, copy=False)
+
+
+def test_tensors_that_require_grad_are_not_exported(torch_ref):
+    torch = torch_ref
+    mine, theirs = rg.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    for exc, call in ((RuntimeError, np.asarray), (BufferError, lambda x: x.__dlpack__())):
+        with pytest.raises(exc) as a:
+            call(mine)
+        with pytest.raises(exc) as b:
+            call(theirs)
+        assert str(a.value) == str(b.value)
+    assert np.asarray(mine.detach()).tolist() == [1.0, 1.0]
+
+
+def test_dlpack_with_torch_is_zero_copy(torch_ref):
+    torch = torch_ref
+    t = rg.arange(6.0).reshape(2, 3).t()
+    tt = torch.from_dlpack(t)
+    tt[0, 1] = 42.0
+    assert t[0, 1].item() == 42.0 and tt.stride() == (1, 3)
+    back = rg.from_dlpack(tt)
+    back.data[2, 0] = -7.0
+    assert tt[2, 0].item() == -7.0
+    src = torch.arange(4, dtype=torch.int16)
+    r = rg.from_dlpack(torch.utils.dlpack.to_dlpack(src))  # a bare capsule
+    src[0] = 9
+    assert r.tolist() == [9, 1, 2, 3] and r.dtype is rg.int16
+    assert torch.from_dlpack(rg.utils.dlpack.to_dlpack(rg.tensor([True]))).tolist() == [True]
+    flipped = rg.from_numpy(np.arange(4.0)[::-1])  # PyTorch has no negative strides: a copy
+    assert torch.from_dlpack(flipped).tolist() == [3.0, 2.0, 1.0, 0.0]
+    with pytest.raises(BufferError, match="negative strides"):
+        flipped.__dlpack__(copy=False)

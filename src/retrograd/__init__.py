@@ -102,4 +102,5 @@ def numel(x: Tensor) -> int:
 
 from . import datasets, debug, distributed, optim, utils  # noqa: E402, F401  (above nn)
 from .serialization import load, save  # noqa: E402
+from .utils.dlpack import from_dlpack  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

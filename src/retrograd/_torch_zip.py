@@ -310,7 +310,7 @@ class _Pickler(pickle._Pickler):
                      and (start - low) % item == 0
                      and all(s >= 0 and s % item == 0 for s in arr.strides))
         if not shareable:
-            copy = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("="), copy=False)
+            copy = arr.astype(arr.dtype.newbyteorder("="), order="C")
             return self.new_storage(kind, copy), 0, _contiguous_strides(arr.shape)
         key = (id(root), arr.dtype)
         storage = self.by_root.get(key)
