@@ -466,7 +466,8 @@ def _find_global(module, attr, name: str):
             f"{name}: the checkpoint's pickle refers to the global {module}.{attr}, which "
             "retrograd.load does not allow: it only rebuilds tensors, Parameters, containers "
             "and numbers (like torch.load(weights_only=True)), and never runs anything else "
-            "from a file. Nothing from the file was run.")
+            "from a file. Nothing from the file was run. (A file of torch.save(model) holds "
+            "the model's classes: save model.state_dict() in PyTorch instead.)")
     return found
 
 
@@ -482,7 +483,7 @@ def _build(inst, state, name: str) -> None:
     if isinstance(state, tuple) and len(state) == 2 and not state[1]:
         state = state[0]
     if type(inst) is not OrderedDict or not isinstance(state, dict) or not all(
-            isinstance(k, str) and not k.startswith("__") for k in state):
+            isinstance(k, str) and not hasattr(OrderedDict, k) for k in state):
         raise UnsafeFileError(f"{name}: the checkpoint's pickle sets attributes on a "
                               f"{type(inst).__name__}; retrograd.load only sets a state dict's "
                               "_metadata.")

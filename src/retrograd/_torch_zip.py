@@ -162,6 +162,7 @@ def read_legacy(source: IO[bytes], end: int, name: str) -> Any:
                               "retrograd reads protocol 1001")
     big = info.get("little_endian") is False
     storages: dict = {}
+    numels: dict = {}
     declared = 0
 
     def persistent_load(pid) -> tp.StorageRef:
@@ -169,6 +170,7 @@ def read_legacy(source: IO[bytes], end: int, name: str) -> Any:
         kind, key, numel = _storage_id(pid, name)
         storage = storages.get(key)
         if storage is None:
+            numels[key] = numel
             declared += numel * kind.itemsize + 8
             if declared > end - start:  # checked before allocating anything for it
                 raise UnsafeFileError(f"{name}: its storages declare more bytes than the file "
@@ -189,9 +191,9 @@ def read_legacy(source: IO[bytes], end: int, name: str) -> Any:
             raise UnsafeFileError(f"{name}: truncated before storage {key}")
         (numel,) = struct.unpack(">q" if big else "<q", count)
         raw = storage.raw
-        if numel < 0 or len(raw) % max(numel, 1) or (numel == 0) != (len(raw) == 0):
-            raise UnsafeFileError(f"{name}: storage {key} holds {numel} elements, not the "
-                                  "number its tensors declare")
+        if numel != numels[key]:
+            raise UnsafeFileError(f"{name}: storage {key} holds {numel} elements, but its "
+                                  f"tensors declare {numels[key]}")
         if source.readinto(memoryview(raw)) != len(raw):
             raise UnsafeFileError(f"{name}: truncated inside storage {key}")
         storage.filled = True

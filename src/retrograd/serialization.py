@@ -1,5 +1,8 @@
 """Saving and loading: ``retrograd.save`` / ``retrograd.load`` in a format that runs no code.
 
+``load`` also reads PyTorch checkpoints, and ``save(..., format="torch")`` writes them: see
+``_torch_zip.py`` (Note [PyTorch's checkpoint layout]) and ``_torch_pickle.py``.
+
 Note [The file format]
     A file is a zip archive (stored, not compressed) with
       * ``manifest.json``: ``{"format": "retrograd", "version": 1, "root": <node>}``, where a
