@@ -23,6 +23,7 @@ from test_serialization_hostile import Member, archive, deflated_repeat
 
 import retrograd as rg
 import retrograd._torch_pickle
+import retrograd.safetensors
 from retrograd._torch_pickle import Global, save_global
 from retrograd.serialization import ForbiddenGlobalError, UnsafeFileError
 
@@ -185,6 +186,33 @@ def test_legacy_torch_format_loads(torch_ref, tmp_path):
     data = (tmp_path / "old.pt").read_bytes()
     for cut in (10, len(data) // 2, len(data) - 3):
         refused(data[:cut])
+
+
+def test_other_torch_objects_load(torch_ref):
+    torch = torch_ref
+
+    def round_trip(obj):
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+        return rg.load(io.BytesIO(buf.getvalue()))
+
+    assert round_trip(torch.arange(3)).tolist() == [0, 1, 2]
+    tagged = torch.ones(2)
+    tagged.note = "kept"  # an attribute: saved through _rebuild_from_type_v2
+    assert round_trip(tagged).note == "kept"
+    # an optimizer's state dict, as Adam's looks (torch.optim's first step is slow to import)
+    adam = {"state": {0: {"step": torch.tensor(1.0), "exp_avg": torch.randn(2, 2),
+                          "exp_avg_sq": torch.rand(2)}},
+            "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "foreach": None,
+                              "amsgrad": False, "params": [0]}]}
+    state = round_trip(adam)
+    assert state["param_groups"] == adam["param_groups"]
+    for k, v in adam["state"][0].items():
+        assert _rg_bits(state["state"][0][k]) == _torch_bits(v), k
+    net = torch.nn.Linear(2, 2)
+    with pytest.raises(ForbiddenGlobalError, match=r"torch\.nn\.modules\.linear\.Linear.*"
+                                                   r"state_dict"):
+        round_trip(net)
 
 
 def test_bfloat16_loads_as_float32_exactly(torch_ref):
@@ -357,6 +385,46 @@ def test_hostile_opcodes_are_refused(pkl, match):
                                  b"\x80\x02K\x01K\x02.", b"\x80\x02\xff.", b"\x80\x02X\xff\xff"])
 def test_malformed_pickles_raise_one_error_type(pkl):
     refused(_checkpoint(pkl), match="damaged|malformed")
+
+
+def _mutations(data: bytes, count: int, span: int):
+    """``count`` copies of ``data`` with a few bytes changed, removed or inserted in its first
+    ``span`` bytes (seeded)."""
+    rnd = np.random.default_rng(0)
+    for _ in range(count):
+        p = bytearray(data)
+        for _ in range(rnd.integers(1, 4)):
+            i, op = int(rnd.integers(min(len(p), span))), rnd.random()
+            if op < 0.6:
+                p[i] = int(rnd.integers(256))
+            elif op < 0.8:
+                del p[i:i + int(rnd.integers(1, 5))]
+            else:
+                p[i:i] = rnd.bytes(int(rnd.integers(1, 4)))
+        yield bytes(p)
+
+
+def test_mutated_checkpoints_raise_one_error_type():
+    sd = OrderedDict([("w", rg.randn(3, 2)), ("wt", None), ("n", [1, 2.5, "s", b"b", (3,)]),
+                      ("p", rg.nn.Parameter(rg.ones(2))), ("m", rg.tensor([True]))])
+    sd["wt"] = sd["w"].t()
+    buf = io.BytesIO()
+    rg.save(sd, buf, format="torch")
+    with zipfile.ZipFile(buf) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    for pkl in _mutations(members["archive/data.pkl"], 300, 10_000):
+        try:
+            rg.load(io.BytesIO(_checkpoint(pkl, {k[13:]: v for k, v in members.items()
+                                                 if k.startswith("archive/data/")})))
+        except UnsafeFileError:
+            pass
+    data = rg.safetensors.save({k: v for k, v in sd.items() if isinstance(v, rg.Tensor)
+                                and k != "wt"}, {"k": "v"})
+    for blob in _mutations(data, 300, 300):
+        try:
+            rg.safetensors.load(blob)
+        except UnsafeFileError:
+            pass
 
 
 def test_truncated_and_corrupt_torch_files_are_refused():
