@@ -46,7 +46,8 @@ from .tensor import Tensor, _wrap
 # Estimated bytes of Python objects a pickle may make ``load`` build (Note [A pickle that can
 # only build data]); a module attribute, so a program that trusts its files can raise it.
 MAX_PICKLE_COST = 64 << 20
-# A tensor may view at most this many more elements than its storage holds (stride-0 views).
+# A tensor may view more elements than its storage holds (a stride-0, expanded view) only up
+# to this many elements: views cost nothing to load, but computing on one can.
 MAX_EXPANDED_ELEMENTS = 1 << 24
 
 
