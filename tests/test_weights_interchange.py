@@ -323,6 +323,30 @@ def test_hand_made_checkpoint_loads():
     assert out["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_big_endian_checkpoint_loads():
+    data = np.arange(4, dtype=">f4").tobytes()
+    raw = _checkpoint(_dumps({"w": _tensor(), "v": _tensor(offset=1, size=(2,), stride=(2,))}),
+                      {"0": data})
+    with zipfile.ZipFile(io.BytesIO(raw)) as src:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as dst:
+            for n in src.namelist():
+                dst.writestr(n, b"big" if n.endswith("byteorder") else src.read(n))
+    loaded = rg.load(io.BytesIO(out.getvalue()))
+    assert loaded["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and loaded["v"].tolist() == [1.0, 3.0]
+    assert loaded["w"].numpy().dtype.isnative
+
+
+def test_checkpoint_of_pickle_protocol_4_loads(torch_ref):
+    torch = torch_ref
+    buf = io.BytesIO()
+    sd = {"w": torch.randn(3), "nested": [{"a": torch.ones(1, dtype=torch.int8)}]}
+    torch.save(sd, buf, pickle_protocol=4)  # STACK_GLOBAL, MEMOIZE and FRAME
+    out = rg.load(io.BytesIO(buf.getvalue()))
+    assert _rg_bits(out["w"]) == _torch_bits(sd["w"])
+    assert out["nested"][0]["a"].dtype is rg.int8
+
+
 class _System:
     def __init__(self, marker) -> None:
         self.marker = marker
