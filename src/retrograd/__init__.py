@@ -113,4 +113,5 @@ from . import (  # noqa: E402, F401  (above nn)
     utils,
 )
 from .serialization import load, save  # noqa: E402
+from .utils.dlpack import from_dlpack  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

@@ -1,5 +1,6 @@
-"""retrograd.utils: helpers around training (so far: ``retrograd.utils.data``)."""
+"""retrograd.utils: helpers around training (``retrograd.utils.data``) and DLPack
+(``retrograd.utils.dlpack``)."""
 
-from . import data
+from . import data, dlpack
 
-__all__ = ["data"]
+__all__ = ["data", "dlpack"]
