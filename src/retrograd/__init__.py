@@ -10,6 +10,7 @@ Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/eng
 """
 
 from . import autograd, cuda, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
+from ._default_device import get_default_device, set_default_device
 from ._tensor_str import get_printoptions, set_printoptions
 from ._types import Size, device
 from .creation import (
@@ -100,6 +101,14 @@ def is_tensor(obj) -> bool:
 def numel(x: Tensor) -> int:
     return x.numel()
 
-from . import datasets, debug, distributed, optim, utils  # noqa: E402, F401  (above nn)
+from . import (  # noqa: E402, F401  (above nn)
+    accelerator,
+    datasets,
+    debug,
+    distributed,
+    distributions,
+    optim,
+    utils,
+)
 from .serialization import load, save  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

@@ -19,6 +19,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     join,
     linalg,
     minmax,
+    misc,
     nn,
     power,
     products,

@@ -1,0 +1,179 @@
+"""Names real programs use that fit no other ops file (the API inventory of issue 8,
+tests/data/api_inventory.json): ``dist``, ``det`` and ``inverse``, ``bernoulli`` sampling,
+and the ``Tensor.type`` conversion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd.function import Function
+from ..creation import _Rng
+from ..tensor import Tensor, _wrap
+from ._registry import expose
+from .reduce import type_name
+from .statistics import norm_grad, vector_norm
+from .unary import zeros_of
+
+# ---- dist: the p-norm of a difference --------------------------------------------------------
+
+
+class Dist(Function):
+    """out = ||x - y||_p over all elements (x, y broadcast);
+    dx = grad * sign(d) |d|^(p-1) / out^(p-1) with d = x - y,  dy = -dx"""
+
+    @staticmethod
+    def forward(ctx, x, y, p):
+        ctx.p = p
+        d = np.subtract(x._data, y._data)
+        out = vector_norm(_wrap(d), p)._data
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        if ctx.p == 0:
+            return None, None, None  # counts nonzeros: piecewise constant, as in PyTorch
+        gd = norm_grad(x - y, grad, out, ctx.p, None)
+        return (gd if ctx.needs_input_grad[0] else None,
+                -gd if ctx.needs_input_grad[1] else None, None)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The p-norm of ``input - other`` (broadcast), over all elements."""
+    for t in (input, other):
+        if t._data.dtype.kind != "f":
+            raise RuntimeError(
+                "norm(): input dtype should be either floating point or complex. Got "
+                f"{type_name(t._data)} instead; convert the tensors with .float() first.")
+    return Dist.apply(input, other, float(p))
+
+
+# ---- det and inverse ---------------------------------------------------------------------------
+
+
+def _check_square(a: np.ndarray, fn: str) -> None:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"linalg.{fn}: A must be batches of square matrices, but they are "
+            f"{' by '.join(map(str, a.shape[-2:])) if a.ndim >= 2 else a.ndim} matrices; "
+            "the last two dimensions must be equal.")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
+                           f"Got {type_name(a)}; convert it with .float() first.")
+
+
+class Inverse(Function):
+    """out = x^-1 (batched);  dx = -out^T grad out^T"""
+
+    node_name = "LinalgInvExBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        a = x._data
+        try:
+            out = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                "linalg.inv: The input matrix is singular, so it has no inverse; check for "
+                "linearly dependent rows (or solve a least-squares problem instead).") from None
+        ctx.save_for_backward(out)
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        t = out.transpose(-1, -2)
+        return -(t @ grad @ t)
+
+
+def inverse(x: Tensor) -> Tensor:
+    """The inverse of a square matrix (or of each matrix in a batch)."""
+    _check_square(x._data, "inv")
+    return Inverse.apply(x)
+
+
+class Det(Function):
+    """out = det(x) (batched);  dx = grad * out * (x^-1)^T"""
+
+    node_name = "LinalgDetBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.asarray(np.linalg.det(x._data), dtype=x._data.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # NOTE: written through the inverse, so a singular matrix (det 0) raises in backward;
+        # PyTorch's gradient there goes through an SVD instead.
+        x, out = ctx.saved_tensors
+        scale = (grad * out).unsqueeze(-1).unsqueeze(-1)
+        return scale * inverse(x).transpose(-1, -2)
+
+
+def det(x: Tensor) -> Tensor:
+    """The determinant of a square matrix (or of each matrix in a batch)."""
+    _check_square(x._data, "det")
+    return Det.apply(x)
+
+
+# ---- bernoulli ---------------------------------------------------------------------------------
+
+
+class Bernoulli(Function):
+    """out = 1 with probability x, else 0 (a draw);  dx = 0"""
+
+    @staticmethod
+    def forward(ctx, x, gen):
+        a = x._data
+        return (gen.random(a.shape) < a).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_of(grad), None  # (not grad * 0, which is NaN where grad is infinite)
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """Draw 0 or 1 for each element, 1 with probability ``input`` (or the number ``p``); the
+    result has input's dtype, and its gradient is zero, as in PyTorch."""
+    a = input._data
+    if a.dtype.kind != "f":
+        raise NotImplementedError(
+            f"bernoulli is only implemented for floating point tensors, not {input.dtype}; "
+            "convert the probabilities with .float() first.")
+    probs = input if p is None else _wrap(np.full(a.shape, p, dtype=a.dtype))
+    q = probs._data
+    if q.size and not (np.all(q >= 0) and np.all(q <= 1)):
+        raise RuntimeError("bernoulli: the probabilities must lie in [0, 1], but some do not "
+                           "(clamp them, or apply sigmoid to logits first).")
+    gen = _Rng.gen if generator is None else getattr(generator, "gen", generator)
+    return Bernoulli.apply(probs, gen)
+
+
+# ---- Tensor.type -------------------------------------------------------------------------------
+
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_BY_TYPE_NAME = {f"torch.{name}": dtype for dtype, name in _TENSOR_TYPES.items()}
+
+
+def type_(x: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    """With no dtype, the tensor's type name (``'torch.FloatTensor'``); otherwise x converted
+    to ``dtype`` (a dtype or such a name), or x itself when it already has it."""
+    if dtype is None:
+        return "torch." + _TENSOR_TYPES.get(x._data.dtype.name, x._data.dtype.name)
+    if isinstance(dtype, str):
+        if dtype not in _BY_TYPE_NAME:
+            raise ValueError(f"invalid type: '{dtype}'; use a dtype or one of "
+                             f"{', '.join(sorted(_BY_TYPE_NAME))}")
+        dtype = _dt.to_dtype(_BY_TYPE_NAME[dtype])
+    return x.to(dtype)
+
+
+expose({"dist": dist, "det": det, "inverse": inverse, "bernoulli": bernoulli})
+expose({"type": type_}, function=False)

@@ -1,0 +1,174 @@
+"""The names the API inventory (tests/data/api_inventory.json) found missing, beyond their
+op-table entries (tests/optable_inventory.py): distributions.Categorical, nn.DataParallel,
+accelerator and set_default_device, bernoulli's draws, dist with p=0, Tensor.type."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd
+from retrograd.distributions import Categorical
+
+
+def _pair(torch_ref, arr, requires_grad=True):
+    return (retrograd.tensor(arr, requires_grad=requires_grad),
+            torch_ref.tensor(arr, requires_grad=requires_grad))
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_categorical_log_prob_and_entropy_match_torch(torch_ref, rng, given):
+    arr = rng.uniform(0.1, 1.0, (4, 3)) if given == "probs" else rng.normal(size=(4, 3))
+    values = np.array([0, 2, 1, 2])
+    grads = []
+    for lib, param in zip((retrograd, torch_ref), _pair(torch_ref, arr)):
+        dist = (Categorical if lib is retrograd else torch_ref.distributions.Categorical)(
+            **{given: param})
+        lp = dist.log_prob(lib.tensor(values))
+        ent = dist.entropy()
+        (lp.sum() + 0.5 * ent.sum()).backward()
+        grads.append((lp.detach().numpy(), ent.detach().numpy(), param.grad.numpy(),
+                      dist.probs.detach().numpy(), dist.logits.detach().numpy(),
+                      tuple(dist.batch_shape), tuple(dist.event_shape), repr(dist),
+                      type(lp.grad_fn).__name__))
+    mine, ref = grads
+    for a, b in zip(mine[:5], ref[:5]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    assert mine[5:] == ref[5:]
+
+
+def test_categorical_log_prob_broadcasts_and_is_twice_differentiable(torch_ref, rng):
+    arr = rng.normal(size=(2, 3))
+    value = np.array([[0], [2], [1]])  # (3, 1) against batch (2,): result (3, 2)
+    out = []
+    for lib, logits in zip((retrograd, torch_ref), _pair(torch_ref, arr)):
+        cls = Categorical if lib is retrograd else torch_ref.distributions.Categorical
+        lp = cls(logits=logits).log_prob(lib.tensor(value))
+        (g,) = lib.autograd.grad(lp.exp().sum(), logits, create_graph=True)
+        (g2,) = lib.autograd.grad((g * g).sum(), logits)
+        out.append((lp.detach().numpy(), g.detach().numpy(), g2.numpy()))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    assert retrograd.autograd.gradcheck(
+        lambda t: Categorical(logits=t).log_prob(retrograd.tensor(value)),
+        retrograd.tensor(arr, requires_grad=True))
+
+
+def test_categorical_samples_follow_the_probabilities():
+    retrograd.manual_seed(0)
+    probs = retrograd.tensor([[0.1, 0.2, 0.7], [0.5, 0.5, 0.0]])
+    dist = Categorical(probs)
+    one = dist.sample()
+    assert one.shape == (2,) and one.dtype == retrograd.int64 and not one.requires_grad
+    many = dist.sample((4000,))
+    assert many.shape == (4000, 2)
+    freq = np.stack([(many.numpy() == k).mean(0) for k in range(3)], axis=1)
+    np.testing.assert_allclose(freq, probs.numpy(), atol=0.03)
+    assert (many.numpy()[:, 1] != 2).all()  # probability 0 is never drawn
+    assert dist.enumerate_support().tolist() == [[0, 0], [1, 1], [2, 2]]
+    assert dist.mode.tolist() == [2, 0]
+
+
+def test_categorical_errors_match_torch(torch_ref):
+    for lib, cls in ((retrograd, Categorical), (torch_ref, torch_ref.distributions.Categorical)):
+        with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+            cls()
+        with pytest.raises(ValueError, match="Simplex"):
+            cls(probs=lib.tensor([0.2, -1.0]))
+        with pytest.raises(ValueError, match="within the support"):
+            cls(probs=lib.tensor([0.5, 0.5])).log_prob(lib.tensor(2))
+    with pytest.raises(NotImplementedError, match="rsample"):
+        Categorical(logits=retrograd.zeros(3)).rsample()
+
+
+def test_policy_gradient_step_as_the_reinforce_example_writes_it():
+    """pytorch/examples reinforcement_learning/reinforce.py: sample, keep -log_prob * return."""
+    retrograd.manual_seed(1)
+    policy = retrograd.nn.Sequential(retrograd.nn.Linear(4, 8), retrograd.nn.ReLU(),
+                                     retrograd.nn.Linear(8, 2), retrograd.nn.Softmax(dim=1))
+    state = retrograd.randn(1, 4)
+    m = Categorical(policy(state))
+    action = m.sample()
+    loss = -m.log_prob(action) * 1.5
+    loss.sum().backward()
+    assert all(p.grad is not None and np.isfinite(p.grad.numpy()).all()
+               for p in policy.parameters())
+
+
+def test_data_parallel_runs_the_module_as_pytorch_does_without_gpus(torch_ref):
+    inner = retrograd.nn.Linear(2, 3)
+    model = retrograd.nn.DataParallel(inner, device_ids=[0])
+    ref = torch_ref.nn.DataParallel(torch_ref.nn.Linear(2, 3), device_ids=[0])
+    assert list(model.state_dict()) == list(ref.state_dict()) == ["module.weight", "module.bias"]
+    assert model.device_ids == ref.device_ids == []
+    x = retrograd.randn(5, 2)
+    np.testing.assert_array_equal(model(x).detach().numpy(), inner(x).detach().numpy())
+    assert repr(model).splitlines()[0] == "DataParallel("
+
+
+def test_set_default_device_accepts_the_cpu_only():
+    retrograd.set_default_device("cpu")
+    retrograd.set_default_device(None)
+    assert str(retrograd.get_default_device()) == "cpu"
+    with pytest.raises(AssertionError, match="not compiled with CUDA"):
+        retrograd.set_default_device("cuda")
+
+
+def test_bernoulli_draws_with_the_given_probabilities():
+    retrograd.manual_seed(3)
+    p = retrograd.tensor([0.0, 0.25, 0.9, 1.0], dtype=retrograd.float64)
+    draws = np.stack([retrograd.bernoulli(p).numpy() for _ in range(3000)])
+    assert draws.dtype == np.float64 and set(np.unique(draws)) <= {0.0, 1.0}
+    np.testing.assert_allclose(draws.mean(0), p.numpy(), atol=0.03)
+    retrograd.manual_seed(5)
+    a = p.bernoulli()
+    retrograd.manual_seed(5)
+    assert a.tolist() == retrograd.bernoulli(p).tolist()
+    assert retrograd.bernoulli(retrograd.zeros(3), 1.0).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_bernoulli_errors(torch_ref):
+    for lib in (retrograd, torch_ref):
+        with pytest.raises(RuntimeError):
+            lib.bernoulli(lib.tensor([1.5]))
+        with pytest.raises(NotImplementedError):
+            lib.bernoulli(lib.tensor([1]))
+
+
+def test_dist_p0_counts_nonzeros_with_a_zero_gradient(torch_ref, rng):
+    arr = rng.normal(size=(2, 3))
+    arr[0, 1] = 0.0
+    out = []
+    for lib, x in zip((retrograd, torch_ref), _pair(torch_ref, arr)):
+        d = lib.dist(x, lib.zeros(3, dtype=x.dtype), 0)
+        d.backward()
+        out.append((d.item(), x.grad if x.grad is None else x.grad.numpy().tolist()))
+    assert out[0][0] == out[1][0] == 5.0
+    assert out[0][1] is None or not np.any(out[0][1])
+
+
+def test_dist_of_integer_tensors_raises_as_torch(torch_ref):
+    for lib in (retrograd, torch_ref):
+        with pytest.raises(RuntimeError, match="floating point"):
+            lib.dist(lib.tensor([1, 2]), lib.tensor([3, 4]))
+
+
+def test_tensor_type_matches_torch(torch_ref):
+    for arr in (np.array([1.5]), np.array([1]), np.array([True]), np.array([1.0], np.float32)):
+        assert retrograd.tensor(arr).type() == torch_ref.tensor(arr).type()
+    x = retrograd.ones(2)
+    assert x.type(retrograd.float32) is x
+    assert x.type(retrograd.float64).dtype == retrograd.float64
+    assert x.type("torch.LongTensor").dtype == retrograd.int64
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.NoSuchTensor")
+
+
+def test_det_of_a_singular_matrix_and_of_a_non_square_one(torch_ref):
+    singular = [[1.0, 2.0], [2.0, 4.0]]
+    assert retrograd.det(retrograd.tensor(singular)).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(RuntimeError, match="singular"):
+        retrograd.inverse(retrograd.tensor(singular))
+    for lib in (retrograd, torch_ref):
+        with pytest.raises(RuntimeError, match="square"):
+            lib.det(lib.ones(2, 3))
