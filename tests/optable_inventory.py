@@ -1,5 +1,5 @@
 """Op-table entries for the names the API inventory found missing (issue 8,
-tests/data/api_inventory.json): dist, det, inverse, bernoulli."""
+tests/data/api_inventory.json): dist, det, inverse, matrix_exp, bernoulli."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ OPS = [
            _square),
     OpInfo("inverse", lambda lib, x: lib.inverse(x),
            (v("3x3", (3, 3)), v("batched", (2, 3, 3))), "LinalgInvExBackward0", _square),
+    OpInfo("matrix_exp", lambda lib, x: lib.matrix_exp(x),
+           (v("3x3", (3, 3)), v("batched", (2, 2, 2)), v("1x1", (1, 1)),
+            v("large-norm", (3, 3), domain=_each(lambda rng, s: rng.uniform(-3, 3, s)))),
+           "LinalgMatrixExpBackward0"),
+    OpInfo("matrix_exp-method", lambda lib, x: x.matrix_exp(), (v("2x2", (2, 2)),),
+           "LinalgMatrixExpBackward0"),
     # probabilities 0 and 1 make the draw certain, so both libraries agree on the values; the
     # gradient is zero in both (clamp keeps finite differences inside [0, 1])
     OpInfo("bernoulli", lambda lib, x: lib.bernoulli(x.clamp(0, 1)),

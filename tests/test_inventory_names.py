@@ -172,3 +172,110 @@ def test_det_of_a_singular_matrix_and_of_a_non_square_one(torch_ref):
     for lib in (retrograd, torch_ref):
         with pytest.raises(RuntimeError, match="square"):
             lib.det(lib.ones(2, 3))
+
+
+def _parametrize_tour(lib):
+    """The parametrizations tutorial's steps, recorded as plain data."""
+    nn, P = lib.nn, lib.nn.utils.parametrize
+
+    class Symmetric(nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+    class Skew(nn.Module):
+        def forward(self, X):
+            A = X.triu(1)
+            return A - A.transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu(1)
+
+    layer = nn.Linear(3, 3)
+    with lib.no_grad():
+        layer.weight.copy_(lib.tensor(np.arange(9.0).reshape(3, 3) / 10))
+        layer.bias.zero_()
+    P.register_parametrization(layer, "weight", Symmetric())
+    out = [repr(layer), [k for k, _ in layer.named_parameters()], list(layer.state_dict()),
+           layer.weight.detach().numpy().tolist()]
+    layer(lib.ones(2, 3)).sum().backward()
+    out += [layer.parametrizations.weight.original.grad.numpy().tolist(),
+            type(layer.weight.grad_fn).__name__]
+    skew = nn.Linear(3, 3)
+    P.register_parametrization(skew, "weight", Skew())
+    skew.weight = lib.tensor([[0.0, 1, 2], [-1, 0, 3], [-2, -3, 0]])  # through right_inverse
+    out += [skew.weight.detach().numpy().tolist(),
+            skew.parametrizations.weight.original.detach().numpy().tolist()]
+    P.remove_parametrizations(skew, "weight")
+    out += [repr(skew), [k for k, _ in skew.named_parameters()],
+            skew.weight.detach().numpy().tolist()]
+    chained = nn.Linear(2, 2)
+    P.register_parametrization(chained, "weight", Skew())
+    P.register_parametrization(chained, "weight", Symmetric())
+    out.append(repr(chained))
+    P.remove_parametrizations(chained, "weight", leave_parametrized=False)
+    out.append(P.is_parametrized(chained))
+    cnn = nn.Conv2d(in_channels=5, out_channels=8, kernel_size=3)
+    P.register_parametrization(cnn, "weight", Skew())
+    out += [tuple(cnn(lib.ones(1, 5, 4, 4)).shape), P.type_before_parametrizations(cnn).__name__,
+            type(cnn).__name__]
+    return out
+
+
+def test_parametrize_follows_the_tutorial_as_torch_does(torch_ref):
+    mine, ref = _parametrize_tour(retrograd), _parametrize_tour(torch_ref)
+    for step, (a, b) in enumerate(zip(mine, ref)):
+        assert a == b, f"step {step}: {a!r} != {b!r}"
+
+
+def test_parametrize_cached_computes_once_and_errors():
+    nn, P = retrograd.nn, retrograd.nn.utils.parametrize
+    calls = []
+
+    class Noisy(nn.Module):
+        def forward(self, X):
+            calls.append(1)
+            return X * 1
+
+    layer = nn.Linear(4, 4)
+    P.register_parametrization(layer, "weight", Noisy())
+    calls.clear()
+    _ = layer.weight + layer.weight.T
+    assert len(calls) == 2
+    calls.clear()
+    with P.cached():
+        _ = layer.weight + layer.weight.T
+        _ = layer.weight.sum()
+    assert len(calls) == 1
+    _ = layer.weight
+    assert len(calls) == 2  # the cache is gone after the block
+
+    class Halve(nn.Module):
+        def forward(self, X):
+            return X[:, :2]
+
+    with pytest.raises(ValueError, match="shape"):
+        P.register_parametrization(nn.Linear(4, 4), "weight", Halve())
+    with pytest.raises(ValueError, match="does not have a parameter"):
+        P.register_parametrization(nn.Linear(4, 4), "nothing", Noisy())
+    with pytest.raises(ValueError, match="does not have a parametrization"):
+        P.remove_parametrizations(nn.Linear(4, 4), "weight")
+
+
+def test_parametrized_weight_trains_through_an_optimizer():
+    nn, P = retrograd.nn, retrograd.nn.utils.parametrize
+
+    class Symmetric(nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+    retrograd.manual_seed(0)
+    layer = nn.Linear(3, 3)
+    P.register_parametrization(layer, "weight", Symmetric())
+    opt = retrograd.optim.SGD(layer.parameters(), lr=0.1)
+    x = retrograd.randn(8, 3)
+    for _ in range(3):
+        opt.zero_grad()
+        ((layer(x) - x) ** 2).mean().backward()
+        opt.step()
+    w = layer.weight.detach().numpy()
+    np.testing.assert_allclose(w, w.T)

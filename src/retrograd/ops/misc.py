@@ -1,6 +1,6 @@
 """Names real programs use that fit no other ops file (the API inventory of issue 8,
-tests/data/api_inventory.json): ``dist``, ``det`` and ``inverse``, ``bernoulli`` sampling,
-and the ``Tensor.type`` conversion.
+tests/data/api_inventory.json): ``dist``, ``det``, ``inverse`` and ``matrix_exp``,
+``bernoulli`` sampling, and the ``Tensor.type`` conversion.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd.function import Function
-from ..creation import _Rng
+from ..creation import _Rng, zeros_like
 from ..tensor import Tensor, _wrap
 from ._registry import expose
+from .join import cat
 from .reduce import type_name
 from .statistics import norm_grad, vector_norm
 from .unary import zeros_of
@@ -121,6 +122,57 @@ def det(x: Tensor) -> Tensor:
     return Det.apply(x)
 
 
+# ---- matrix_exp ------------------------------------------------------------------------------
+
+
+def _expm_array(a: np.ndarray) -> np.ndarray:
+    """exp of each square matrix in ``a``: scale until the norm is at most 1/2, sum the Taylor
+    series (its terms then shrink by 1/2 at least), and square back."""
+    if a.size == 0:
+        return a.copy()
+    norm = np.abs(a).sum(-2).max()  # the 1-norm bounds the spectral radius
+    squarings = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
+    x = a / 2.0 ** squarings
+    term = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+    out = term.copy()
+    for k in range(1, 30):
+        term = term @ x / k
+        out += term
+        if np.abs(term).max() <= np.finfo(a.dtype).eps * np.abs(out).max():
+            break
+    for _ in range(squarings):
+        out = out @ out
+    return out
+
+
+class MatrixExp(Function):
+    """out = exp(x) = sum_k x^k / k! (batched);  dx = the upper-right block of
+    exp([[x^T, grad], [0, x^T]]) (the Frechet derivative of exp at x^T in the direction grad)"""
+
+    node_name = "LinalgMatrixExpBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _expm_array(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # NOTE: the block matrix is differentiated by matrix_exp itself, so every order of
+        # derivative is one more matrix_exp (of a matrix twice as large)
+        (x,) = ctx.saved_tensors
+        n = x.shape[-1]
+        xt = x.transpose(-1, -2)
+        block = cat([cat([xt, grad], -1), cat([zeros_like(xt), xt], -1)], -2)
+        return MatrixExp.apply(block)[..., :n, n:]
+
+
+def matrix_exp(x: Tensor) -> Tensor:
+    """The matrix exponential of a square matrix (or of each matrix in a batch)."""
+    _check_square(x._data, "matrix_exp")
+    return MatrixExp.apply(x)
+
+
 # ---- bernoulli ---------------------------------------------------------------------------------
 
 
@@ -175,5 +227,6 @@ def type_(x: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
     return x.to(dtype)
 
 
-expose({"dist": dist, "det": det, "inverse": inverse, "bernoulli": bernoulli})
+expose({"dist": dist, "det": det, "inverse": inverse, "matrix_exp": matrix_exp,
+        "bernoulli": bernoulli})
 expose({"type": type_}, function=False)
