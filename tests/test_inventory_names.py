@@ -4,6 +4,8 @@ accelerator and set_default_device, bernoulli's draws, dist with p=0, Tensor.typ
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -279,3 +281,96 @@ def test_parametrized_weight_trains_through_an_optimizer():
         opt.step()
     w = layer.weight.detach().numpy()
     np.testing.assert_allclose(w, w.T)
+
+
+def _prune_tour(lib):
+    """The pruning tutorial's steps on a LeNet with fixed, distinct weights."""
+    nn, F = lib.nn, lib.nn.functional
+    prune = importlib.import_module(f"{lib.__name__}.nn.utils.prune")
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 3)
+            self.conv2 = nn.Conv2d(6, 16, 3)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = F.relu(self.fc1(x.flatten(start_dim=1)))
+            return self.fc3(F.relu(self.fc2(x)))
+
+    def fresh():
+        # distinct magnitudes across all parameters (no ties for global pruning to break)
+        model = LeNet()
+        shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        total = sum(int(np.prod(s)) for s in shapes.values())
+        values = (np.random.default_rng(0).permutation(total) + 1 / 3) / total - 0.4
+        state, start = {}, 0
+        for k, shape in shapes.items():
+            n = int(np.prod(shape))
+            state[k] = lib.tensor(values[start:start + n].reshape(shape), dtype=lib.float32)
+            start += n
+        model.load_state_dict(state)
+        return model
+
+    model = fresh()
+    module = model.conv1
+    prune.l1_unstructured(module, name="bias", amount=3)
+    out = [[k for k, _ in module.named_parameters()], [k for k, _ in module.named_buffers()],
+           module.bias.detach().numpy().tolist()]
+    prune.l1_unstructured(module, name="weight", amount=0.3)
+    prune.ln_structured(module, name="weight", amount=0.5, n=2, dim=0)
+    hook = next(h for h in module._forward_pre_hooks.values() if h._tensor_name == "weight")
+    out += [module.weight_mask.numpy().tolist(), type(hook).__name__,
+            [type(m).__name__ for m in hook], list(model.state_dict())]
+    model(lib.linspace(-1, 1, 784).reshape(1, 1, 28, 28)).sum().backward()
+    out.append(module.weight_orig.grad.numpy())
+    prune.remove(module, "weight")
+    out += [[k for k, _ in module.named_parameters()], [k for k, _ in module.named_buffers()],
+            len(module._forward_pre_hooks), module.weight.detach().numpy().tolist()]
+    model = fresh()
+    params = [(model.conv1, "weight"), (model.conv2, "weight"), (model.fc1, "weight"),
+              (model.fc2, "weight"), (model.fc3, "weight")]
+    prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=0.2)
+    out += [[float(lib.sum(m.weight == 0)) for m, _ in params],
+            model.fc3.weight_mask.numpy().tolist()]
+    return out
+
+
+def test_prune_follows_the_tutorial_as_torch_does(torch_ref):
+    mine, ref = _prune_tour(retrograd), _prune_tour(torch_ref)
+    grad, ref_grad = mine.pop(7), ref.pop(7)  # weight_orig.grad after a backward
+    assert np.any(grad) and not np.any(grad[np.asarray(mine[3]) == 0])  # pruned: no gradient
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-5)
+    for step, (a, b) in enumerate(zip(mine, ref)):
+        assert a == b, f"step {step}: {a!r} != {b!r}"
+
+
+def test_prune_random_methods_and_errors(torch_ref):
+    prune = retrograd.nn.utils.prune
+    retrograd.manual_seed(0)
+    layer = retrograd.nn.Linear(5, 4)
+    prune.random_unstructured(layer, "weight", amount=0.25)
+    assert int((layer.weight_mask == 0).sum()) == 5
+    prune.random_structured(layer, "weight", amount=1, dim=1)  # one more whole column
+    zero_cols = (layer.weight_mask.sum(0) == 0).numpy()
+    assert zero_cols.sum() == 1
+    assert prune.is_pruned(layer)
+    prune.remove(layer, "weight")
+    assert not prune.is_pruned(layer)
+    ref_prune = importlib.import_module("torch.nn.utils.prune")
+    for lib, p in ((retrograd, prune), (torch_ref, ref_prune)):
+        m = lib.nn.Linear(3, 4)
+        with pytest.raises(ValueError, match="float in the range"):
+            p.l1_unstructured(m, "weight", amount=1.5)
+        with pytest.raises(ValueError, match="smaller than the number"):
+            p.l1_unstructured(m, "weight", amount=20)
+        with pytest.raises(ValueError, match="has to be pruned"):
+            p.remove(m, "weight")
+        # left as it was (the weight registered again, last, in both)
+        assert [k for k, _ in m.named_parameters()] == ["bias", "weight"]
+        assert not m._forward_pre_hooks and not list(m.named_buffers())
