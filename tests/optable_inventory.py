@@ -1,10 +1,21 @@
 """Op-table entries for the names the API inventory found missing (issue 8,
-tests/data/api_inventory.json): dist, det, inverse, matrix_exp, bernoulli."""
+tests/data/api_inventory.json): dist, det, inverse, matrix_exp, eigh/eigvalsh, bernoulli."""
 
 from __future__ import annotations
 
 import numpy as np
 from optable import OpInfo, _each, distinct, nonzero, on_points, v
+
+
+def _sym(x):
+    """x + x^T: eigh reads one triangle, so entries compare through a symmetric input."""
+    return x + x.transpose(-1, -2)
+
+
+def _eigh(lib, x, **kw):
+    w, vecs = lib.linalg.eigh(_sym(x), **kw)
+    return w, vecs * vecs  # each eigenvector's sign is arbitrary: compare its squares
+
 
 # Well-conditioned square matrices (2 I + noise): det and inverse are smooth there.
 _square = _each(lambda rng, s: rng.uniform(-0.5, 0.5, s) + 2 * np.eye(s[-1]))
@@ -29,6 +40,11 @@ OPS = [
            "LinalgMatrixExpBackward0"),
     OpInfo("matrix_exp-method", lambda lib, x: x.matrix_exp(), (v("2x2", (2, 2)),),
            "LinalgMatrixExpBackward0"),
+    OpInfo("linalg.eigvalsh", lambda lib, x, **kw: lib.linalg.eigvalsh(_sym(x), **kw),
+           (v("3x3", (3, 3)), v("batched", (2, 3, 3)), v("upper", (4, 4), UPLO="U")),
+           "LinalgEighBackward0"),
+    OpInfo("linalg.eigh", _eigh, (v("3x3", (3, 3)), v("batched-upper", (2, 3, 3), UPLO="U")),
+           "LinalgEighBackward0"),
     # probabilities 0 and 1 make the draw certain, so both libraries agree on the values; the
     # gradient is zero in both (clamp keeps finite differences inside [0, 1])
     OpInfo("bernoulli", lambda lib, x: lib.bernoulli(x.clamp(0, 1)),

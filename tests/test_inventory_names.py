@@ -374,3 +374,20 @@ def test_prune_random_methods_and_errors(torch_ref):
         # left as it was (the weight registered again, last, in both)
         assert [k for k, _ in m.named_parameters()] == ["bias", "weight"]
         assert not m._forward_pre_hooks and not list(m.named_buffers())
+
+
+def test_linalg_names_and_eigh_result_as_torch(torch_ref):
+    for name in retrograd.linalg.__all__:
+        assert hasattr(torch_ref.linalg, name), name
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    mine, ref = retrograd.linalg.eigh(retrograd.tensor(a)), torch_ref.linalg.eigh(
+        torch_ref.tensor(a))
+    assert repr(mine.eigenvalues) == repr(ref.eigenvalues)
+    assert repr(mine).splitlines()[0] == repr(ref).splitlines()[0]
+    w, vecs = mine
+    np.testing.assert_allclose(((vecs * w) @ vecs.T).numpy(), a, atol=1e-12)
+    for lib in (retrograd, torch_ref):
+        with pytest.raises(RuntimeError, match="square"):
+            lib.linalg.eigvalsh(lib.ones(2, 3))
+        with pytest.raises(RuntimeError, match="UPLO"):
+            lib.linalg.eigh(lib.eye(2), UPLO="X")

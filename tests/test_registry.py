@@ -27,8 +27,8 @@ NOT_IN_TORCH = {
 }
 
 # The submodules PyTorch also has (under the same name, for the same purpose)
-PUBLIC_SUBMODULES = {"accelerator", "autograd", "cuda", "distributed", "distributions", "nn",
-                     "optim", "serialization", "utils"}
+PUBLIC_SUBMODULES = {"accelerator", "autograd", "cuda", "distributed", "distributions", "linalg",
+                     "nn", "optim", "serialization", "utils"}
 # retrograd's own public submodules, which PyTorch does not have
 OWN_SUBMODULES = {"datasets": "the 8x8 digits that ship with retrograd (load_digits)",
                   "viz": "drawings of the recorded graph and explain(loss)",

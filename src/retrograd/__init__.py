@@ -107,6 +107,7 @@ from . import (  # noqa: E402, F401  (above nn)
     debug,
     distributed,
     distributions,
+    linalg,
     optim,
     utils,
 )

@@ -1,6 +1,7 @@
 """Names real programs use that fit no other ops file (the API inventory of issue 8,
-tests/data/api_inventory.json): ``dist``, ``det``, ``inverse`` and ``matrix_exp``,
-``bernoulli`` sampling, and the ``Tensor.type`` conversion.
+tests/data/api_inventory.json): ``dist``, ``det``, ``inverse``, ``matrix_exp`` and the
+symmetric eigendecomposition (``retrograd.linalg.eigh``/``eigvalsh``), ``bernoulli``
+sampling, and the ``Tensor.type`` conversion.
 """
 
 from __future__ import annotations
@@ -171,6 +172,82 @@ def matrix_exp(x: Tensor) -> Tensor:
     """The matrix exponential of a square matrix (or of each matrix in a batch)."""
     _check_square(x._data, "matrix_exp")
     return MatrixExp.apply(x)
+
+
+# ---- eigh: eigenvalues and eigenvectors of symmetric matrices --------------------------------
+
+
+class linalg_eigh(tuple):  # noqa: N801 - PyTorch's name (torch.return_types.linalg_eigh)
+    """``(eigenvalues, eigenvectors)``; unpacks like a tuple, with the fields named."""
+
+    __slots__ = ()
+
+    def __new__(cls, eigenvalues: Tensor, eigenvectors: Tensor):
+        return tuple.__new__(cls, (eigenvalues, eigenvectors))
+
+    @property
+    def eigenvalues(self) -> Tensor:
+        return self[0]
+
+    @property
+    def eigenvectors(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return (f"torch.return_types.linalg_eigh(\neigenvalues={self[0]!r},\n"
+                f"eigenvectors={self[1]!r})")
+
+
+class Eigh(Function):
+    """(w, V) with x = V diag(w) V^T (x symmetric; only the ``uplo`` triangle is read);
+    dx = V (diag(gw) + F * (V^T gV)) V^T with F_ij = 1 / (w_j - w_i) off the diagonal"""
+
+    node_name = "LinalgEighBackward0"
+
+    @staticmethod
+    def forward(ctx, x, uplo):
+        w, v = np.linalg.eigh(x._data, UPLO=uplo)
+        w, v = w.astype(x._data.dtype, copy=False), v.astype(x._data.dtype, copy=False)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        # NOTE: written with eigh's own outputs, so it is differentiable again; repeated
+        # eigenvalues make F infinite (the eigenvectors are not unique there), as in PyTorch
+        w, v = ctx.saved_tensors
+        n = w.shape[-1]
+        eye = _wrap(np.eye(n, dtype=w._data.dtype))
+        vt = v.transpose(-1, -2)
+        inner = None
+        if gv is not None:
+            gaps = w.unsqueeze(-2) - w.unsqueeze(-1) + eye  # w_j - w_i, 1 on the diagonal
+            inner = (vt @ gv) * ((1 - eye) / gaps)
+        if gw is not None:
+            diag = gw.unsqueeze(-2) * eye
+            inner = diag if inner is None else inner + diag
+        if inner is None:
+            return None, None
+        return v @ inner @ vt, None
+
+
+def _eigh_args(x: Tensor, UPLO: str) -> None:  # noqa: N803 - PyTorch's name
+    _check_square(x._data, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def eigh(x: Tensor, UPLO: str = "L") -> linalg_eigh:  # noqa: N803 - PyTorch's name
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix (batched),
+    read from its lower (``UPLO='L'``) or upper triangle."""
+    _eigh_args(x, UPLO)
+    return linalg_eigh(*Eigh.apply(x, UPLO))
+
+
+def eigvalsh(x: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803 - PyTorch's name
+    """The eigenvalues (ascending) of a symmetric matrix (batched)."""
+    _eigh_args(x, UPLO)
+    return Eigh.apply(x, UPLO)[0]
 
 
 # ---- bernoulli ---------------------------------------------------------------------------------
