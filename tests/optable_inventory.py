@@ -26,7 +26,7 @@ OPS = [
             v("p1", (2, 3), (2, 3), p=1), v("p3", (4,), (4,), p=3),
             v("p1.5-broadcast", (3, 1), (1, 4), p=1.5),
             v("pinf", (5,), (5,), p=float("inf"), domain=distinct())),
-           "DistBackward0", nonzero(), binary=True),
+           "DistBackward0", nonzero()),
     OpInfo("det", lambda lib, x: lib.det(x),
            (v("3x3", (3, 3)), v("batched", (2, 4, 4)), v("1x1", (1, 1))),
            "LinalgDetBackward0", _square),
