@@ -394,3 +394,20 @@ def test_linalg_names_and_eigh_result_as_torch(torch_ref):
             lib.linalg.eigvalsh(lib.ones(2, 3))
         with pytest.raises(RuntimeError, match="UPLO"):
             lib.linalg.eigh(lib.eye(2), UPLO="X")
+
+
+def test_benchmark_timer_measures_a_statement():
+    from retrograd.utils.benchmark import Measurement, Timer
+
+    calls = []
+    timer = Timer(stmt="f(x)", globals={"f": calls.append, "x": retrograd.ones(2)})
+    m = timer.timeit(50)
+    assert isinstance(m, Measurement) and m.number_per_run == 50 and len(calls) == 51
+    assert len(m.times) == 1 and m.mean == m.median == m.times[0] > 0
+    text = repr(m).splitlines()
+    assert text[1] == "f(x)" and text[2].strip().split()[1] in ("s", "ms", "us", "ns")
+    assert text[3] == "  1 measurement, 50 runs , 1 thread"
+    blocked = Timer("sum(range(100))").blocked_autorange(min_run_time=0.02)
+    assert sum(blocked.raw_times) >= 0.02 and blocked.iqr >= 0
+    with pytest.raises(ValueError, match="str"):
+        Timer(stmt=calls.append)

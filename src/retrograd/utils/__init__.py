@@ -1,5 +1,6 @@
-"""retrograd.utils: helpers around training (so far: ``retrograd.utils.data``)."""
+"""retrograd.utils: helpers around training: ``retrograd.utils.data`` and the
+``retrograd.utils.benchmark`` timer."""
 
-from . import data
+from . import benchmark, data
 
-__all__ = ["data"]
+__all__ = ["benchmark", "data"]
