@@ -18,6 +18,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     inplace_methods,
     join,
     linalg,
+    matrix_functions,
     minmax,
     misc,
     nn,
