@@ -411,3 +411,19 @@ def test_benchmark_timer_measures_a_statement():
     assert sum(blocked.raw_times) >= 0.02 and blocked.iqr >= 0
     with pytest.raises(ValueError, match="str"):
         Timer(stmt=calls.append)
+
+
+def test_pruned_norm_layers_use_the_masked_weight(torch_ref):
+    outs = []
+    for lib in (retrograd, torch_ref):
+        prune = importlib.import_module(f"{lib.__name__}.nn.utils.prune")
+        bn, ln = lib.nn.BatchNorm1d(4), lib.nn.LayerNorm(4)
+        with lib.no_grad():
+            for layer in (bn, ln):
+                layer.weight.copy_(lib.tensor([0.1, -2.0, 3.0, 0.5]))
+        prune.l1_unstructured(bn, "weight", amount=2)
+        prune.l1_unstructured(ln, "bias", amount=1)
+        x = lib.tensor(np.arange(12.0).reshape(3, 4), dtype=lib.float32)
+        outs.append((bn(x).detach().numpy(), ln(x).detach().numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, atol=1e-6)
