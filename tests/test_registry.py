@@ -28,10 +28,13 @@ NOT_IN_TORCH = {
 
 # The submodules PyTorch also has (under the same name, for the same purpose)
 PUBLIC_SUBMODULES = {
+    "accelerator",
     "autograd",
     "cuda",
     "distributed",
+    "distributions",
     "func",
+    "linalg",
     "nn",
     "onnx",
     "optim",

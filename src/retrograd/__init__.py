@@ -10,6 +10,7 @@ Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/eng
 """
 
 from . import autograd, cuda, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
+from ._default_device import get_default_device, set_default_device
 from ._tensor_str import get_printoptions, set_printoptions
 from ._types import Size, device
 from .creation import (
@@ -104,10 +105,13 @@ def numel(x: Tensor) -> int:
     return x.numel()
 
 from . import (  # noqa: E402, F401  (above nn)
+    accelerator,
     datasets,
     debug,
     distributed,
+    distributions,
     func,
+    linalg,
     onnx,
     optim,
     utils,

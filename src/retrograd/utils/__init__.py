@@ -1,6 +1,6 @@
-"""retrograd.utils: helpers around training (``retrograd.utils.data``) and DLPack
-(``retrograd.utils.dlpack``)."""
+"""retrograd.utils: helpers around training (``retrograd.utils.data``), the
+``retrograd.utils.benchmark`` timer and DLPack (``retrograd.utils.dlpack``)."""
 
-from . import data, dlpack
+from . import benchmark, data, dlpack
 
-__all__ = ["data", "dlpack"]
+__all__ = ["benchmark", "data", "dlpack"]
