@@ -1,5 +1,5 @@
 """retrograd.utils: helpers around training (so far: ``retrograd.utils.data``)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
