@@ -4,10 +4,11 @@ Note [Anomaly mode]
     While it is on, every recorded node remembers the user code that made it: anomaly mode
     switches on retrograd.debug's provenance recording (Note [Sites] in debug/provenance.py),
     the same mechanism that names lines in other errors, and adds a node hook there that also
-    keeps the user frames of the whole call stack (as PyTorch shows them). In backward, each gradient a node returns is
-    checked for NaN (with ``check_nan``), raising PyTorch's error; and when any node fails, a
-    warning shows where the failing node was made in the forward pass. The engine reads the
-    switch once per backward, so when it is off the loop tests one local flag per node.
+    keeps the user frames of the whole call stack (as PyTorch shows them). In backward, each
+    gradient a node returns is checked for NaN (with ``check_nan``), raising PyTorch's error;
+    and when any node fails, a warning shows the forward call that made the failing node.
+    The engine reads the switch once per backward, so when it is off the loop tests one local
+    flag per node.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def report(node) -> None:
                 where += f"    {line}\n"
     from ..debug.provenance import _is_ours
 
-    level, f = 1, sys._getframe(1)
+    level, f = 1, sys._getframe(0)
     while f is not None and _is_ours(f):  # point the warning at the user's backward call
         level, f = level + 1, f.f_back
     warnings.warn(f"Error detected in {type(node).__name__}. Traceback of forward call that "
