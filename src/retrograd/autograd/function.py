@@ -43,6 +43,7 @@ from .graph import (
     Node,
     SavedOutput,
     _meta1_cache,
+    current_saved_hooks,
     output_meta,
     output_meta1,
     saved_hooks_stack,
@@ -240,7 +241,7 @@ def _pack_saved(ctx: Node, outs: tuple, results) -> None:
     saved = ctx._packed
     versions = []
     packed = list(saved)
-    hooks = saved_hooks_stack[-1] if saved_hooks_stack else None
+    hooks = current_saved_hooks() if saved_hooks_stack else None
     for j, s in enumerate(saved):
         i = next((i for i, o in enumerate(outs) if s is o), None)
         if hooks is not None and s is not None:  # Note [Saved tensor hooks] in graph.py

@@ -22,6 +22,7 @@ Note [Few long-lived objects per node]
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 
 import numpy as np
@@ -332,12 +333,22 @@ def output_meta1(out: np.ndarray) -> tuple:
 #     stored) is handed to ``pack`` at once, and the node keeps only what ``pack`` returned, in
 #     a ``HookedSaved``; ``saved_tensors`` calls ``unpack`` on it when backward reads it, and
 #     gives the result the saved tensor's place in the graph. The innermost pair of hooks
-#     applies. As in PyTorch, tensors saved this way are not checked against in-place changes.
+#     applies, and hooks apply only in the thread that entered them (as in PyTorch). Tensors
+#     saved this way are not checked against in-place changes (nor are they in PyTorch).
 #     ``apply`` looks at ``saved_hooks_stack`` once per node that saved something, so without
 #     hooks nothing else happens.
 
-saved_hooks_stack: list = []  # (pack, unpack) pairs, innermost last
+saved_hooks_stack: list = []  # (pack, unpack, thread id), innermost last, of every thread
 _hooks_disabled: list = []  # error messages of the active disable_saved_tensors_hooks
+
+
+def current_saved_hooks():
+    """The innermost (pack, unpack) this thread entered, or None."""
+    me = threading.get_ident()
+    for pack, unpack, thread in reversed(saved_hooks_stack):
+        if thread == me:
+            return pack, unpack
+    return None
 
 
 class saved_tensors_hooks:
@@ -352,11 +363,15 @@ class saved_tensors_hooks:
     def __enter__(self):
         if _hooks_disabled:
             raise RuntimeError(_hooks_disabled[-1])
-        saved_hooks_stack.append((self.pack_hook, self.unpack_hook))
+        self._entry = (self.pack_hook, self.unpack_hook, threading.get_ident())
+        saved_hooks_stack.append(self._entry)
         return self
 
     def __exit__(self, *exc) -> None:
-        saved_hooks_stack.pop()
+        for i in range(len(saved_hooks_stack) - 1, -1, -1):  # (threads exit in any order)
+            if saved_hooks_stack[i] is self._entry:
+                del saved_hooks_stack[i]
+                break
 
 
 class save_on_cpu(saved_tensors_hooks):
