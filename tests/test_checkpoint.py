@@ -96,8 +96,16 @@ def test_checkpoint_passes_kwargs_and_non_tensor_outputs_gradcheck():
     x = rg.tensor([1.0, 0.5, -0.7], dtype=rg.float64, requires_grad=True)
     assert gradcheck(lambda a, ww: checkpoint(block, a, use_reentrant=False, scale=2.0),
                      (x, w))
-    # (the reentrant method backpropagates into .grad itself: gradients reach only the inputs)
-    assert gradcheck(lambda a: checkpoint(block, a, use_reentrant=True), (x,))
+    # the reentrant method runs its own backward into .grad, so it is checked through
+    # .backward() against central differences (autograd.grad is refused, as in PyTorch)
+    checkpoint(block, x, use_reentrant=True).sum().backward()
+    eps, base = 1e-6, x.detach().numpy()
+    numerical = [(block(rg.tensor(base + eps * e)).sum().item()
+                  - block(rg.tensor(base - eps * e)).sum().item()) / (2 * eps)
+                 for e in np.eye(3)]
+    np.testing.assert_allclose(x.grad.numpy(), numerical, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="incompatible with .grad()"):
+        rg.autograd.grad(checkpoint(block, x, use_reentrant=True).sum(), x)
 
 
 def test_checkpoint_api_matches_pytorch(torch_ref):
@@ -114,6 +122,10 @@ def test_checkpoint_api_matches_pytorch(torch_ref):
             cp.checkpoint(lambda a: a, x, use_reentrant=True, foo=1)
         except ValueError as e:
             out["kwargs"] = str(e)
+        try:
+            lib.autograd.grad(cp.checkpoint(lambda a: a * 2, x, use_reentrant=True).sum(), x)
+        except RuntimeError as e:
+            out["grad"] = str(e)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             z = cp.checkpoint(lambda a: a * 2, lib.ones(2), use_reentrant=True)

@@ -65,6 +65,7 @@ from .graph import AccumulateGrad, provenance_note
 
 _state = grad_mode.state
 _callbacks: list = []  # one list per running backward, innermost last (Note [Final callbacks])
+_capturing: list = []  # per running backward: were ``inputs`` given (autograd.grad)?
 
 
 def queue_callback(fn) -> None:
@@ -209,6 +210,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
     quiet_token = quiet_begin()
     callbacks: list = []
     _callbacks.append(callbacks)
+    _capturing.append(bool(inputs))
     node = None
     try:
         while ready:
@@ -278,6 +280,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
         raise
     finally:
         _callbacks.pop()
+        _capturing.pop()
         quiet_end(quiet_token)
         _state.enabled = prev_mode
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 from .. import grad_mode
+from ..autograd import engine as _engine
 from ..autograd.engine import backward as _backward
 from ..autograd.function import Function
 from ..autograd.graph import saved_tensors_hooks
@@ -148,6 +149,12 @@ class _CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if _engine._capturing and _engine._capturing[-1]:
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() "
+                "or passing an `inputs` parameter to .backward(). To resolve this error, you "
+                "can either set use_reentrant=False, or call .backward() without passing the "
+                "`inputs` argument.")
         tensors = ctx.saved_tensors
         args = list(ctx.others)
         detached = []
