@@ -273,3 +273,14 @@ def test_disable_saved_tensors_hooks_is_a_context_manager():
             saved_tensors_hooks(lambda t: t, lambda t: t).__enter__()
     with saved_tensors_hooks(lambda t: t, lambda t: t):
         pass
+
+
+def test_readme_example_prints_what_it_says(capsys):
+    import pathlib
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### Custom Functions, hooks, checkpointing, anomaly mode", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+    exec(compile(code, "README.md", "exec"), {"torch": rg})
+    assert capsys.readouterr().out.splitlines() == expected
