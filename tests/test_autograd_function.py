@@ -371,3 +371,32 @@ def test_several_outputs_gradcheck_against_finite_differences():
     w = rg.tensor(np.linspace(0.5, 2, 5), requires_grad=True)
     assert gradcheck(Split2.apply, (x, w))
     assert gradgradcheck(Split2.apply, (x, w))
+
+
+def test_mark_dirty_and_save_the_changed_input(torch_ref):
+    def scenario(lib, c):
+        class ExpInPlace(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.exp_()
+                ctx.mark_dirty(x)
+                ctx.save_for_backward(x)  # saved after the change: version check from here
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors
+                return g * y
+
+        a = lib.tensor([0.0, 1.0], dtype=lib.float64, requires_grad=True)
+        b = a * 1
+        out = ExpInPlace.apply(b)
+        out.sum().backward(retain_graph=True)
+        with lib.no_grad():
+            b.add_(1)
+        err = _error(lambda: out.sum().backward())
+        return a.grad.tolist(), b._version, err[0], "modified by an inplace operation" in err[1]
+
+    ours, theirs = _both(torch_ref, scenario)
+    np.testing.assert_allclose(ours[0], theirs[0])
+    assert ours[1:] == theirs[1:]

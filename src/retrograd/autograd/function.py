@@ -255,7 +255,7 @@ def _pack_saved(ctx: Node, outs: tuple, results) -> None:
             if t._version_counter is None:  # the saved copy must see later changes
                 t._version_counter = [0]
             packed[j] = SavedOutput(t._data, i, t._version_counter)
-            versions.append(0)
+            versions.append(t._version_counter[0])  # (not 0 for an input marked dirty)
         elif isinstance(s, Tensor):
             counter = s._version_counter
             versions.append(0 if counter is None else counter[0])
