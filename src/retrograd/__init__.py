@@ -116,6 +116,11 @@ from . import (  # noqa: E402, F401  (above nn)
     optim,
     utils,
 )
+from .autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from .serialization import load, save  # noqa: E402
 from .utils.dlpack import from_dlpack  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

@@ -254,6 +254,15 @@ class Tensor:
         node = self.grad_fn if self.grad_fn is not None else self._get_accumulator()
         return node._add_tensor_pre_hook(self._output_nr, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        return self._get_accumulator()._add_post_accumulate_hook(hook)
+
     def _get_accumulator(self):
         """The AccumulateGrad node of this leaf, made on first use (and kept with the tensor)."""
         acc = self._accumulator
