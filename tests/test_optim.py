@@ -449,3 +449,17 @@ def test_scheduler_bad_input():
         optim.lr_scheduler.ReduceLROnPlateau(opt, mode="up")
     with pytest.raises(KeyError, match="initial_lr"):
         optim.lr_scheduler.StepLR(optim.SGD([rg.zeros(1, requires_grad=True)]), 2, last_epoch=3)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_param_group_defaults_print_as_pytorchs(name, torch_ref):
+    """A printed ``optimizer.state_dict()`` shows the same keys, order and values."""
+    ours = getattr(rg.optim, name)([rg.nn.Parameter(rg.zeros(2))], lr=0.1)
+    theirs = getattr(torch_ref.optim, name)([torch_ref.nn.Parameter(torch_ref.zeros(2))], lr=0.1)
+    assert repr(ours.state_dict()["param_groups"]) == repr(theirs.state_dict()["param_groups"])
+
+
+@pytest.mark.parametrize("flag", ["fused", "differentiable"])
+def test_device_only_optimizer_flags_are_refused(flag):
+    with pytest.raises(RuntimeError, match=flag):
+        rg.optim.SGD([rg.nn.Parameter(rg.zeros(2))], lr=0.1, **{flag: True})

@@ -27,12 +27,25 @@ NOT_IN_TORCH = {
 }
 
 # The submodules PyTorch also has (under the same name, for the same purpose)
-PUBLIC_SUBMODULES = {"autograd", "cuda", "distributed", "func", "nn", "optim", "serialization",
-                     "utils"}
+PUBLIC_SUBMODULES = {
+    "accelerator",
+    "autograd",
+    "cuda",
+    "distributed",
+    "distributions",
+    "func",
+    "linalg",
+    "nn",
+    "onnx",
+    "optim",
+    "serialization",
+    "utils",
+}
 # retrograd's own public submodules, which PyTorch does not have
 OWN_SUBMODULES = {"datasets": "the 8x8 digits that ship with retrograd (load_digits)",
                   "viz": "drawings of the recorded graph and explain(loss)",
-                  "debug": "diagnostics: why_no_grad, detect_leaks, memory_report"}
+                  "debug": "diagnostics: why_no_grad, detect_leaks, memory_report",
+                  "safetensors": "safetensors files (the safetensors package's torch API)"}
 
 
 def test_registered_functions_are_exported():

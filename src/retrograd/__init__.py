@@ -10,16 +10,20 @@ Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/eng
 """
 
 from . import autograd, cuda, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
+from ._default_device import get_default_device, set_default_device
 from ._tensor_str import get_printoptions, set_printoptions
 from ._types import Size, device
 from .creation import (
     BoolTensor,
+    ByteTensor,
+    CharTensor,
     DoubleTensor,
     FloatTensor,
     Generator,
     HalfTensor,
     IntTensor,
     LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     default_generator,
@@ -100,6 +104,23 @@ def is_tensor(obj) -> bool:
 def numel(x: Tensor) -> int:
     return x.numel()
 
-from . import datasets, debug, distributed, func, optim, utils  # noqa: E402, F401  (above nn)
+from . import (  # noqa: E402, F401  (above nn)
+    accelerator,
+    datasets,
+    debug,
+    distributed,
+    distributions,
+    func,
+    linalg,
+    onnx,
+    optim,
+    utils,
+)
+from .autograd.anomaly_mode import (  # noqa: E402
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from .serialization import load, save  # noqa: E402
+from .utils.dlpack import from_dlpack  # noqa: E402
 from .viz import explain  # noqa: E402  (retrograd.viz: drawings of the graph, explain(loss))

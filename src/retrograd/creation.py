@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as _dt
+from ._types import Size
 from .cuda import check_device, no_gpu_error
 from .ops._registry import expose
 from .tensor import Tensor, _wrap
@@ -138,21 +139,40 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return _wrap(arr)
 
 
-def _legacy(dtype):
-    def make(*args) -> Tensor:
-        if len(args) == 1 and not isinstance(args[0], int):
-            return tensor(args[0], dtype=dtype)
-        return _wrap(np.zeros(args, dtype=dtype.np))
+class _LegacyTensorType(type):
+    """The metaclass of ``FloatTensor``, ``LongTensor``, ...: PyTorch's old per-dtype tensor
+    types. Calling one makes a tensor of its dtype (``LongTensor([1, 2])`` from data,
+    ``FloatTensor(2, 3)`` of that size, zero-filled here), and ``isinstance(t, FloatTensor)``
+    asks whether t is a float32 tensor."""
 
-    return make
+    def __call__(cls, *args, device=None) -> Tensor:
+        _check_device(device)
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            if isinstance(args[0], Size):
+                return _wrap(np.zeros(tuple(args[0]), dtype=cls.dtype.np))
+            return tensor(args[0], dtype=cls.dtype)
+        return _wrap(np.zeros(_size(args), dtype=cls.dtype.np))
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
 
 
-FloatTensor = _legacy(_dt.float32)
-DoubleTensor = _legacy(_dt.float64)
-LongTensor = _legacy(_dt.int64)
-IntTensor = _legacy(_dt.int32)
-BoolTensor = _legacy(_dt.bool)
-HalfTensor = _legacy(_dt.float16)
+def _legacy(name: str, dtype) -> type:
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "retrograd"})
+
+
+FloatTensor = _legacy("FloatTensor", _dt.float32)
+DoubleTensor = _legacy("DoubleTensor", _dt.float64)
+HalfTensor = _legacy("HalfTensor", _dt.float16)
+LongTensor = _legacy("LongTensor", _dt.int64)
+IntTensor = _legacy("IntTensor", _dt.int32)
+ShortTensor = _legacy("ShortTensor", _dt.int16)
+CharTensor = _legacy("CharTensor", _dt.int8)
+ByteTensor = _legacy("ByteTensor", _dt.uint8)
+BoolTensor = _legacy("BoolTensor", _dt.bool)
 
 
 def _size(size) -> tuple:
@@ -431,9 +451,18 @@ def new_tensor(x: Tensor, data, *, dtype=None, device=None, requires_grad: bool 
     return tensor(data, dtype=_new_dtype(x, dtype), device=device, requires_grad=requires_grad)
 
 
+def new(x: Tensor, *args, device=None) -> Tensor:
+    """The legacy ``x.new(...)``: like calling x's legacy type (``x.new(2, 3)`` a tensor of
+    that size, ``x.new([1, 2])`` from data, ``x.new()`` empty), in x's dtype."""
+    _check_device(device)
+    if not args:
+        return _wrap(np.zeros((0,), dtype=x.dtype.np))
+    return _LegacyTensorType.__call__(_legacy("Tensor", x.dtype), *args)
+
+
 def _cuda(x: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
     raise no_gpu_error("Tensor.cuda()")
 
 
 expose({"new_ones": new_ones, "new_zeros": new_zeros, "new_empty": new_empty,
-        "new_full": new_full, "new_tensor": new_tensor, "cuda": _cuda}, function=False)
+        "new_full": new_full, "new_tensor": new_tensor, "new": new, "cuda": _cuda}, function=False)

@@ -1,5 +1,8 @@
 """Saving and loading: ``retrograd.save`` / ``retrograd.load`` in a format that runs no code.
 
+``load`` also reads PyTorch checkpoints, and ``save(..., format="torch")`` writes them: see
+``_torch_zip.py`` (Note [PyTorch's checkpoint layout]) and ``_torch_pickle.py``.
+
 Note [The file format]
     A file is a zip archive (stored, not compressed) with
       * ``manifest.json``: ``{"format": "retrograd", "version": 1, "root": <node>}``, where a
@@ -41,6 +44,7 @@ import io
 import json
 import math
 import os
+import pickle
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -52,7 +56,7 @@ from . import dtypes as _dt
 from ._types import Size, device
 from .tensor import Tensor, _wrap
 
-__all__ = ["UnsafeFileError", "load", "save"]
+__all__ = ["ForbiddenGlobalError", "UnsafeFileError", "load", "save"]
 
 _FORMAT = "retrograd"
 _VERSION = 1
@@ -73,29 +77,57 @@ class UnsafeFileError(RuntimeError, ValueError):
     ValueError, as NumPy raises for arrays it won't unpickle)."""
 
 
+class ForbiddenGlobalError(UnsafeFileError, pickle.UnpicklingError):
+    """A PyTorch checkpoint's pickle names a global that ``retrograd.load`` does not call. Both
+    an ``UnsafeFileError`` and the ``pickle.UnpicklingError`` that PyTorch's
+    ``weights_only=True`` load raises."""
+
+
 def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module=None,
-         pickle_protocol: int | None = None, _use_new_zipfile_serialization: bool = True) -> None:
+         pickle_protocol: int | None = None, _use_new_zipfile_serialization: bool = True, *,
+         format: str = "retrograd") -> None:  # noqa: A002 - the name users expect
     """Save ``obj`` (tensors, arrays, numbers, strings, None, and dicts / lists / tuples of
-    them: state dicts and optimizer states) to the path or binary file ``f``."""
+    them: state dicts and optimizer states) to the path or binary file ``f``.
+
+    ``format="torch"`` writes PyTorch's own checkpoint format instead, which
+    ``torch.load(f, weights_only=True)`` reads (and ``retrograd.load`` too); it stores tensors,
+    numbers, strings, bytes, None, and dicts, lists, tuples and sets of them, but not NumPy
+    arrays. Tensors that share memory share it again after loading.
+    """
+    if format == "torch":
+        from ._torch_zip import save_zip
+
+        _to_file(f, lambda fh: save_zip(obj, fh))
+        return
+    if format != "retrograd":
+        raise ValueError(f"retrograd.save: format must be 'retrograd' or 'torch', not "
+                         f"{format!r}")
     writer = _Writer()
     root = writer.encode(obj)
     manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root},
                           allow_nan=False, separators=(",", ":"))
+    _to_file(f, lambda fh: _write_zip(fh, manifest, writer.arrays))
+
+
+def _to_file(f, write) -> None:
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as fh:
-            _write_zip(fh, manifest, writer.arrays)
+            write(fh)
     else:
-        _write_zip(f, manifest, writer.arrays)
+        write(f)
 
 
 def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None, *,
          weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args) -> Any:
-    """Load an object saved by ``retrograd.save`` from a path or binary file.
+    """Load an object saved by ``retrograd.save``, or a PyTorch checkpoint written by
+    ``torch.save`` (a state dict, tensors, containers of them), from a path or binary file.
 
     Everything loads onto the CPU (``map_location`` is accepted and otherwise ignored); no
-    code from the file is ever run, whatever ``weights_only`` says. A damaged or hostile file
-    raises ``UnsafeFileError`` (a RuntimeError) before load allocates more than the file
-    justifies (Note [Hostile files]).
+    code from the file is ever run, whatever ``weights_only`` says: a PyTorch checkpoint's
+    pickle runs on a machine that only rebuilds tensors and plain data (as PyTorch's
+    ``weights_only=True``), and one that names any other global raises ``ForbiddenGlobalError``
+    (a ``pickle.UnpicklingError``). A damaged or hostile file raises ``UnsafeFileError`` (a
+    RuntimeError) before load allocates more than the file justifies (Note [Hostile files]).
     """
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
@@ -223,22 +255,25 @@ def _read_checked(fh: IO[bytes], name: str) -> Any:
     magic = source.read(4)
     end = source.seek(0, io.SEEK_END)
     source.seek(start)
+    if magic[:1] == b"\x80":  # a pickle: PyTorch's legacy format, or nothing we read
+        from ._torch_zip import read_legacy
+
+        return read_legacy(source, end, name)
     if magic[:2] != b"PK":
-        kind = "a pickle (a legacy torch.save file?)" if magic[:1] == b"\x80" else "not a zip file"
         raise UnsafeFileError(
-            f"{name} is not a retrograd file ({kind}); retrograd.load reads only files written "
-            "by retrograd.save, and never unpickles data.")
+            f"{name} is not a retrograd file (not a zip file); retrograd.load reads files "
+            "written by retrograd.save or torch.save.")
     with zipfile.ZipFile(source) as zf:
         zf.archive_size = end  # where the data ends: members must end before
         names = set(zf.namelist())
         if _MANIFEST not in names:
-            torch_like = any(n.endswith("data.pkl") for n in names)
-            what = "a file written by torch.save" if torch_like else "a zip file of another kind"
+            if any(n.endswith("/data.pkl") for n in names):  # written by torch.save
+                from ._torch_zip import read_zip
+
+                return read_zip(zf, names, name)
             raise UnsafeFileError(
-                f"{name} is {what}, not a retrograd file: it has no {_MANIFEST}. retrograd.load "
-                "reads only files written by retrograd.save (it never runs pickle code); to "
-                "bring in PyTorch weights, load them with torch, convert each tensor with "
-                ".numpy(), and save them with retrograd.save.")
+                f"{name} is a zip file of another kind, not a retrograd file nor a PyTorch "
+                f"checkpoint: it has no {_MANIFEST} and no data.pkl.")
         manifest = _read_manifest(zf, name)
         if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
             raise UnsafeFileError(f"{name} has no retrograd manifest; was it written by "

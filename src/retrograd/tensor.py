@@ -254,6 +254,15 @@ class Tensor:
         node = self.grad_fn if self.grad_fn is not None else self._get_accumulator()
         return node._add_tensor_pre_hook(self._output_nr, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        return self._get_accumulator()._add_post_accumulate_hook(hook)
+
     def _get_accumulator(self):
         """The AccumulateGrad node of this leaf, made on first use (and kept with the tensor)."""
         acc = self._accumulator
@@ -328,11 +337,39 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the tensor's own array (no copy) unless ``dtype`` or ``copy``
+        ask for one; like ``numpy()``, refused for a tensor that requires grad."""
         if self._requires_grad:
             raise RuntimeError(
-                "Can't convert a Tensor that requires grad to a NumPy array. Use "
-                "tensor.detach().numpy() instead.")
-        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        arr = self._data
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            if copy is False:
+                raise ValueError(f"Unable to avoid copy while creating an array of dtype "
+                                 f"{np.dtype(dtype)} from a tensor of dtype {self.dtype}.")
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of the values, sharing memory (``torch.from_dlpack(t)``,
+        ``np.from_dlpack(t)``); made by NumPy's exporter."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if stream not in (None, -1):
+            raise BufferError(f"stream must be None (or -1) for a CPU tensor, not {stream!r}")
+        arr = self._data
+        if any(s < 0 for s in arr.strides):  # no negative strides in DLPack consumers we know
+            if copy is False:
+                raise BufferError("a tensor with negative strides can't be exported without a "
+                                  "copy; call .contiguous() first")
+            arr = arr.copy()
+        extra = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                   ("copy", copy)) if v is not None}
+        return arr.__dlpack__(**extra)
+
+    def __dlpack_device__(self) -> tuple:
+        return (1, 0)  # (kDLCPU, device 0)
 
     def __float__(self) -> float:
         return float(self.item())

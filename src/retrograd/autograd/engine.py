@@ -60,10 +60,12 @@ from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
 from ..ops.shape import SumToSize
 from ..tensor import Tensor, _wrap
+from . import anomaly_mode as _anomaly
 from .graph import AccumulateGrad, provenance_note
 
 _state = grad_mode.state
 _callbacks: list = []  # one list per running backward, innermost last (Note [Final callbacks])
+_capturing: list = []  # per running backward: were ``inputs`` given (autograd.grad)?
 
 
 def queue_callback(fn) -> None:
@@ -153,15 +155,17 @@ def _seq(node) -> int:
     return node._sequence_nr
 
 
-def _sum_to(grad: Tensor, shape: tuple, node) -> Tensor:
+def _sum_to(grad: Tensor, shape: tuple, node, in_grads: tuple = ()) -> Tensor:
     """Sum a broadcast gradient back to ``shape`` (see Note [One place for shapes and dtypes])."""
     gshape = grad._data.shape
     lead = len(gshape) - len(shape)
     if lead < 0 or (gshape[lead:] != shape and any(
             s != 1 and gshape[lead + i] != s for i, s in enumerate(shape))):
+        index = next((i for i, g in enumerate(in_grads) if g is grad), 0)
         raise RuntimeError(
-            f"Function {type(node).__name__} returned an invalid gradient: shape {list(gshape)} "
-            f"cannot be summed to the input's shape {list(shape)}.")
+            f"Function {type(node).__name__} returned an invalid gradient at index {index} - got "
+            f"{list(gshape)} but expected shape compatible with {list(shape)} (the gradient for "
+            f"input {index} of forward must have that input's shape, or one that sums to it).")
     return SumToSize.apply(grad, shape)
 
 
@@ -199,12 +203,15 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             heappush(ready, (-node._sequence_nr, node))
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
+    anomaly = _anomaly.state.enabled  # Note [Anomaly mode] in anomaly_mode.py
     prev_mode = _state.enabled
     _state.enabled = create_graph
     # Backward formulas meet inf * 0 and the like at kinks; PyTorch stays silent, so do we.
     quiet_token = quiet_begin()
     callbacks: list = []
     _callbacks.append(callbacks)
+    _capturing.append(bool(inputs))
+    node = None
     try:
         while ready:
             node = heappop(ready)[1]
@@ -221,9 +228,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     continue
             if node.__class__ is AccumulateGrad:
                 _accumulate(node._variable(), grads[0], create_graph)
-                if node._post_hooks:
-                    for hook in tuple(node._post_hooks.values()):
-                        hook(node._variable())
+                if node._post_acc_hooks or node._post_hooks:
+                    _run_accumulate_hooks(node, grads)
                 continue
 
             for g in grads:
@@ -240,9 +246,12 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 in_grads = (in_grads,)
             if len(in_grads) != len(node._edges):
                 in_grads = _check_count(node, in_grads)
+            if not fn._builtin:
+                _check_types(in_grads)
+            if anomaly:
+                _anomaly.check(node, in_grads)
             if node._post_hooks:
-                for hook in tuple(node._post_hooks.values()):
-                    hook(in_grads, tuple(grads))
+                in_grads = _run_post_hooks(node, in_grads, grads)
             if not retain_graph:
                 node._packed = None
                 if node._ctx_arrays:
@@ -254,7 +263,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 shape, dtype = nxt._outputs_meta[nr]
                 data = g._data
                 if data.shape != shape:
-                    g = _sum_to(g, shape, node)
+                    g = _sum_to(g, shape, node, in_grads)
                 if data.dtype is not dtype and data.dtype != dtype:
                     g = g.to(FROM_NUMPY[dtype])
                 buf = buffers.get(nxt)
@@ -265,8 +274,13 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 buf[nr] = g if prev is None else prev + g
         for fn in callbacks:  # a callback may queue another: the loop sees it
             fn()
+    except Exception:
+        if anomaly:
+            _anomaly.report(node)
+        raise
     finally:
         _callbacks.pop()
+        _capturing.pop()
         quiet_end(quiet_token)
         _state.enabled = prev_mode
 
@@ -300,9 +314,61 @@ def _check_count(node, in_grads: tuple) -> tuple:
 
 
 def _materialize(node, grads: list) -> list:
-    """Replace missing output gradients by zeros, so backward formulas need no None checks."""
-    return [_wrap(np.zeros(shape, dtype)) if g is None else g
-            for g, (shape, dtype) in zip(grads, node._outputs_meta)]
+    """Replace missing output gradients by zeros, so backward formulas need no None checks
+    (outputs that are not tensors, whose metadata is None, keep None)."""
+    return [_wrap(np.zeros(*meta)) if g is None and meta is not None else g
+            for g, meta in zip(grads, node._outputs_meta)]
+
+
+def _check_types(in_grads: tuple) -> None:
+    """A user Function's backward must return tensors (or None)."""
+    for g in in_grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__}); backward "
+                               "must return a Tensor or None for each argument of forward.")
+
+
+def _run_post_hooks(node, in_grads: tuple, grads: list) -> tuple:
+    """Node hooks: ``hook(grad_inputs, grad_outputs)``, one grad_input per entry of
+    next_functions (forward arguments that are not tensors have none); a hook may return
+    replacements."""
+    slots = [i for i, nr in enumerate(node._edge_nrs) if nr >= 0]
+    grad_inputs = tuple(in_grads[i] for i in slots)
+    for hook in tuple(node._post_hooks.values()):
+        new = hook(grad_inputs, tuple(grads))
+        if new is None:
+            continue
+        new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+        if len(new) != len(grad_inputs):
+            raise RuntimeError(
+                f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
+                f"{len(new)}, but expected {len(grad_inputs)}); a node hook returns one "
+                "gradient (or None) per entry of next_functions.")
+        for g, old in zip(new, grad_inputs):
+            if g is not None and old is not None:
+                _check_hook_result(g, old, hook)
+        grad_inputs = new
+    full = list(in_grads)
+    for i, g in zip(slots, grad_inputs):
+        full[i] = g
+    return tuple(full)
+
+
+def _run_accumulate_hooks(node, grads: list) -> None:
+    """After ``.grad`` is set: post-accumulate-grad hooks (given the tensor), then the node's
+    own hooks (``hook((), (grad,))``, as for any node)."""
+    if node._post_acc_hooks:
+        var = node._variable()
+        if var is not None:
+            for hook in tuple(node._post_acc_hooks.values()):
+                hook(var)
+    if node._post_hooks:
+        for hook in tuple(node._post_hooks.values()):
+            hook((), tuple(grads))
+
+
+def _hook_name(hook) -> str:
+    return getattr(hook, "__name__", type(hook).__name__)
 
 
 def _run_pre_hooks(node, grads: list) -> list:
@@ -315,7 +381,7 @@ def _run_pre_hooks(node, grads: list) -> list:
                     break
                 new = hook(grads[nr])
                 if new is not None:
-                    grads[nr] = _check_hook_result(new, grads[nr])
+                    grads[nr] = _check_hook_result(new, grads[nr], hook)
     if node._retained:
         for nr, ref in tuple(node._retained.items()):
             t = ref()
@@ -331,17 +397,27 @@ def _run_pre_hooks(node, grads: list) -> list:
         for hook in tuple(node._pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
-                grads = list(new)
+                new = list(new) if isinstance(new, (tuple, list)) else [new]
+                if len(new) != len(grads):
+                    raise RuntimeError(
+                        f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+                        f"(got {len(new)}, but expected {len(grads)}); a pre-hook returns one "
+                        "gradient (or None) per output of the node.")
+                for g, old in zip(new, grads):
+                    if g is not None and old is not None:
+                        _check_hook_result(g, old, hook)
+                grads = new
     return grads
 
 
-def _check_hook_result(new, old: Tensor) -> Tensor:
+def _check_hook_result(new, old: Tensor, hook=None) -> Tensor:
     if not isinstance(new, Tensor):
         raise TypeError(f"a hook must return a Tensor or None, got {type(new).__name__}")
     if new._data.shape != old._data.shape:
         raise RuntimeError(
-            f"hook returned a gradient of shape {list(new.shape)}, but the gradient it replaces "
-            f"has shape {list(old.shape)}; hooks must keep the shape.")
+            f"hook '{_hook_name(hook)}' has changed the size of value: it returned a gradient "
+            f"of shape {list(new.shape)} for one of shape {list(old.shape)}; hooks must keep "
+            "the shape.")
     return new
 
 
@@ -398,8 +474,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
+         allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
     """Return the gradients of ``outputs`` w.r.t. ``inputs`` without touching ``.grad``."""
+    if is_grads_batched:  # one backward per row of grad_outputs (see _batched_grad.py)
+        from ._batched_grad import grad_batched
+
+        return grad_batched(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
+                            allow_unused, materialize_grads)
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs)

@@ -38,7 +38,17 @@ import numpy as np
 
 from .. import grad_mode
 from ..tensor import Tensor, _wrap
-from .graph import Node, SavedOutput, _meta1_cache, output_meta, output_meta1, sequence
+from .graph import (
+    HookedSaved,
+    Node,
+    SavedOutput,
+    _meta1_cache,
+    current_saved_hooks,
+    output_meta,
+    output_meta1,
+    saved_hooks_stack,
+    sequence,
+)
 
 _state = grad_mode.state
 _OPS_PACKAGE = __name__.rsplit(".", 2)[0] + ".ops"  # "retrograd.ops": where built-ins live
@@ -56,6 +66,14 @@ class FunctionMeta(type):
             cls._builtin = cls.__module__.startswith(_OPS_PACKAGE)
         # PyTorch's names: ``MulBackward0`` for its own ops, ``MyFnBackward`` for user Functions
         node_name = attrs.get("node_name") or f"{name}Backward{'0' if cls._builtin else ''}"
+        if not cls._builtin and bases:  # Note [User Functions]
+            backward, vjp = cls.__dict__.get("backward"), cls.__dict__.get("vjp")
+            if backward is not None and vjp is not None:
+                raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function "
+                                   "is not allowed. You should only implement one of them.")
+            if vjp is not None:
+                cls.backward = vjp
+            cls._setup_ctx = cls.setup_context is not Function.setup_context
         cls._backward_cls = type(node_name, (Node,), {
             "__slots__": (), "_function": cls, "__module__": cls.__module__,
             "_ctx_arrays": tuple(getattr(cls, "ctx_arrays", ())),
@@ -78,7 +96,17 @@ class Function(metaclass=FunctionMeta):
 
     @staticmethod
     def backward(ctx, *grads):
-        raise NotImplementedError("You must implement the backward function for a custom Function.")
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward  # PyTorch's other name for backward
+
+    @staticmethod
+    def setup_context(ctx, inputs: tuple, output):
+        """Optional: with it, ``forward(*args)`` takes no ctx, and this saves what backward
+        needs from the ``inputs`` and the ``output`` forward returned."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @classmethod
     def apply(cls, *args):
@@ -108,8 +136,7 @@ class Function(metaclass=FunctionMeta):
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
-            with grad_mode.no_grad():
-                out = cls.forward(ctx, *args)
+            return _apply_user(cls, ctx, args, record)
         if out.__class__ is not _ndarray and isinstance(out, np.generic):
             out = _scalar_output(ctx, out)
         if out.__class__ is not _ndarray or cls._is_view:
@@ -127,6 +154,9 @@ class Function(metaclass=FunctionMeta):
         ctx._outputs_meta = _meta1_cache.get((out.shape, out.dtype)) or output_meta1(out)
         saved = ctx._packed
         if saved is not None:
+            if saved_hooks_stack:  # Note [Saved tensor hooks] in graph.py
+                _pack_saved(ctx, (out,), (t,))
+                return t
             if len(saved) == 1 and saved[0] is out:  # only the output: Note [Saved outputs]
                 ctx._packed = out
                 t._version_counter = ctx._out_counter = [0]
@@ -211,25 +241,141 @@ def _pack_saved(ctx: Node, outs: tuple, results) -> None:
     saved = ctx._packed
     versions = []
     packed = list(saved)
+    hooks = current_saved_hooks() if saved_hooks_stack else None
     for j, s in enumerate(saved):
         i = next((i for i, o in enumerate(outs) if s is o), None)
-        if i is not None:
+        if hooks is not None and s is not None:  # Note [Saved tensor hooks] in graph.py
+            if i is None and not isinstance(s, Tensor):
+                raise _save_error(j, s)
+            t = s if i is None else results[i]
+            packed[j] = HookedSaved(t, i is not None, 0 if i is None else i, hooks)
+            versions.append(0)
+        elif i is not None:
             t = results[i]
             if t._version_counter is None:  # the saved copy must see later changes
                 t._version_counter = [0]
             packed[j] = SavedOutput(t._data, i, t._version_counter)
-            versions.append(0)
+            versions.append(t._version_counter[0])  # (not 0 for an input marked dirty)
         elif isinstance(s, Tensor):
             counter = s._version_counter
             versions.append(0 if counter is None else counter[0])
         elif s is None:
             versions.append(0)
         else:
-            raise TypeError(
-                "save_for_backward can only save tensors (or the output forward returns), "
-                f"but got {type(s).__name__}; keep other values as attributes of ctx.")
+            raise _save_error(j, s)
     ctx._packed = tuple(packed)
     ctx._packed_versions = tuple(versions) if any(versions) else None
+
+
+def _save_error(j: int, s) -> TypeError:
+    return TypeError(
+        f"save_for_backward can only save variables, but argument {j} is of type "
+        f"{type(s).__name__}; keep other values as attributes of ctx.")
+
+
+# ---- user-defined Functions ------------------------------------------------------------------
+#
+# Note [User Functions]
+#     A Function defined outside retrograd.ops computes on tensors, with grad mode off, in one
+#     of two styles: ``forward(ctx, *args)``, or ``forward(*args)`` plus
+#     ``setup_context(ctx, inputs, output)``. Its outputs may be tensors or any other value
+#     (passed through as they are; backward gets None for them). ``ctx.mark_dirty(x)`` says x
+#     was changed in place: x itself is returned, its version bumps and its history moves onto
+#     this node (for a view, its base's history, as for a built-in in-place op). An input
+#     returned unchanged comes back as a new tensor sharing its memory, with this node as
+#     grad_fn. ``mark_non_differentiable`` outputs need no grad; backward still gets a (zero)
+#     gradient for them unless ``set_materialize_grads(False)``.
+
+
+def _apply_user(cls, ctx: Node, args: tuple, record: bool):
+    prev = _state.enabled
+    _state.enabled = False
+    try:
+        if cls._setup_ctx:
+            out = cls.forward(*args)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args)
+    finally:
+        _state.enabled = prev
+    single = out.__class__ is not tuple
+    outs = (out,) if single else out
+    dirty = ctx.__dict__.get("_dirty", ())
+    if dirty:
+        _check_dirty(ctx, dirty, args, outs, record)
+    nd = ctx.__dict__.get("_non_differentiable", ())
+    for x in (*dirty, *nd):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"mark_dirty and mark_non_differentiable accept only tensors, "
+                            f"but got {type(x).__name__}")
+    nd_ids = {id(x) for x in nd}
+    arg_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    dirty_ids = {id(x) for x in dirty}
+    results = []
+    metas = []
+    for i, o in enumerate(outs):
+        if isinstance(o, _ndarray):
+            o = _wrap(o)
+        if not isinstance(o, Tensor):  # any other value passes through
+            results.append(o)
+            metas.append(None)
+            continue
+        metas.append((o._data.shape, o._data.dtype))
+        diff = record and o._data.dtype.kind == "f" and id(o) not in nd_ids
+        if id(o) in dirty_ids:
+            t = o
+            o._bump_version()
+            if diff:
+                _rebase_dirty(o, ctx, i)
+        elif id(o) in arg_ids:  # an input returned as it is: a new tensor on its memory
+            if o._version_counter is None:
+                o._version_counter = [0]
+            t = _wrap(o._data, ctx, True, i) if diff else _wrap(o._data)
+            t._version_counter = o._version_counter
+        else:
+            t = _wrap(o._data, ctx, True, i) if diff else _wrap(o._data)
+            if o._version_counter is not None:
+                t._version_counter = o._version_counter
+        results.append(t)
+    if record:
+        ctx._outputs_meta = tuple(metas)
+        if ctx._packed is not None:
+            _pack_saved(ctx, outs, results)
+    return results[0] if single else tuple(results)
+
+
+def _check_dirty(ctx: Node, dirty: tuple, args: tuple, outs: tuple, record: bool) -> None:
+    for x in dirty:
+        if not any(x is a for a in args):
+            raise RuntimeError(
+                f"{type(ctx).__name__}: a tensor passed to mark_dirty is not an input of "
+                "forward; mark only the inputs that forward changed in place.")
+        if not any(x is o for o in outs):
+            raise RuntimeError(
+                f"{type(ctx).__name__}: some elements marked as dirty during the forward method "
+                "were not returned as output. The inputs that are modified inplace must all be "
+                "outputs of the Function.")
+        if record and x._requires_grad and x.grad_fn is None and x._base is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation. "
+                f"({type(ctx).__name__} marked it dirty.) Clone the leaf first, or do the "
+                "update under `with torch.no_grad():`.")
+
+
+def _rebase_dirty(x: Tensor, ctx: Node, i: int) -> None:
+    """x was changed in place by the Function of ``ctx``: it becomes output i of that node."""
+    if x._base is None:
+        x.grad_fn = ctx
+        x._output_nr = i
+        x._requires_grad = True
+        return
+    from ..ops.inplace import _inplace_on_view  # the same history as a built-in in-place op
+
+    out = _wrap(x._data, ctx, True, i)
+    counter = x._version_counter
+    before = counter[0]
+    _inplace_on_view(x, lambda _view: out, (), False)
+    counter[0] = before  # one bump for the whole op (done by the caller)
 
 
 def recording() -> bool:
@@ -242,6 +388,8 @@ def recording() -> bool:
 
 class _DelayedError(Function):
     """Passes values through; raises if someone differentiates through it (see below)."""
+
+    node_name = "Error"  # PyTorch's name for this node
 
     @staticmethod
     def forward(ctx, message, values, *grads):
@@ -272,8 +420,9 @@ def once_differentiable(backward):
         present = [r for r in results if r is not None]
         if not present:
             return result
-        message = (f"{type(ctx).__name__}'s backward is marked once_differentiable: it cannot be "
-                   "differentiated again (a graph built with create_graph=True reached it).")
+        message = ("trying to differentiate twice a function that was marked with "
+                   f"@once_differentiable ({type(ctx).__name__}; a graph built with "
+                   "create_graph=True reached it).")
         # The results become outputs of an error node whose inputs are the incoming gradients.
         inputs = [g for g in grads if isinstance(g, Tensor) and g._requires_grad]
         it = iter(_DelayedError.apply(message, present, *inputs))

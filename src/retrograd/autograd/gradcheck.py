@@ -119,17 +119,26 @@ def _slow_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None
         return
     analytical = {j: _analytical_jacobian(out, j, wrt, nondet_tol, check_dtypes)
                   for j, out in diff}
+    out_shapes = {j: out._data.shape for j, out in diff}
     del diff  # the graph is no longer needed
     numerical = _numerical_jacobian(func, inputs, wrt, eps)
+    worst = None  # (excess over the tolerance, output j, input i, numerical, analytical)
     for j, blocks in analytical.items():
         for (i, _), a, per_output in zip(wrt, blocks, numerical):
             n = per_output[j]
             if not np.allclose(a, n, rtol, atol):
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
-                    f"numerical:{_show(n)}\nanalytical:{_show(a)}\n"
-                    f"(rows are elements of input {i}, columns elements of output {j}; "
-                    f"entries must agree within atol={atol} + rtol={rtol} * |numerical|)")
+                excess = np.max(_excess(a, n, atol, rtol))
+                if worst is None or excess > worst[0]:
+                    worst = (excess, j, i, n, a)
+    if worst is not None:
+        _, j, i, n, a = worst
+        shapes = (wrt[[k for k, _ in wrt].index(i)][1]._data.shape, out_shapes[j])
+        raise GradcheckError(
+            f"Jacobian mismatch for output {j} with respect to input {i},\n"
+            f"numerical:{_show(n)}\nanalytical:{_show(a)}\n"
+            f"(rows are elements of input {i}, columns elements of output {j}; entries must "
+            f"agree within atol={atol} + rtol={rtol} * |numerical|)\n"
+            + _worst_element(a, n, atol, rtol, i, j, *shapes))
 
 
 def _fast_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None:
@@ -162,17 +171,52 @@ def _fast_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None
         for jj, (j, _) in enumerate(diff):
             jvp = (plus[j] - minus[j]).ravel() / (2 * eps)
             numerical[jj][k] = float(np.dot(vs[jj], jvp))
-    for jj, (j, _) in enumerate(diff):
+    for jj, (j, out) in enumerate(diff):
         for k, (i, _) in enumerate(wrt):
             a, n = analytical[jj][k], numerical[jj][k]
             # Each of the |u| |v| Jacobian entries that enter v^T J u may be off by atol.
             scaled_atol = atol * np.abs(us[k]).sum() * np.abs(vs[jj]).sum()
             if not abs(a - n) <= scaled_atol + rtol * abs(n):
+                detail = _slow_detail(func, inputs, wrt, k, j, out, eps, atol, rtol, nondet_tol,
+                                      check_dtypes)
                 raise GradcheckError(
-                    f"Jacobian mismatch for output {j} with respect to input {i} (fast mode): "
-                    f"v^T J u is {n!r} by finite differences but {a!r} from backward, for "
-                    "random vectors u over the input and v over the output. Run gradcheck with "
-                    "fast_mode=False to see both Jacobians.")
+                    f"Jacobian mismatch for output {j} with respect to input {i},\n"
+                    f"numerical:{n!r}\nanalytical:{a!r}\n\n"
+                    "The above quantities relating the numerical and analytical jacobians are "
+                    "computed in fast mode: v^T J u for random vectors u over the input and v "
+                    "over the output. " + detail)
+
+
+def _slow_detail(func, inputs, wrt, k, j, out, eps, atol, rtol, nondet_tol, check_dtypes) -> str:
+    """After a fast-mode failure: the full Jacobians of that one (input, output) pair, and the
+    worst element, as slow mode would report them."""
+    i, x = wrt[k]
+    if x._data.size * out._data.size > 250_000:
+        return "Run gradcheck with fast_mode=False to see both Jacobians."
+    a = _analytical_jacobian(out, j, [wrt[k]], nondet_tol, check_dtypes)[0]
+    n = _numerical_jacobian(func, inputs, [wrt[k]], eps)[0][j]
+    if np.allclose(a, n, rtol, atol):
+        return ("Element-wise the Jacobians agree within the tolerances (slow mode would pass); "
+                "the vectors' sums of errors went past them. Run gradcheck with "
+                "fast_mode=False to check element by element.")
+    return (f"Element by element (slow mode):\nnumerical:{_show(n)}\nanalytical:{_show(a)}\n"
+            + _worst_element(a, n, atol, rtol, i, j, x._data.shape, out._data.shape))
+
+
+def _excess(a: np.ndarray, n: np.ndarray, atol: float, rtol: float) -> np.ndarray:
+    """How far each analytical entry is past the tolerance around the numerical one."""
+    return np.abs(a - n) - (atol + rtol * np.abs(n))
+
+
+def _worst_element(a, n, atol, rtol, i: int, j: int, in_shape: tuple, out_shape: tuple) -> str:
+    """One line naming the Jacobian entry that misses the tolerance by the most."""
+    row, col = np.unravel_index(int(np.argmax(_excess(a, n, atol, rtol))), a.shape)
+    at_in = tuple(int(v) for v in np.unravel_index(row, in_shape)) if in_shape else ()
+    at_out = tuple(int(v) for v in np.unravel_index(col, out_shape)) if out_shape else ()
+    na, an = float(n[row, col]), float(a[row, col])
+    return (f"The worst mismatch is d output {j}{list(at_out)} / d input {i}{list(at_in)}: "
+            f"numerical {na!r}, analytical {an!r} (difference {abs(an - na)!r}, allowed "
+            f"{atol + rtol * abs(na)!r}).")
 
 
 def _outputs_to_check(func, inputs, wrt, eps) -> list:

@@ -22,6 +22,7 @@ Note [Few long-lived objects per node]
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 
 import numpy as np
@@ -53,6 +54,10 @@ class RemovableHandle:
         self._hooks = hooks
         self._key = key
 
+    @property
+    def id(self) -> int:
+        return self._key
+
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
 
@@ -72,6 +77,38 @@ class SavedOutput:
         self.data = data
         self.output_nr = output_nr
         self.version_counter = version_counter
+
+
+class HookedSaved:
+    """A tensor saved while ``saved_tensors_hooks`` were active: what its pack hook returned,
+    the unpack hook, and the autograd identity of the saved tensor (Note [Saved tensor hooks])."""
+
+    __slots__ = ("packed", "unpack_hook", "grad_fn", "output_nr", "requires_grad", "accumulator",
+                 "is_output")
+
+    def __init__(self, t: Tensor, is_output: bool, output_nr: int, hooks: tuple) -> None:
+        pack, self.unpack_hook = hooks
+        self.is_output = is_output
+        if is_output:  # the node's own output: no reference to the node (no cycle)
+            self.grad_fn, self.output_nr, self.requires_grad = None, output_nr, True
+        else:
+            self.grad_fn, self.output_nr = t.grad_fn, t._output_nr
+            self.requires_grad = t._requires_grad
+        self.accumulator = t._accumulator if self.grad_fn is None else None
+        self.packed = pack(t)
+
+    def unpack(self, node) -> Tensor:
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(t).__name__}")
+        fn = node if self.is_output else self.grad_fn
+        if t.grad_fn is fn and t._requires_grad == self.requires_grad:
+            return t  # the very tensor (or one with its place in the graph)
+        out = _wrap(t._data, fn, self.requires_grad, self.output_nr)
+        if fn is None and self.requires_grad:  # a leaf: its gradient goes to its accumulator
+            out._accumulator = self.accumulator
+        return out
 
 
 class Node:
@@ -139,10 +176,11 @@ class Node:
         saved = self._packed
         if saved is None:
             raise RuntimeError(
-                "Trying to backward through the graph a second time: the tensors "
-                f"{type(self).__name__} saved were freed by the first backward. Pass "
-                "retain_graph=True to the first backward (or autograd.grad) if you need to "
-                "backward through the same graph again." + provenance_note("node", self))
+                "Trying to backward through the graph a second time (or directly access saved "
+                f"tensors after they have already been freed): the tensors {type(self).__name__} "
+                "saved were freed by the first backward. Pass retain_graph=True to the first "
+                "backward (or autograd.grad) if you need to backward through the same graph "
+                "again or to read saved tensors after it." + provenance_note("node", self))
         if saved.__class__ is np.ndarray:  # just the output (exp, tanh, ...): Note [Saved outputs]
             t = _wrap(saved, self, True)
             t._version_counter = counter = self._out_counter
@@ -155,6 +193,9 @@ class Node:
             if s.__class__ is SavedOutput:
                 t = _wrap(s.data, self, True, s.output_nr)
                 t._version_counter = s.version_counter
+            elif s.__class__ is HookedSaved:  # Note [Saved tensor hooks]
+                out.append(s.unpack(self))
+                continue
             else:
                 t = s
             if t is not None:
@@ -202,7 +243,8 @@ class Node:
     # ---- hooks -------------------------------------------------------------------------
 
     def register_hook(self, fn):
-        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it
+        may return replacement ``grad_inputs`` (one per entry of ``next_functions``)."""
         if self._post_hooks is None:
             self._post_hooks = {}
         return _add_hook(self._post_hooks, fn)
@@ -243,9 +285,16 @@ class AccumulateGrad(Node):
         # Older than every node that uses the leaf (see the engine's Note [Order of execution]).
         self._sequence_nr = next(sequence)
 
+    _post_acc_hooks = None  # from Tensor.register_post_accumulate_grad_hook
+
     @property
     def variable(self) -> Tensor:
         return self._variable()
+
+    def _add_post_accumulate_hook(self, fn):
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        return _add_hook(self._post_acc_hooks, fn)
 
 
 # ---- shared small tuples (Note [Few long-lived objects per node]) ---------------------------
@@ -274,3 +323,84 @@ def output_meta1(out: np.ndarray) -> tuple:
             _meta1_cache.clear()
         meta = _meta1_cache[key] = (key,)
     return meta
+
+
+# ---- saved tensor hooks --------------------------------------------------------------------
+#
+# Note [Saved tensor hooks]
+#     Inside ``saved_tensors_hooks(pack, unpack)``, every tensor a recorded node saves (built-in
+#     ops and user Functions alike: ``Function.apply`` is the one place saved tensors are
+#     stored) is handed to ``pack`` at once, and the node keeps only what ``pack`` returned, in
+#     a ``HookedSaved``; ``saved_tensors`` calls ``unpack`` on it when backward reads it, and
+#     gives the result the saved tensor's place in the graph. The innermost pair of hooks
+#     applies, and hooks apply only in the thread that entered them (as in PyTorch). Tensors
+#     saved this way are not checked against in-place changes (nor are they in PyTorch).
+#     ``apply`` looks at ``saved_hooks_stack`` once per node that saved something, so without
+#     hooks nothing else happens.
+
+saved_hooks_stack: list = []  # (pack, unpack, thread id), innermost last, of every thread
+_hooks_disabled: list = []  # error messages of the active disable_saved_tensors_hooks
+
+
+def current_saved_hooks():
+    """The innermost (pack, unpack) this thread entered, or None."""
+    me = threading.get_ident()
+    for pack, unpack, thread in reversed(saved_hooks_stack):
+        if thread == me:
+            return pack, unpack
+    return None
+
+
+class saved_tensors_hooks:
+    """Context manager: ``pack_hook(tensor)`` runs when an op saves a tensor for backward, and
+    ``unpack_hook(packed)`` when backward needs it back (it must return a tensor with the same
+    values). Use it to move, compress or recompute what the graph keeps."""
+
+    def __init__(self, pack_hook, unpack_hook) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _hooks_disabled:
+            raise RuntimeError(_hooks_disabled[-1])
+        self._entry = (self.pack_hook, self.unpack_hook, threading.get_ident())
+        saved_hooks_stack.append(self._entry)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for i in range(len(saved_hooks_stack) - 1, -1, -1):  # (threads exit in any order)
+            if saved_hooks_stack[i] is self._entry:
+                del saved_hooks_stack[i]
+                break
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are copied to the CPU when saved and back when used. retrograd computes on
+    the CPU already, so this keeps a copy (``pin_memory`` is accepted and has no effect)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        super().__init__(lambda t: (t.device, t.detach().clone()), lambda p: p[1].to(p[0]))
+
+
+class disable_saved_tensors_hooks:
+    """Context manager: entering ``saved_tensors_hooks`` inside it raises ``RuntimeError`` with
+    ``error_message`` (for code whose saved tensors must not be intercepted)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self):
+        _hooks_disabled.append(self.error_message)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _hooks_disabled.pop()
+
+
+def get_gradient_edge(tensor: Tensor) -> tuple:
+    """The (node, output_nr) where gradients for ``tensor`` arrive."""
+    if not tensor._requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    fn = tensor.grad_fn
+    return (tensor._get_accumulator(), 0) if fn is None else (fn, tensor._output_nr)

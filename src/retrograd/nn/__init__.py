@@ -32,6 +32,7 @@ from .loss import (
 )
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
@@ -45,3 +46,7 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+# PyTorch's per-file layout (``nn.modules.linear.Linear``), built from the classes above.
+# isort: split
+from . import modules  # noqa: E402

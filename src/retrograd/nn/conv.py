@@ -103,8 +103,11 @@ class _ConvNd(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         self._check_input(input)
         params = self._parameters
-        return type(self)._functional(input, params["weight"], params["bias"], self.stride,
-                                      self.padding, self.dilation, self.groups)
+        # (a parametrized weight or bias lives in a property: nn.utils.parametrize)
+        w = params["weight"] if "weight" in params else self.weight
+        b = params["bias"] if "bias" in params else self.bias
+        return type(self)._functional(input, w, b, self.stride, self.padding, self.dilation,
+                                      self.groups)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -52,8 +52,9 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         params = self._parameters
-        w = params["weight"]
-        b = params["bias"]
+        # (a parametrized weight or bias lives in a property: nn.utils.parametrize)
+        w = params["weight"] if "weight" in params else self.weight
+        b = params["bias"] if "bias" in params else self.bias
         if input.__class__ is Tensor and b is not None:
             a = input._data
             wa = w._data

@@ -104,8 +104,11 @@ class _BatchNorm(Module):
         training = self.training or (mean is None and var is None)
         use_running = not self.training or self.track_running_stats
         params = self._parameters
+        # (a parametrized or pruned weight or bias lives outside _parameters)
+        w = params["weight"] if "weight" in params else self.weight
+        b = params["bias"] if "bias" in params else self.bias
         return batch_norm(input, mean if use_running else None, var if use_running else None,
-                          params["weight"], params["bias"], training, factor, self.eps)
+                          w, b, training, factor, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -155,8 +158,10 @@ class LayerNorm(Module):
                 f"{', '.join(map(str, self.normalized_shape))}] (its normalized_shape), but got "
                 f"input of size {list(shape)}")
         params = self._parameters
-        return layer_norm(input, self.normalized_shape, params["weight"], params["bias"],
-                          self.eps)
+        # (a parametrized or pruned weight or bias lives outside _parameters)
+        w = params["weight"] if "weight" in params else self.weight
+        b = params["bias"] if "bias" in params else self.bias
+        return layer_norm(input, self.normalized_shape, w, b, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

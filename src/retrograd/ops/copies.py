@@ -109,6 +109,31 @@ def _dtype_method(dtype_name: str):
     return method
 
 
+# The legacy class names ``Tensor.type()`` answers with, and accepts, for each dtype.
+_LEGACY_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+}
+
+
+def type_(x: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    """``x.type()`` names x's legacy tensor type (``'torch.FloatTensor'``); ``x.type(dtype)``
+    (a dtype or such a name) converts, returning x itself when nothing changes."""
+    if dtype is None:
+        return "torch." + _LEGACY_TYPE_NAMES.get(x.dtype.name, x.dtype.name)
+    if isinstance(dtype, str):
+        by_name = {"torch." + v: k for k, v in _LEGACY_TYPE_NAMES.items()}
+        if dtype not in by_name:
+            raise ValueError(f"invalid type: '{dtype}'. Pass a dtype such as torch.float32 or "
+                             "a name such as 'torch.FloatTensor'.")
+        dtype = getattr(_dt, by_name[dtype])
+    dtype = getattr(dtype, "dtype", dtype)  # a legacy type such as retrograd.LongTensor
+    if not isinstance(dtype, _dt.dtype):
+        raise TypeError(f"type(): expected a dtype or a type name, got {type(dtype).__name__}")
+    return to(x, dtype)
+
+
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     return Clone.apply(x)
 
@@ -164,5 +189,5 @@ expose({
     "float": _dtype_method("float32"), "double": _dtype_method("float64"),
     "half": _dtype_method("float16"), "long": _dtype_method("int64"),
     "int": _dtype_method("int32"), "bool": _dtype_method("bool"),
-    "cpu": lambda x, memory_format=None: x,
+    "cpu": lambda x, memory_format=None: x, "type": type_,
 }, function=False)

@@ -171,19 +171,21 @@ class Norm(Function):
         p = ctx.p
         if p == 0:
             return None, None, None, None  # piecewise constant: no gradient, as in PyTorch
-        g = kept(ctx, grad)
-        o = kept(ctx, out)
-        if p == 2:
-            # NOTE: the gradient at the zero vector is taken as 0, as in PyTorch
-            gx = where(o == 0, 0.0, g / o) * x
-        elif p == 1:
-            gx = g * x.sign()
-        elif p in (float("inf"), float("-inf")):
-            gx = x.sign() * share_evenly(g, x.abs(), o, ctx.axes)
-        else:
-            scaled = g * x.sign() * x.abs() ** (p - 1) / o ** (p - 1)
-            gx = where((x == 0) | (o == 0), 0.0, scaled)
-        return gx, None, None, None
+        return norm_grad(x, kept(ctx, grad), kept(ctx, out), p, ctx.axes), None, None, None
+
+
+def norm_grad(x: Tensor, g: Tensor, o: Tensor, p: float, axes) -> Tensor:
+    """The gradient of ``o``, the p-norm (p != 0) of x over ``axes`` (kept as size 1), for
+    the incoming ``g``: ``g * sign(x) |x|^(p-1) / o^(p-1)``. Also ``dist``'s."""
+    if p == 2:
+        # NOTE: the gradient at the zero vector is taken as 0, as in PyTorch
+        return where(o == 0, 0.0, g / o) * x
+    if p == 1:
+        return g * x.sign()
+    if p in (float("inf"), float("-inf")):
+        return x.sign() * share_evenly(g, x.abs(), o, axes)
+    scaled = g * x.sign() * x.abs() ** (p - 1) / o ** (p - 1)
+    return where((x == 0) | (o == 0), 0.0, scaled)
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *,  # noqa: A002

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, _check_hyperparameters, _scalar, _step_grad, _step_tensor
+from .optimizer import (
+    Optimizer,
+    _check_cpu_only_flags,
+    _check_hyperparameters,
+    _scalar,
+    _step_grad,
+    _step_tensor,
+)
 
 __all__ = ["Adagrad"]
 
@@ -18,15 +25,17 @@ class Adagrad(Optimizer):
     ``s`` starts at ``initial_accumulator_value``.
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        _check_cpu_only_flags(differentiable=differentiable, fused=fused)
         _check_hyperparameters(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
-                    "maximize": maximize}
+                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
         for group in self.param_groups:  # PyTorch makes the state up front
             for p in group["params"]:

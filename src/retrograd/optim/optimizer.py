@@ -267,6 +267,18 @@ def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
 _LABELS = {"lr": "learning rate", "eps": "epsilon value"}  # how the errors name them
 
 
+def _check_cpu_only_flags(capturable: bool = False, differentiable: bool = False,
+                          fused: bool | None = None) -> None:
+    """PyTorch's ``capturable`` (CUDA graphs), ``fused`` (device kernels) and ``differentiable``
+    (a step recorded by autograd) options: accepted and stored as PyTorch does, but retrograd
+    has none of them, so asking for one is a clear error rather than a silent no-op."""
+    for name, value in (("capturable", capturable), ("differentiable", differentiable),
+                        ("fused", fused)):
+        if value:
+            raise RuntimeError(f"{name}=True is not supported by retrograd's optimizers (it "
+                               "needs a GPU or a recorded optimizer step); leave it unset.")
+
+
 def _check_hyperparameters(**values) -> None:
     """Raise PyTorch's ValueError for the first value out of range, in the order given: every
     value must be >= 0 (``lr`` may be a 0-d tensor), and each of ``betas`` in [0, 1)."""

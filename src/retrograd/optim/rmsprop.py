@@ -6,6 +6,7 @@ import numpy as np
 
 from .optimizer import (
     Optimizer,
+    _check_cpu_only_flags,
     _check_hyperparameters,
     _lerp_,
     _scalar,
@@ -27,13 +28,16 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False, foreach: bool | None = None) -> None:
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _check_cpu_only_flags(capturable, differentiable)
         _check_hyperparameters(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
                                alpha=alpha)
-        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-                    "momentum": momentum, "centered": centered, "maximize": maximize,
-                    "foreach": foreach}
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def step(self, closure=None):

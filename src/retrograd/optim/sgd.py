@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import _wrap
-from .optimizer import Optimizer, _check_hyperparameters, _scalar, _step_grad
+from .optimizer import Optimizer, _check_cpu_only_flags, _check_hyperparameters, _scalar, _step_grad
 
 __all__ = ["SGD"]
 
@@ -19,15 +19,17 @@ class SGD(Optimizer):
         p  -= lr * (g + mu * buf if nesterov else buf)      (p -= lr * g without momentum)
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
-                 foreach: bool | None = None) -> None:
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False,
+                 fused: bool | None = None) -> None:
+        _check_cpu_only_flags(differentiable=differentiable, fused=fused)
         _check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and not (momentum > 0 and dampening == 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
-                    "foreach": foreach}
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
 
     def step(self, closure=None):

@@ -1,5 +1,7 @@
-"""retrograd.utils: helpers around training (so far: ``retrograd.utils.data``)."""
+"""retrograd.utils: helpers around training (``retrograd.utils.data``), activation
+checkpointing (``retrograd.utils.checkpoint``), the ``retrograd.utils.benchmark`` timer and
+DLPack (``retrograd.utils.dlpack``)."""
 
-from . import data
+from . import benchmark, checkpoint, data, dlpack
 
-__all__ = ["data"]
+__all__ = ["benchmark", "checkpoint", "data", "dlpack"]

@@ -194,7 +194,7 @@ def _node_box(model: Model, node, names: dict) -> Box:
                          else fmt_values(var._grad._data))]
         return box
     box = model.add("op", type(node).__name__, node._sequence_nr, node)
-    outs = ", ".join(f"{fmt_shape(s)} {d.name}" for s, d in meta)
+    outs = ", ".join(f"{fmt_shape(m[0])} {m[1].name}" for m in meta if m is not None)
     box.lines.append("→ " + outs if outs else "(no outputs)")
     out_names = names.get(("out", id(node)), ())
     if out_names:

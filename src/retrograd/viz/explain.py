@@ -216,9 +216,9 @@ def _on_arrive(node, runs: list, labels: dict):
 def _on_leave(node, runs: list, labels: dict, arrived: dict):
     def hook(in_grads, grad_outputs):
         sends = []
-        for nxt, nr, g in zip(node._edges, node._edge_nrs, in_grads):
-            if nr < 0:
-                continue  # an argument that is not a tensor
+        # (in_grads has one entry per tensor argument: arguments that are not tensors have none)
+        edges = [(nxt, nr) for nxt, nr in zip(node._edges, node._edge_nrs) if nr >= 0]
+        for (nxt, nr), g in zip(edges, in_grads):
             if nxt is None:
                 sends.append((None, None, None))
                 continue

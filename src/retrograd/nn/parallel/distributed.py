@@ -85,7 +85,7 @@ class DistributedDataParallel(Module):
         self._check_same_model(g)
         self._sync_states([*self._params, *(b for _, b in module.named_buffers())])
         self._build_buckets(g)
-        self._hooks = [p._get_accumulator().register_hook(self._make_hook(i))
+        self._hooks = [p.register_post_accumulate_grad_hook(self._make_hook(i))
                        for i, p in enumerate(self._params)]
         self._armed = False
         self._queued = False
