@@ -5,7 +5,8 @@
 The model is a 64-128-128-10 MLP (relu, cross-entropy), float32. Each case computes, for
 every sample of a batch, the gradient of its loss w.r.t. all parameters: with
 ``vmap(per_sample_grad, in_dims=(None, 0, 0))`` (``per_sample_grad`` calls
-``retrograd.autograd.grad``), with a Python loop over the samples, and with PyTorch's
+``retrograd.autograd.grad``), with ``vmap(retrograd.func.grad(loss))``, with a Python loop
+over the samples, and with PyTorch's
 ``torch.func.vmap(torch.func.grad(loss))`` when torch is installed. Rounds are interleaved
 (every implementation timed once per round, in turn) and the table shows medians and ratios.
 """
@@ -83,10 +84,16 @@ def retrograd_cases(batch: int) -> dict:
         grads = [per_sample(p, xs[i], ys[i]) for i in range(batch)]
         return [retrograd.stack([g[j] for g in grads]) for j in range(len(p))]
 
-    a, b = with_vmap(), with_loop()  # the two agree (and this warms both up)
-    for u, v in zip(a, b):
-        np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-4, atol=1e-6)
-    return {"retrograd vmap": with_vmap, "retrograd loop": with_loop}
+    cases = {"retrograd vmap": with_vmap, "retrograd loop": with_loop}
+    func = retrograd.func
+    if hasattr(func, "grad"):  # vmap(grad(loss)), the torch.func spelling
+        by_grad = vmap(func.grad(lambda p, xb, yb: _loss(RF, p, xb, yb)), in_dims=(None, 0, 0))
+        cases["vmap(func.grad)"] = lambda: by_grad([t.detach() for t in p], xs, ys)
+    b = with_loop()
+    for fn in cases.values():  # every way agrees (and this warms them up)
+        for u, v in zip(fn(), b):
+            np.testing.assert_allclose(u.numpy(), v.numpy(), rtol=1e-4, atol=1e-6)
+    return cases
 
 
 def torch_cases(batch: int) -> dict:
