@@ -94,8 +94,10 @@ def _level_born() -> None:
             for name in ("asarray", "ascontiguousarray", "array", "asanyarray"):
                 _orig[name], convert = _patched(name)
                 setattr(np, name, convert)
-            _orig["apply"] = Function.__dict__["apply"]
-            Function.apply = _orig["mine"] = classmethod(_apply_or_loop(_orig["apply"].__func__))
+        current = Function.__dict__["apply"]
+        if current is not _orig.get("mine"):  # the first level, or apply was swapped since
+            _orig["apply"] = current  # (e.g. by retrograd.debug): wrap what is there now
+            Function.apply = _orig["mine"] = classmethod(_apply_or_loop(current.__func__))
 
 
 def _level_freed() -> None:
