@@ -146,7 +146,7 @@ class RPowScalar(Function):
         c = ctx.base
         if c == 0:
             # NOTE: d/dy 0 ** y is taken as 0 for y >= 0, where out is 0 or 1 (PyTorch's choice)
-            return None, where(out <= 1, 0.0, grad * out * float("-inf"))
+            return None, grad * where(out <= 1, 0.0, out * float("-inf"))
         return None, grad * out * float(np.log(c))
 
 

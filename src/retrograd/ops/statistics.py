@@ -68,13 +68,21 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
+        ctx.whole = axes is None  # dim=None: everything (PyTorch's backward differs, below)
+        if axes is None:
+            axes = tuple(range(x.ndim))
         return _spread(ctx, x, axes, correction, keepdim, std=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return kept(ctx, grad) * _centered(x, ctx.axes) * _safe_div(2.0, ctx.dof), \
-            None, None, None
+        c = _centered(x, ctx.axes)
+        if ctx.dof <= 0 and (ctx.whole or x.ndim == 0):
+            # NOTE: PyTorch answers a whole-tensor variance with no degrees of freedom by a
+            # constant: +-inf by grad's sign where x is off its mean, NaN where on it.
+            return (kept(ctx, grad) * c.abs() * float("inf")).detach(), None, None, None
+        scale = 2.0 / ctx.dof if ctx.dof else float("inf")
+        return kept(ctx, grad) * c * scale, None, None, None
 
 
 class Std(Function):
@@ -116,7 +124,8 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` (all by default), divided by N - correction (Bessel's by default)."""
     axes, correction = _var_args(x, dim, unbiased, correction, "var")
-    return Var.apply(x, axes, correction, keepdim)
+    return Var.apply(x, None if dim is None or isinstance(dim, bool) else axes, correction,
+                     keepdim)
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
