@@ -45,7 +45,9 @@ Note [Threads]
     leaf whose AccumulateGrad node was made twice by racing threads still has one lock). No
     user code runs while a lock is held, so hooks may call backward themselves. Hook dicts
     are copied to tuples before hooks run, so a hook registered meanwhile does not break the
-    iteration.
+    iteration. A leaf's AccumulateGrad node and a node's hook dicts are created under
+    ``graph.registration_lock`` (checked again once it is held), so racing registrations
+    (hooks, ``retain_grad``) all land in one place.
 """
 
 from __future__ import annotations
