@@ -95,7 +95,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise TypeError(f"outputs must be Tensors, got {type(out).__name__}")
-        if not out._requires_grad or out._no_grad_view:  # (Note [Views made under no_grad])
+        if not out._requires_grad or (  # (Note [Views made under no_grad])
+                out._no_grad_view and out.grad_fn is None):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn; "
                 "it was not computed from a tensor with requires_grad=True (or was computed "

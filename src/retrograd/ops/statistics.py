@@ -78,9 +78,9 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         c = _centered(x, ctx.axes)
         if ctx.dof <= 0 and (ctx.whole or x.ndim == 0):
-            # NOTE: PyTorch answers a whole-tensor variance with no degrees of freedom by a
-            # constant: +-inf by grad's sign where x is off its mean, NaN where on it.
-            return (kept(ctx, grad) * c.abs() * float("inf")).detach(), None, None, None
+            # NOTE: PyTorch answers a whole-tensor variance with no degrees of freedom by grad
+            # times a constant: +-inf by grad's sign where x is off its mean, NaN where on it.
+            return kept(ctx, grad) * (c.detach().abs() * float("inf")), None, None, None
         scale = 2.0 / ctx.dof if ctx.dof else float("inf")
         return kept(ctx, grad) * c * scale, None, None, None
 
@@ -209,12 +209,12 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *,  # noqa: A
         raise RuntimeError(f"linalg.vector_norm: Order {ord!r} is not a number; use a number, "
                            "inf or -inf.")
     axes = normalize_dims(None if dim == () else dim, a.ndim)
-    if ord in (float("inf"), float("-inf")):
+    if ord < 0 or ord == float("inf"):  # no identity: the max, the min, 1 / sum(1 / ...)
         empty = [ax for ax in axes if a.shape[ax] == 0]
         if empty or (a.size == 0 and not axes):
             where_ = "an empty tensor" if dim is None else f"the empty dimension {empty[0]}"
             raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {ord} norm on {where_} because the "
+                f"linalg.vector_norm cannot compute the {ord:g} norm on {where_} because the "
                 "operation does not have an identity.")
     return Norm.apply(x, float(ord), axes, keepdim)
 
@@ -293,6 +293,8 @@ class Cumsum(Function):
             out = np.flip(np.cumsum(np.flip(a, axis), axis=axis, dtype=acc), axis)
         else:
             out = np.cumsum(a, axis=axis, dtype=acc)
+        if out.dtype.kind in "fc":
+            out += 0.0  # PyTorch's sums start from +0.0: a running sum of -0.0s is +0.0
         return out.astype(np.float16) if acc is np.float32 else out
 
     @staticmethod
