@@ -551,6 +551,26 @@ FUZZ_FOUND = {
     "norm-negative-p-of-empty": lambda L: L.zeros(0).norm(-2),
     "norm-negative-p-of-empty-dim": lambda L: L.zeros(0, 2).norm(-1, dim=0),
     "norm-negative-p-over-nonempty-dim": lambda L: L.zeros(0, 2).norm(-1, dim=1),
+    # pooling and nll_loss: fused backwards whose double backward gives the input zeros
+    "avg_pool2d-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.avg_pool2d(x, 2), ([[[1.0, 2.0], [3.0, 4.0]]], True)),
+    "max_pool2d-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.max_pool2d(x, 2), ([[[1.0, 2.0], [3.0, 4.0]]], True)),
+    "nll_loss-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.nll_loss(x, L.tensor([1, 0])),
+        ([[1.0, 2.0], [3.0, 4.0]], True)),
+    # every row ignored: a mean of nothing (NaN), but the gradient is exactly 0
+    "nll_loss-all-ignored": lambda L: _grad(
+        L, lambda L, x: L.nn.functional.nll_loss(x, L.tensor([0, 0]), ignore_index=0),
+        [[1.0, 2.0], [3.0, 4.0]]),
+    "cross_entropy-all-ignored": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([0, 0]), ignore_index=0),
+        ([[1.0, 2.0], [3.0, 4.0]], True)),
+    "nll_loss-zero-total-weight": lambda L: _grad(
+        L, lambda L, x: L.nn.functional.nll_loss(
+            x, L.tensor([0, 1]), ignore_index=0, weight=L.tensor([1.0, 0.0], dtype=L.float64)),
+        [[1.0, 2.0], [3.0, 4.0]]),
+    "sum_to_size-0d": lambda L: _sum_to_size_0d(L),
     # backward from a view of a view that was made under no_grad: gradient dropped, no error
     "view-of-no-grad-view": lambda L: _no_grad_view_then_view(L),
 }
@@ -568,3 +588,10 @@ def _no_grad_view_then_view(L):
 @pytest.mark.parametrize("name", FUZZ_FOUND)
 def test_fuzzer_findings_match_torch(torch_ref, name):
     _compare(torch_ref, FUZZ_FOUND[name])
+
+
+def _sum_to_size_0d(L):
+    x = L.tensor(2.0, dtype=L.float64, requires_grad=True) * 1
+    with L.no_grad():
+        y = x.sum_to_size([])
+    return y, L.tensor(float(y.requires_grad)), L.tensor(float(y is x))
