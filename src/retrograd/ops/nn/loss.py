@@ -21,8 +21,8 @@ from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
 from ..elementwise import where
-from .fused_grads import tie
 from ..unary import sigmoid
+from .fused_grads import tie
 
 NONE, MEAN, SUM = 0, 1, 2
 
@@ -195,9 +195,9 @@ class CrossEntropy(_ClassLoss):
 
 
 def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:
-    """The gradient's factor ``coef`` (grad, divided by the total weight for a mean) set to 0
-    in the ignored rows (or off the positions ``at``, a (rows, classes) mask): PyTorch gives
-    those exactly 0, not 0 times 1 / total weight (NaN when every row is ignored)."""
+    """``coef`` (the gradient, or its factor grad / total weight) set to 0 in the ignored rows
+    (and off the positions ``at``, a (rows, classes) mask, when given): PyTorch gives those
+    exactly 0, not 0 times 1 / total weight (NaN when every row is ignored)."""
     if ctx.valid is None and at is None:
         return coef
     if at is None:
@@ -234,8 +234,8 @@ class NllLoss(_ClassLoss):
         pick[np.arange(rows), ctx.tc] = -1 if ctx.wrow is None else -ctx.wrow
         at = np.zeros(pick.shape, dtype=bool)
         at[np.arange(rows), ctx.tc] = True
-        coef = _drop_ignored(ctx, _ClassLoss._coef_like(ctx, grad, shape), at, shape)
-        gx = _wrap(_unrows(pick, shape)) * coef
+        gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
+        gx = _drop_ignored(ctx, gx, at, shape)  # (on gx: +0.0 there, not -1 * 0)
         # PyTorch's fused backward: gx requires grad with x, its derivative is zeros
         (x,) = ctx.saved_tensors
         return tie((gx,), (x,), "NllLossBackwardBackward0")[0], None, None, None, None
