@@ -571,6 +571,17 @@ FUZZ_FOUND = {
             x, L.tensor([0, 1]), ignore_index=0, weight=L.tensor([1.0, 0.0], dtype=L.float64)),
         [[1.0, 2.0], [3.0, 4.0]]),
     "sum_to_size-0d": lambda L: _sum_to_size_0d(L),
+    # writes whose source overlaps the destination: PyTorch refuses partial overlaps
+    "copy_-partial-overlap": lambda L: _arange6(L, lambda x: x[1:].copy_(x[:5])),
+    "copy_-same-memory": lambda L: _arange6(L, lambda x: x.copy_(x)),
+    "copy_-disjoint-columns": lambda L: _arange6(
+        L, lambda x: x.view(3, 2)[:, 0].copy_(x.view(3, 2)[:, 1])),
+    "setitem-slice-partial-overlap": lambda L: _arange6(L, lambda x: x.__setitem__(
+        slice(1, 3), x[:2])),
+    "setitem-mask-from-itself": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([True] * 6), x)),
+    "setitem-index-from-own-memory": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([0, 1]), x[4:])),
     # backward from a view of a view that was made under no_grad: gradient dropped, no error
     "view-of-no-grad-view": lambda L: _no_grad_view_then_view(L),
 }
@@ -595,3 +606,9 @@ def _sum_to_size_0d(L):
     with L.no_grad():
         y = x.sum_to_size([])
     return y, L.tensor(float(y.requires_grad)), L.tensor(float(y is x))
+
+
+def _arange6(L, write):
+    x = L.arange(6.0)
+    write(x)
+    return x
