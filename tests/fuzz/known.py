@@ -75,9 +75,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
           "passes the incoming gradient through)", "nan-input-grad"),
     Known(("backward-raises",), ("F.embedding",),
           "empty-tensor edge cases: embedding with 0-wide weights", "empty-edge-cases"),
-    Known(("backward-raises",), None,
-          "false 'modified by an inplace operation' or 'does not require grad' in backward",
-          "false-modified"),
     Known(("backward-no-raise", "no-raise"), INPLACE,
           "missing version checks (in-place ops that save their output; fused ops' saved "
           "weights) and missing overlap checks (copy_ or index assignment from memory that "
@@ -98,12 +95,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
                                             "zero_", "fill_", "copy_", "setitem", "scatter_"),
           "a gradient that is zero by construction: PyTorch returns constant zeros (no graph), "
           "retrograd multiplies by 0 (requires grad, and NaN for inf)", "zero-by-construction"),
-    Known(("grad-requires_grad",), ("sigmoid_", "tanh_", "exp_"),
-          "an in-place op under no_grad on a view of a leaf, then create_graph: the gradient "
-          "requires grad in retrograd only", "no-grad-inplace", also=VIEWS),
-    Known(("requires_grad",), VIEWS + ("reshape",) + INPLACE,
-          "a view of a tensor that requires grad, made under no_grad: PyTorch reports "
-          "requires_grad=True (with no grad_fn), retrograd False", "no-grad-view"),
     Known(("grad2", "grad2-nan"), ("F.elu", "div", "pow"),
           "second derivative at a kink or pole: elu'' at 0, d2/dy2 x/y at y=-0.0, pow at 0",
           "nan-select"),
@@ -114,10 +105,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
           "empty-edge-cases"),
     Known(("raises", "exception-type"), ("scatter",),
           "empty-tensor edge cases: scatter/scatter_add with 0-d tensors", "empty-edge-cases"),
-    Known(("requires_grad",), None,
-          "a view taken while its base needed no grad does not start requiring grad when an "
-          "in-place op with a grad-requiring operand makes its base require grad (PyTorch "
-          "regenerates the view's history)", "stale-view-requires-grad"),
 ]
 
 
