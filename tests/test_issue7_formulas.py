@@ -582,6 +582,11 @@ FUZZ_FOUND = {
         L.tensor([True] * 6), x)),
     "setitem-index-from-own-memory": lambda L: _arange6(L, lambda x: x.__setitem__(
         L.tensor([0, 1]), x[4:])),
+    "setitem-one-value-through-mask": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([True] + [False] * 5), x[2:3])),
+    "setitem-one-value-through-index": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([0]), x[2:3])),
+    "setitem-0d-into-itself": lambda L: _setitem_0d_into_itself(L),
     # backward from a view of a view that was made under no_grad: gradient dropped, no error
     "view-of-no-grad-view": lambda L: _no_grad_view_then_view(L),
 }
@@ -611,4 +616,10 @@ def _sum_to_size_0d(L):
 def _arange6(L, write):
     x = L.arange(6.0)
     write(x)
+    return x
+
+
+def _setitem_0d_into_itself(L):
+    x = L.tensor(-1.0, dtype=L.float64)
+    x[None] = x
     return x

@@ -37,7 +37,9 @@ def setitem(x: Tensor, key, value) -> None:
     k = parse_key(x, key)
     if not isinstance(value, (Tensor, bool, int, float)):
         value = _wrap(np.asarray(value, dtype=x._data.dtype))
-    if isinstance(value, Tensor):  # PyTorch's copy_ (basic key) or index_put_ (advanced)
+    # PyTorch's copy_ (basic key) or index_put_ (advanced; one value through a mask is a fill)
+    if isinstance(value, Tensor) and (k.adv is None or value._data.size != 1
+                                      or not _has_mask(key)):
         dst = x._data if k.basic is None else x._data[k.basic]
         check_source_overlap(dst, value._data, full_ok=k.adv is None)
     if needs_record(x, value):
@@ -56,6 +58,11 @@ def setitem(x: Tensor, key, value) -> None:
     # Nothing to record: write straight into x's memory (no snapshot, no copy of x).
     _put(writable_array(x), k, value._data if isinstance(value, Tensor) else value, False)
     x._bump_version()
+
+
+def _has_mask(key) -> bool:
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(p, Tensor) and p._data.dtype == np.bool_ for p in parts)
 
 
 # ---- select and narrow: views along one dim ------------------------------------------------

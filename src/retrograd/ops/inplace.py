@@ -84,6 +84,10 @@ def _dense(a: np.ndarray) -> bool:
     return True
 
 
+def _steps(a: np.ndarray) -> tuple:
+    return tuple(st for n, st in zip(a.shape, a.strides) if n > 1)
+
+
 def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
     """Raise PyTorch's error when an in-place write reads ``src`` from memory that partly
     overlaps the destination ``dst`` (or, unless ``full_ok``, is exactly it). As in PyTorch,
@@ -94,7 +98,8 @@ def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
         return
     lo_d, hi_d = _byte_bounds(dst)
     lo_s, hi_s = _byte_bounds(src)
-    if lo_d == lo_s and hi_d == hi_s and dst.strides == src.strides and full_ok:
+    if lo_d == lo_s and hi_d == hi_s and dst.size == src.size and full_ok and (
+            _steps(dst) == _steps(src)):
         return
     if lo_d < hi_s and lo_s < hi_d:
         raise RuntimeError(
