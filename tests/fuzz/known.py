@@ -76,9 +76,9 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("backward-raises",), ("F.embedding",),
           "empty-tensor edge cases: embedding with 0-wide weights", "empty-edge-cases"),
     Known(("backward-no-raise", "no-raise"), INPLACE,
-          "missing version checks (in-place ops that save their output; fused ops' saved "
-          "weights) and missing overlap checks (copy_ or index assignment from memory that "
-          "overlaps the destination)", "missing-checks"),
+          "missing version checks (tensors PyTorch saves and retrograd does not) and overlap "
+          "checks (binary in-place ops reading memory that overlaps the destination)",
+          "missing-checks"),
     Known(("grad2", "grad2-nan", "grad-requires_grad"),
           ("*relu*", "F.leaky_relu", "F.relu6", "F.hardtanh"),
           "double backward through relu/leaky_relu/relu6/hardtanh: None or 'does not require "
