@@ -236,10 +236,9 @@ class Tensor:
         fn = self.grad_fn
         if fn is None:
             return  # leaves keep their grad anyway
-        if fn._retained is None:
-            fn._retained = {}
-            fn._has_hooks = True
-        fn._retained[self._output_nr] = weakref.ref(self)
+        from .autograd.graph import node_dict
+
+        node_dict(fn, "_retained")[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` whenever the gradient for this tensor is computed.
@@ -267,9 +266,12 @@ class Tensor:
         """The AccumulateGrad node of this leaf, made on first use (and kept with the tensor)."""
         acc = self._accumulator
         if acc is None:
-            from .autograd.graph import AccumulateGrad
+            from .autograd.graph import AccumulateGrad, registration_lock
 
-            acc = self._accumulator = AccumulateGrad(self)
+            with registration_lock:  # one node even when threads race here (Note [Threads])
+                acc = self._accumulator
+                if acc is None:
+                    acc = self._accumulator = AccumulateGrad(self)
         return acc
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,

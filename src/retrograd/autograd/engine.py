@@ -45,7 +45,9 @@ Note [Threads]
     leaf whose AccumulateGrad node was made twice by racing threads still has one lock). No
     user code runs while a lock is held, so hooks may call backward themselves. Hook dicts
     are copied to tuples before hooks run, so a hook registered meanwhile does not break the
-    iteration.
+    iteration. A leaf's AccumulateGrad node and a node's hook dicts are created under
+    ``graph.registration_lock`` (checked again once it is held), so racing registrations
+    (hooks, ``retain_grad``) all land in one place.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise TypeError(f"outputs must be Tensors, got {type(out).__name__}")
-        if not out._requires_grad or out._no_grad_view:  # (Note [Views made under no_grad])
+        if not out._requires_grad or (  # (Note [Views made under no_grad])
+                out._no_grad_view and out.grad_fn is None):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn; "
                 "it was not computed from a tensor with requires_grad=True (or was computed "

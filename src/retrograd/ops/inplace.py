@@ -17,6 +17,7 @@ Note [In-place ops in the graph]
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds as _byte_bounds
 
 from .. import grad_mode
 from ..autograd.function import Function
@@ -71,6 +72,40 @@ def _overlap_error() -> RuntimeError:
         "unsupported operation: more than one element of the written-to tensor refers to a "
         "single memory location (it was made by expand()). Please clone() the tensor before "
         "performing the operation.")
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill a block of memory once each (in some order of dims)."""
+    size = a.itemsize
+    for st, n in sorted((abs(st), n) for n, st in zip(a.shape, a.strides) if n > 1):
+        if st != size:
+            return False
+        size *= n
+    return True
+
+
+def _steps(a: np.ndarray) -> tuple:
+    return tuple(st for n, st in zip(a.shape, a.strides) if n > 1)
+
+
+def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
+    """Raise PyTorch's error when an in-place write reads ``src`` from memory that partly
+    overlaps the destination ``dst`` (or, unless ``full_ok``, is exactly it). As in PyTorch,
+    only dense layouts are compared (anything else is too hard to tell, and allowed)."""
+    if not isinstance(src, np.ndarray) or not dst.size or not src.size:
+        return
+    if not (_dense(dst) and _dense(src)) or not np.may_share_memory(dst, src):
+        return
+    lo_d, hi_d = _byte_bounds(dst)
+    lo_s, hi_s = _byte_bounds(src)
+    if lo_d == lo_s and hi_d == hi_s and dst.size == src.size and full_ok and (
+            _steps(dst) == _steps(src)):
+        return
+    if lo_d < hi_s and lo_s < hi_d:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the "
+            "operation.")
 
 
 def _writable(a: np.ndarray, overlap_ok: bool = False) -> np.ndarray | None:

@@ -16,7 +16,17 @@ from .elementwise import _OPERAND, where
 from .promotion import binary_forward
 from .unary import _ElementwiseGrad, zeros_of
 
-_power = binary_forward(functools.partial(quiet, np.power))
+
+def _tensor_power(a, b):
+    # NOTE: NumPy treats a 0-d exponent as a number and computes x ** 0.5 by sqrt (NaN at
+    # -inf); PyTorch's tensor ** tensor is C's pow everywhere ((-inf) ** 0.5 is inf).
+    out = np.power(a, b)
+    if getattr(b, "ndim", 1) == 0 and b == 0.5 and out.dtype.kind == "f":
+        out = np.where(np.isneginf(a), np.inf, out) + 0.0  # (+ 0.0: pow(-0.0, 0.5) is +0.0)
+    return out
+
+
+_power = binary_forward(functools.partial(quiet, _tensor_power))
 
 
 class SquareGrad(_ElementwiseGrad):
@@ -146,7 +156,7 @@ class RPowScalar(Function):
         c = ctx.base
         if c == 0:
             # NOTE: d/dy 0 ** y is taken as 0 for y >= 0, where out is 0 or 1 (PyTorch's choice)
-            return None, where(out <= 1, 0.0, grad * out * float("-inf"))
+            return None, grad * where(out <= 1, 0.0, out * float("-inf"))
         return None, grad * out * float(np.log(c))
 
 

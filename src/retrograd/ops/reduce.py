@@ -256,6 +256,8 @@ def _prod_grad(ctx, grad: Tensor) -> Tensor:
         second derivatives through zeros are exact too.
     """
     x, out = ctx.saved_tensors
+    if x.ndim == 0:  # the product of one number is that number: grad, with no graph (PyTorch)
+        return grad
     axes = ctx.axes
     g = kept(ctx, grad)
     if not (x._data == 0).any():

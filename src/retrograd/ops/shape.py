@@ -294,6 +294,8 @@ def reshape_as(x: Tensor, other: Tensor) -> Tensor:
 def sum_to_size(x: Tensor, *shape) -> Tensor:
     """Sum x down to ``shape``, which x must be broadcastable from."""
     shape = int_args(shape)
+    if not shape:  # everything: a plain sum (a new tensor even for a 0-d x), as in PyTorch
+        return x.sum()
     if shape == x._data.shape:
         return x
     a = x._data

@@ -51,6 +51,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .fused_grads import tie
 
 __all__ = ["ConvBiasGrad", "ConvGeometry", "ConvTranspose", "ConvWeight", "Convolution"]
 
@@ -308,7 +309,7 @@ class Convolution(Function):
         gx = ConvTranspose.apply(grad, w, geo) if need_x else None
         gw = ConvWeight.apply(x, grad, geo, cols._data) if need_w else None
         gb = ConvBiasGrad.apply(grad) if need_b else None
-        return gx, gw, gb, None
+        return tie((gx, gw, gb), (grad, x, w), "ConvolutionBackwardBackward0") + (None,)
 
 
 class ConvTranspose(Function):

@@ -20,7 +20,9 @@ import numpy as np
 from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
+from ..elementwise import where
 from ..unary import sigmoid
+from .fused_grads import tie
 
 NONE, MEAN, SUM = 0, 1, 2
 
@@ -168,7 +170,8 @@ class CrossEntropy(_ClassLoss):
         if mass is not None:
             p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
         d = p - _wrap(_unrows(dist, shape))
-        return d * CrossEntropy._coef_like(ctx, grad, shape), None, None, None, None, None
+        coef = _drop_ignored(ctx, CrossEntropy._coef_like(ctx, grad, shape), None, shape)
+        return d * coef, None, None, None, None, None
 
     @staticmethod
     def fast_backward(ctx, grad):
@@ -186,7 +189,22 @@ class CrossEntropy(_ClassLoss):
             d *= mass
             d -= dist
         d *= CrossEntropy._coef(ctx, grad)._data
+        if ctx.valid is not None:  # see _drop_ignored
+            d[~ctx.valid] = 0
         return _wrap(_unrows(d, ctx.saved_tensors[0].shape)), None, None, None, None, None
+
+
+def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:
+    """``coef`` (the gradient, or its factor grad / total weight) set to 0 in the ignored rows
+    (and off the positions ``at``, a (rows, classes) mask, when given): PyTorch gives those
+    exactly 0, not 0 times 1 / total weight (NaN when every row is ignored)."""
+    if ctx.valid is None and at is None:
+        return coef
+    if at is None:
+        at = np.broadcast_to(ctx.valid[:, None], ctx.logp.shape)
+    elif ctx.valid is not None:
+        at = at & ctx.valid[:, None]
+    return where(_wrap(_unrows(at, shape)), coef, 0.0)
 
 
 class NllLoss(_ClassLoss):
@@ -203,6 +221,7 @@ class NllLoss(_ClassLoss):
         if wrow is not None:
             loss = loss * wrow
         ctx.shape = a.shape
+        ctx.save_for_backward(x)  # (only to tie the gradient to it, as PyTorch's saves it)
         return NllLoss._finish(ctx, loss, target, reduction, a.dtype)
 
     @staticmethod
@@ -213,8 +232,13 @@ class NllLoss(_ClassLoss):
         rows = ctx.tc.shape[0]
         pick = np.zeros((rows, shape[1] if len(shape) > 1 else shape[0]), dtype=grad._data.dtype)
         pick[np.arange(rows), ctx.tc] = -1 if ctx.wrow is None else -ctx.wrow
+        at = np.zeros(pick.shape, dtype=bool)
+        at[np.arange(rows), ctx.tc] = True
         gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
-        return gx, None, None, None, None
+        gx = _drop_ignored(ctx, gx, at, shape)  # (on gx: +0.0 there, not -1 * 0)
+        # PyTorch's fused backward: gx requires grad with x, its derivative is zeros
+        (x,) = ctx.saved_tensors
+        return tie((gx,), (x,), "NllLossBackwardBackward0")[0], None, None, None, None
 
 
 class CrossEntropy2d(CrossEntropy):

@@ -21,6 +21,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .fused_grads import tie
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
@@ -35,6 +36,7 @@ def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tupl
     if b is not None:
         out += b._data.reshape(shape)
     ctx.save_for_backward(x, w)
+    ctx.bias = None  # LayerNorm's backward also ties its gradients to b (below)
     ctx.stats = (mean, invstd)
     ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, shape, eps, from_x
     return out
@@ -84,6 +86,9 @@ class _Normalization(Function):
     def backward(ctx, grad):
         x = ctx.saved_tensors[0]
         grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x))
+        # PyTorch's fused backward also takes the saved statistics, which require grad when
+        # any of x, weight, bias does: so do all the gradients under create_graph
+        grads = tie(grads, (grad, x, ctx.saved_tensors[1], ctx.bias), ctx._function.tie_name)
         return grads + (None,) * (len(ctx.needs_input_grad) - 3)
 
     @staticmethod
@@ -99,6 +104,7 @@ class BatchNorm(_Normalization):
     see Note [Normalization backward]"""
 
     node_name = "NativeBatchNormBackward0"
+    tie_name = "NativeBatchNormBackwardBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
@@ -136,6 +142,7 @@ class LayerNorm(_Normalization):
     sample;  see Note [Normalization backward]"""
 
     node_name = "NativeLayerNormBackward0"
+    tie_name = "NativeLayerNormBackwardBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b, nd, eps):
@@ -146,5 +153,8 @@ class LayerNorm(_Normalization):
         var = (xc * xc).mean(axis=axes, keepdims=True)
         ctx.param_axes = tuple(range(a.ndim - nd))
         ctx.b_shape = None if b is None else b._data.shape
-        return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+        out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+        # its saved statistics require grad when b does (Note [Fused backward's requires_grad])
+        ctx.bias = b if b is not None and b.requires_grad else None
+        return out
 

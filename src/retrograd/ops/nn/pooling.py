@@ -17,6 +17,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .fused_grads import tie
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveAvgPoolGrad", "AvgPool2d", "AvgPoolGrad",
            "MaxPool2d", "MaxPoolGrad", "PoolGeometry", "pool_out_size"]
@@ -174,11 +175,14 @@ class MaxPool2d(Function):
         idx = _plane_positions(k, out4, geo).reshape(geo.out_shape())
         ctx.geo = geo
         ctx.idx = idx
+        ctx.save_for_backward(x)  # as PyTorch: for its version check, and tie (below)
         return (out, idx) if want_indices else out
 
     @staticmethod
     def backward(ctx, grad, *_grad_of_indices):
-        return MaxPoolGrad.apply(grad, ctx.idx, ctx.geo), None, None
+        gx = MaxPoolGrad.apply(grad, ctx.idx, ctx.geo)
+        (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
+        return tie((gx,), (x,), "MaxPool2DWithIndicesBackwardBackward0")[0], None, None
 
 
 def _plane_offsets(geo: PoolGeometry) -> np.ndarray:
@@ -243,6 +247,7 @@ class AvgPool2d(Function):
         taps = _taps(a if geo.fits() else _buffer(a, geo, 0), geo)
         ctx.geo = geo
         ctx.divisor = divisor
+        ctx.save_for_backward(x)  # as PyTorch: for its version check, and tie (below)
         total = taps[0].astype(a.dtype if a.dtype.kind == "f" else np.int64)
         for tap in taps[1:]:
             total += tap
@@ -254,7 +259,9 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPoolGrad.apply(grad, ctx.geo, ctx.divisor), None, None
+        gx = AvgPoolGrad.apply(grad, ctx.geo, ctx.divisor)
+        (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
+        return tie((gx,), (x,), "AvgPool2DBackwardBackward0")[0], None, None
 
 
 class AvgPoolGrad(Function):
