@@ -1,6 +1,7 @@
 """retrograd.autograd: the Function class, the engine's entry points, grad mode, gradcheck."""
 
 from ..grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import forward_ad
 from .engine import backward, grad
 from .function import Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck

@@ -71,6 +71,7 @@ class Function(metaclass=FunctionMeta):
 
     _is_view = False  # a view op's output shares memory (and the version counter) with args[0]
     fast_backward = None  # optional, see Note [Fast backward]
+    jvp = None  # optional: jvp(ctx, *input_tangents) -> output tangents (forward_ad.py)
 
     @staticmethod
     def forward(ctx, *args):
@@ -105,6 +106,8 @@ class Function(metaclass=FunctionMeta):
                 ctx._sequence_nr = next(sequence)
         if not record:
             ctx.needs_input_grad = (False,) * len(args)
+        if dual.level:  # forward-mode AD is on: Note [Forward-mode AD] in forward_ad.py
+            return dual.apply(cls, ctx, args, record)
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
@@ -138,6 +141,11 @@ class Function(metaclass=FunctionMeta):
                     _pack_saved(ctx, (out,), (t,))
                     break
         return t
+
+
+class dual:  # noqa: N801 - a namespace that forward_ad.py fills (Note [Forward-mode AD])
+    level = 0  # nonzero while a dual level is active; ``apply`` then takes over Function.apply
+    apply = None
 
 
 # (edge slots, needs_input_grad) shared between nodes: Note [Few long-lived objects per node]

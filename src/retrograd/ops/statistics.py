@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp, reduction_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor
@@ -76,6 +77,8 @@ class Var(Function):
         return kept(ctx, grad) * _centered(x, ctx.axes) * _safe_div(2.0, ctx.dof), \
             None, None, None
 
+    jvp = reduction_jvp
+
 
 class Std(Function):
     """out = sqrt(var(x));  dx = grad * (x - mean) / ((N - correction) * out), 0 where out = 0"""
@@ -91,6 +94,8 @@ class Std(Function):
         # NOTE: a constant slice has std 0 and gets gradient 0 there, as in PyTorch
         g = where(o == 0, 0.0, kept(ctx, grad) / o)
         return g * _centered(x, ctx.axes) * _safe_div(1.0, ctx.dof), None, None, None
+
+    jvp = reduction_jvp
 
 
 def _var_args(x: Tensor, dim, unbiased, correction, fn: str):
@@ -185,6 +190,8 @@ class Norm(Function):
             gx = where((x == 0) | (o == 0), 0.0, scaled)
         return gx, None, None, None
 
+    jvp = reduction_jvp
+
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *,  # noqa: A002
                 dtype=None) -> Tensor:
@@ -259,6 +266,8 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         return kept(ctx, grad) * (x - kept(ctx, out)).exp(), None, None
 
+    jvp = reduction_jvp
+
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed without overflow."""
@@ -289,6 +298,8 @@ class Cumsum(Function):
     @staticmethod
     def backward(ctx, grad):
         return Cumsum.apply(grad, ctx.axis, not ctx.reverse), None, None
+
+    jvp = linear_jvp
 
 
 def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:
