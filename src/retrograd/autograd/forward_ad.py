@@ -25,8 +25,8 @@ Note [Forward-mode AD]
                            (after broadcasting), so each input's Jacobian is diagonal, equal to
                            its transpose: ``backward`` applied to the tangent is the jvp, and
                            the derivative stays written once;
-      ``reduction_jvp``    each input element reaches one output element (sum, prod, max,
-                           norm, var, logsumexp over ``ctx.axes``): backward of ones gives the
+      ``reduction_jvp``    each input element reaches one output element (prod, max, norm,
+                           var, logsumexp over ``ctx.axes``; losses): backward of ones gives the
                            weights w, and the tangent is the sum of w * t over those axes.
     While a rule runs forward mode is off (a tangent of a tangent at one level means nothing),
     but grad mode is as the caller set it: tangents record a graph like any value, so
@@ -201,7 +201,8 @@ def elementwise_jvp(ctx, *tangents):
 
 
 def reduction_jvp(ctx, *tangents):
-    """Marker: a reduction whose backward broadcasts the gradient times weights from x."""
+    """Marker: each input element reaches one output element, over ``ctx.axes`` (or the class's
+    ``jvp_axes``); any op with a single 0-d output qualifies."""
     raise AssertionError("reduction_jvp is run by forward_ad._apply")
 
 
@@ -243,17 +244,24 @@ def _elementwise(cls, ctx, tangents: list):
 
 
 def _reduction(cls, ctx, outs: tuple, tangents: list):
-    t = tangents[0]
-    ctx.needs_input_grad = (True,) + (False,) * (len(tangents) - 1)
-    w = cls.backward(ctx, _wrap(np.ones_like(outs[0]._data)), *(None,) * (len(outs) - 1))
-    wt = (w[0] if isinstance(w, tuple) else w) * t
-    axes = ctx.__dict__.get("axes")
-    if axes is None:  # a full reduction
-        total = wt.sum()
-    elif not axes:  # a 0-d input: nothing reduced
-        total = wt
+    ctx.needs_input_grad = tuple(t is not None for t in tangents)
+    weights = cls.backward(ctx, _wrap(np.ones_like(outs[0]._data)), *(None,) * (len(outs) - 1))
+    weights = weights if isinstance(weights, tuple) else (weights,)
+    total = None
+    for w, t in zip(weights, tangents):
+        if w is not None and t is not None:
+            total = w * t if total is None else total + w * t
+    shape = outs[0]._data.shape
+    axes = ctx.__dict__.get("axes", getattr(cls, "jvp_axes", None))
+    if total is None or total._data.shape == shape:
+        pass
+    elif not shape:  # one number out: the Jacobian is one row, whatever the op
+        total = total.sum()
+    elif axes is None:
+        raise NotImplementedError(f"{cls.__name__}: reduction_jvp needs ctx.axes (or "
+                                  "jvp_axes) to know the reduced dims")
     else:
-        total = wt.sum(axes, keepdim=ctx.keepdim)
+        total = total.sum(axes, keepdim=ctx.__dict__.get("keepdim", False))
     return (total,) + (None,) * (len(outs) - 1)
 
 
@@ -340,8 +348,8 @@ def _custom_rule(rule, ctx, args: tuple, tangents: list):
 
 def _attach(cls, outs: tuple, out_tangents, in_tangents: list) -> None:
     """Give each float output its tangent, shaped like it and owning its memory."""
-    if not isinstance(out_tangents, (tuple, list)):
-        out_tangents = (out_tangents,)
+    if not isinstance(out_tangents, (tuple, list)):  # (a built-in's: its first output's)
+        out_tangents = (out_tangents,) + (None,) * (len(outs) - 1 if cls._builtin else 0)
     if len(out_tangents) != len(outs):
         raise RuntimeError(f"{cls.__name__}.jvp returned {len(out_tangents)} tangents, but "
                            f"forward returned {len(outs)} outputs: return one per output.")

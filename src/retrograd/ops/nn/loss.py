@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.forward_ad import reduction_jvp
 from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
@@ -170,6 +171,9 @@ class CrossEntropy(_ClassLoss):
         d = p - _wrap(_unrows(dist, shape))
         return d * CrossEntropy._coef_like(ctx, grad, shape), None, None, None, None, None
 
+    jvp = reduction_jvp
+    jvp_axes = (1,)  # the class dim, summed where reduction='none'
+
     @staticmethod
     def fast_backward(ctx, grad):
         # The same formula on arrays, in place, from forward's log-softmax: on a batch of 256
@@ -216,6 +220,9 @@ class NllLoss(_ClassLoss):
         gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
         return gx, None, None, None, None
 
+    jvp = reduction_jvp
+    jvp_axes = (1,)  # the class dim, summed where reduction='none'
+
 
 class CrossEntropy2d(CrossEntropy):
     """CrossEntropy of an input with spatial dims (N, C, d1, ...): PyTorch's 2-D node name"""
@@ -259,6 +266,8 @@ class MseLoss(_DifferenceLoss):
         x, y = ctx.saved_tensors
         return MseLoss._grads(ctx, (x - y) * (_scale(grad, ctx) * 2))
 
+    jvp = reduction_jvp
+
 
 class SmoothL1Loss(_DifferenceLoss):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
@@ -277,6 +286,8 @@ class SmoothL1Loss(_DifferenceLoss):
         beta = ctx.param
         return SmoothL1Loss._grads(ctx, ((x - y) / beta).clamp(-1, 1) * _scale(grad, ctx))
 
+    jvp = reduction_jvp
+
 
 class HuberLoss(_DifferenceLoss):
     """out = reduce(0.5 d^2 where |d| < delta else delta (|d| - delta / 2)), d = x - y;
@@ -294,6 +305,8 @@ class HuberLoss(_DifferenceLoss):
         x, y = ctx.saved_tensors
         delta = ctx.param
         return HuberLoss._grads(ctx, (x - y).clamp(-delta, delta) * _scale(grad, ctx))
+
+    jvp = reduction_jvp
 
 
 class BinaryCrossEntropy(Function):
@@ -325,6 +338,8 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             gt = g * ((-x).log1p() - x.log())
         return gx, gt, None, None
+
+    jvp = reduction_jvp
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -369,3 +384,5 @@ class BinaryCrossEntropyWithLogits(Function):
             if need_pw:
                 g_pw = gw * t * sp
         return gx, gt, g_weight, g_pw, None
+
+    jvp = reduction_jvp
