@@ -375,7 +375,7 @@ class Tensor:
         return tensor_repr(self._data, self.dtype.name, grad_fn_name=name,
                            requires_grad=self._requires_grad,
                            default_dtype_name=_dt.get_default_dtype().name,
-                           tangent=None if self._fw_grad is None else format(self._fw_grad))
+                           tangent=None if self._fw_grad is None else _tangent_str(self._fw_grad))
 
     __str__ = __repr__
 
@@ -397,6 +397,11 @@ class Tensor:
             out._grad = _wrap(self._grad._data.copy())
         memo[id(self)] = out
         return out
+
+
+def _tangent_str(t: Tensor) -> str:
+    """A dual tensor's tangent as its repr shows it (a 0-d one as a number, as PyTorch)."""
+    return str(t._data.item()) if t._data.ndim == 0 else repr(t)
 
 
 def _init(t: Tensor, data) -> None:
