@@ -143,9 +143,15 @@ class Function(metaclass=FunctionMeta):
         return t
 
 
-class dual:  # noqa: N801 - a namespace that forward_ad.py fills (Note [Forward-mode AD])
-    level = 0  # nonzero while a dual level is active; ``apply`` then takes over Function.apply
-    apply = None
+class _DualState:
+    """Forward-mode AD's switch (Note [Forward-mode AD] in forward_ad.py): ``level`` is nonzero
+    while a dual level is active, and ``apply`` (set by forward_ad.py) then takes over."""
+
+    __slots__ = ("level", "apply")  # (a slot, not a class attribute: the cheapest check)
+
+
+dual = _DualState()
+dual.level = 0
 
 
 # (edge slots, needs_input_grad) shared between nodes: Note [Few long-lived objects per node]
