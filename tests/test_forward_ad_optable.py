@@ -2,8 +2,8 @@
 
 For every (entry, variant) whose Functions all have a ``jvp`` rule: the tangents that
 ``autograd.forward_ad`` gives (float64, random tangents on the inputs that require grad)
-against central finite differences, and against torch's forward AD on the same data (see
-``FULL``). Entries
+against central finite differences, and against torch's jvp on the same data (from its
+reverse mode, or its forward AD: see ``FULL``). Entries
 that apply a Function without a rule are listed by ``coverage()`` (run this file as a script
 to print it) and skipped, except that the op categories issue 9 names (elementwise,
 reductions, shape, indexing, matmul, softmax) must all have rules.
@@ -11,6 +11,7 @@ reductions, shape, indexing, matmul, softmax) must all have rules.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import zlib
@@ -24,8 +25,9 @@ import retrograd.ops
 from retrograd.autograd import Function
 
 CASES = all_cases()
-# torch's forward AD is slow to start and run (about 10 ms an op): by default it checks the
-# first variant of each entry, and every variant with RETROGRAD_FORWARD_AD_FULL=1.
+# torch's forward AD is slow (its first use imports torch._dynamo, seconds; then about 10 ms an
+# op): by default torch's J t comes from its reverse mode (the transpose of the transpose), and
+# with RETROGRAD_FORWARD_AD_FULL=1 from torch.autograd.forward_ad.
 FULL = os.environ.get("RETROGRAD_FORWARD_AD_FULL") == "1"
 IDS = [case[0] for case in CASES]
 
@@ -120,14 +122,47 @@ def _tangents(lib, op, var, case_id: str):
     return inputs, tangents
 
 
+@contextlib.contextmanager
+def _no_jit_decompositions():
+    """torch's make_dual first loads jit-scripted decompositions (seconds) unless PYTORCH_JIT
+    is "0"; the table's ops don't need them (torch raises NotImplementedError where it would)."""
+    old = os.environ.get("PYTORCH_JIT")
+    os.environ["PYTORCH_JIT"] = "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["PYTORCH_JIT"]
+        else:
+            os.environ["PYTORCH_JIT"] = old
+
+
 def _forward_ad(lib, op, var, inputs, tangents) -> list:
     ad = lib.autograd.forward_ad
-    with ad.dual_level():
+    with ad.dual_level(), _no_jit_decompositions():
         duals = [x if t is None else ad.make_dual(x, t) for x, t in zip(inputs, tangents)]
         outs = _outputs(op.fn(lib, *duals, **var.kwargs))
         return [None if ad.unpack_dual(o).tangent is None
                 else ad.unpack_dual(o).tangent.detach().numpy().copy()
                 for o in outs if o.is_floating_point()]
+
+
+def _torch_jvp_by_reverse_mode(torch, op, var, inputs, tangents) -> list:
+    """torch's J t without its forward AD: J^T u is linear in u, so J t = d<J^T u, t>/du."""
+    xs = [x.detach().requires_grad_() if t is not None else x for x, t in zip(inputs, tangents)]
+    used = [(x, t) for x, t in zip(xs, tangents) if t is not None]
+    outs = [o for o in _outputs(op.fn(torch, *xs, **var.kwargs)) if o.is_floating_point()]
+    result = []
+    for o in outs:
+        u = torch.zeros_like(o, requires_grad=True)
+        grads = torch.autograd.grad(o, [x for x, _ in used], u, create_graph=True,
+                                    allow_unused=True) if o.requires_grad else ()
+        inner = sum((g * t).sum() for g, (_, t) in zip(grads, used) if g is not None)
+        jt = None
+        if isinstance(inner, torch.Tensor) and inner.requires_grad:
+            jt = torch.autograd.grad(inner, u, allow_unused=True)[0]
+        result.append(np.zeros(o.shape) if jt is None else jt.detach().numpy().copy())
+    return result
 
 
 def _finite_differences(op, var, inputs, tangents, eps: float = 1e-6) -> list:
@@ -161,17 +196,18 @@ def test_forward_ad_matches_finite_differences_and_torch(case_id, op, var, reque
     got = _forward_ad(retrograd, op, var, inputs, tangents)
     numeric = _finite_differences(op, var, inputs, tangents)
     _compare(got, numeric, "forward AD vs finite differences", atol=1e-5, rtol=1e-4)
-    if var is not op.variants[0] and not FULL:
-        return
     try:
         torch = request.getfixturevalue("torch_ref")
     except pytest.skip.Exception:
         return
     t_inputs, t_tangents = _tangents(torch, op, var, case_id)
     try:
-        want = _forward_ad(torch, op, var, t_inputs, t_tangents)
-    except NotImplementedError:  # torch has no forward AD for it: finite differences only
-        return
+        if FULL:
+            want = _forward_ad(torch, op, var, t_inputs, t_tangents)
+        else:
+            want = _torch_jvp_by_reverse_mode(torch, op, var, t_inputs, t_tangents)
+    except (NotImplementedError, RuntimeError) as e:  # torch can't: finite differences only
+        pytest.skip(f"torch gives no jvp here: {e}")
     _compare(got, want, "forward AD vs torch", atol=1e-10, rtol=1e-7)
 
 
