@@ -98,6 +98,23 @@ def test_tangents_flow_under_no_grad_and_record_a_graph_with_grad(torch_ref):
         _close(a, b)
 
 
+@pytest.mark.parametrize("create_graph", [True, False])
+def test_forward_over_reverse_gives_hessian_vector_products(create_graph, torch_ref):
+    """A backward run inside the level carries tangents: the tangent of the gradient is H v
+    (saved outputs, as exp's and tanh's, keep theirs)."""
+    def run(lib):
+        ad = lib.autograd.forward_ad
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], dtype=lib.float64)
+        with ad.dual_level():
+            d = ad.make_dual(x, lib.tensor([1.0, 2.0, -1.0], dtype=lib.float64))
+            y = (lib.tanh(w @ d) ** 2).sum() + (d.exp() * d.sigmoid()).sum()
+            (g,) = lib.autograd.grad(y, d, create_graph=create_graph)
+            return ad.unpack_dual(g).tangent.detach().numpy()
+
+    _close(run(retrograd), run(torch_ref))
+
+
 # ---- errors, as torch raises them ----------------------------------------------------------------
 
 

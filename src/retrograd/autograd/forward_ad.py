@@ -48,6 +48,7 @@ import numpy as np
 from .. import grad_mode
 from ..tensor import Tensor, _wrap
 from .function import _scalar_output, _wrap_outputs, dual
+from .graph import SavedOutput
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
            "unpack_dual", "dual_level"]
@@ -297,9 +298,20 @@ def _apply(cls, ctx, args: tuple, record: bool):
                     s._version_counter[0] if isinstance(s, Tensor) and s._version_counter
                     else 0 for s in ctx._packed)
             _attach(cls, outs, _run_rule(cls, ctx, args, outs, tangents, widened), tangents)
+            if record and ctx._packed is not None:
+                _saved_outputs_keep_tangents(ctx, outs)
     finally:
         dual.level = 1
     return results
+
+
+def _saved_outputs_keep_tangents(ctx, outs: tuple) -> None:
+    """A recorded node that saved a dual output keeps the output tensor itself, so that a
+    backward run inside the level (forward-over-reverse: Hessian-vector products) sees its
+    tangent. That is a reference cycle (Note [Saved outputs]), broken when backward frees the
+    saved tensors or by the garbage collector; only graphs recorded in a dual level have it."""
+    ctx._packed = tuple(outs[s.output_nr] if s.__class__ is SavedOutput
+                        and outs[s.output_nr]._fw_grad is not None else s for s in ctx._packed)
 
 
 def _run_rule(cls, ctx, args: tuple, outs: tuple, tangents: list, widened: tuple):
