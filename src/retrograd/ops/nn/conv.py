@@ -373,6 +373,15 @@ class ConvWeight(Function):
         gg = Convolution.apply(x, grad, None, geo) if need_g else None
         return gx, gg, None, None
 
+    @staticmethod
+    def jvp(ctx, t_x, t_g, *_):  # bilinear in (x, g); the cached columns are x's, so not passed
+        x, g = ctx.saved_tensors
+        out = ConvWeight.apply(t_x, g, ctx.geo, None) if t_x is not None else None
+        if t_g is not None:
+            term = ConvWeight.apply(x, t_g, ctx.geo, None)
+            out = term if out is None else out + term
+        return out
+
 
 class ConvBiasGrad(Function):
     """out[c] = sum of g over all dims but the channels (dim 1), the bias gradient of a conv;
