@@ -19,7 +19,7 @@ Note [Forward-mode AD]
       ``linear_jvp``       the op is linear in its float inputs together (views, shape ops,
                            sum, cat, indexing, ...): the op applied to the tangents (a number
                            written as a value, at a position in ``jvp_values``, becomes 0);
-      ``multilinear_jvp``  linear in each float input (mul, matmul, einsum): the sum over the
+      ``multilinear_jvp``  linear in each float input (mul, the matrix products): the sum over
                            inputs with a tangent of the op with that input replaced by it;
       ``elementwise_jvp``  each output element depends only on the same element of each input
                            (after broadcasting), so each input's Jacobian is diagonal, equal to
@@ -30,8 +30,11 @@ Note [Forward-mode AD]
                            weights w, and the tangent is the sum of w * t over those axes.
     While a rule runs forward mode is off (a tangent of a tangent at one level means nothing),
     but grad mode is as the caller set it: tangents record a graph like any value, so
-    reverse-over-forward works. An output's tangent has the output's shape (a rule may return
-    a broadcastable one) and, unless the op is a view, shares no memory with an input's.
+    reverse-over-forward works; and a backward run inside the level carries tangents too
+    (forward-over-reverse: Hessian-vector products), for which the engine takes ``backward``,
+    not ``fast_backward``, and a node keeps a saved dual output as the tensor. An output's
+    tangent has the output's shape (a rule may return a broadcastable one) and, unless the op
+    is a view, shares no memory with an input's.
     In-place ops update the tangent in place (``inplace_dual`` in ops/inplace.py), so a view of
     a dual tensor, whose tangent is the same view of its base's tangent, follows. Leaving the
     level drops every tangent made in it.
