@@ -63,6 +63,7 @@ from ..dtypes import FROM_NUMPY
 from ..ops.shape import SumToSize
 from ..tensor import Tensor, _wrap
 from . import anomaly_mode as _anomaly
+from .function import dual
 from .graph import AccumulateGrad, provenance_note
 
 _state = grad_mode.state
@@ -241,7 +242,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                         grads = _materialize(node, grads)
                     break
             fn = node._function  # Note [Fast backward] in function.py
-            if create_graph or fn.fast_backward is None:
+            if create_graph or fn.fast_backward is None or dual.level:  # (arrays drop tangents)
                 in_grads = fn.backward(node, *grads)
             else:
                 in_grads = fn.fast_backward(node, *grads)

@@ -162,6 +162,10 @@ class Node:
         """Keep tensors (or the array forward returns, meaning its output) for backward."""
         self._packed = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for a custom Function's ``jvp`` (its ``ctx.saved_tensors`` there)."""
+        self.__dict__["_fw_saved"] = tensors
+
     def mark_non_differentiable(self, *tensors) -> None:
         self.__dict__["_non_differentiable"] = tensors
 

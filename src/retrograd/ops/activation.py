@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
@@ -83,6 +84,17 @@ class SoftmaxGrad(Function):
                    - grad * (gg * y).sum(axis, keepdim=True))
         return g_grad, g_y, None
 
+    @staticmethod
+    def jvp(ctx, t_grad, t_y, _):
+        grad, y = ctx.saved_tensors
+        axis = ctx.axis
+        out = SoftmaxGrad.apply(t_grad, y, axis) if t_grad is not None else None
+        if t_y is not None:
+            term = t_y * (grad - (grad * y).sum(axis, keepdim=True)) - y * (grad * t_y).sum(
+                axis, keepdim=True)
+            out = term if out is None else out + term
+        return out
+
 
 class LogSoftmaxGrad(Function):
     """out = grad - exp(y) * sum(grad) (log_softmax's backward from its output y), as one op;
@@ -108,6 +120,16 @@ class LogSoftmaxGrad(Function):
         g_y = -gg * e * grad.sum(axis, keepdim=True) if need_y else None
         return g_grad, g_y, None
 
+    @staticmethod
+    def jvp(ctx, t_grad, t_y, _):
+        grad, y = ctx.saved_tensors
+        axis = ctx.axis
+        out = LogSoftmaxGrad.apply(t_grad, y, axis) if t_grad is not None else None
+        if t_y is not None:
+            term = -(y.exp() * t_y * grad.sum(axis, keepdim=True))
+            out = term if out is None else out + term
+        return out
+
 
 class _SoftmaxLike(Function):
     """Softmax and LogSoftmax: ``array_fn`` along ``axis``; the output is saved and the backward
@@ -132,12 +154,22 @@ class Softmax(_SoftmaxLike):
     array_fn = staticmethod(_softmax_array)
     grad_op = SoftmaxGrad
 
+    @staticmethod
+    def jvp(ctx, t, _):  # the Jacobian diag(out) - out out^T is symmetric: backward's formula
+        (out,) = ctx.saved_tensors
+        return SoftmaxGrad.apply(t, out, ctx.axis)
+
 
 class LogSoftmax(_SoftmaxLike):
     """out = x - log(sum(exp(x))) along ``axis``;  dx = grad - exp(out) * sum(grad)"""
 
     array_fn = staticmethod(_log_softmax_array)
     grad_op = LogSoftmaxGrad
+
+    @staticmethod
+    def jvp(ctx, t, _):  # the Jacobian is I - 1 softmax^T
+        (out,) = ctx.saved_tensors
+        return t - (t * out.exp()).sum(ctx.axis, keepdim=True)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -200,6 +232,8 @@ class LeakyReluGrad(Function):
         return (LeakyReluGrad.apply(gg, x, ctx.slope) if need_grad else None,
                 zeros_of(gg) if need_x else None, None)
 
+    jvp = elementwise_jvp
+
 
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x;  dx = grad if x > 0 else slope * grad (slope at 0)"""
@@ -215,6 +249,8 @@ class LeakyRelu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return LeakyReluGrad.apply(grad, x, ctx.slope), None
+
+    jvp = elementwise_jvp
 
 
 _SQRT1_2 = 1 / math.sqrt(2)
@@ -249,6 +285,8 @@ class Gelu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return GeluGrad.apply(grad, x, ctx.approximate, ctx._saved_aux), None
+
+    jvp = elementwise_jvp
 
 
 class GeluGrad(Function):
@@ -294,6 +332,8 @@ class GeluGrad(Function):
             g_x = gg * grad * second
         return g_grad, g_x, None, None
 
+    jvp = elementwise_jvp
+
 
 class Silu(Function):
     """out = x * sigmoid(x);  dx = grad * s * (1 + x * (1 - s)), s = sigmoid(x)"""
@@ -311,6 +351,8 @@ class Silu(Function):
         (x,) = ctx.saved_tensors
         s = sigmoid(x)
         return grad * (s * (x * (1 - s) + 1))
+
+    jvp = elementwise_jvp
 
 
 class Softplus(Function):
@@ -336,6 +378,8 @@ class Softplus(Function):
         bx = x * ctx.beta if ctx.beta != 1 else x
         return where(bx > ctx.threshold, grad, grad * sigmoid(bx)), None, None
 
+    jvp = elementwise_jvp
+
 
 class Elu(Function):
     """out = x if x > 0 else alpha * (exp(x) - 1);  dx = grad if x > 0 else grad * alpha exp(x)"""
@@ -354,6 +398,8 @@ class Elu(Function):
         (x,) = ctx.saved_tensors
         # NOTE: at x = 0 the left branch is taken: the slope there is alpha, as in PyTorch
         return where(x > 0, grad, grad * (x.exp() * ctx.alpha)), None
+
+    jvp = elementwise_jvp
 
 
 class HardtanhGrad(Function):
@@ -377,6 +423,8 @@ class HardtanhGrad(Function):
         return (HardtanhGrad.apply(gg, x, *ctx.bounds) if need_grad else None,
                 zeros_of(gg) if need_x else None, None, None)
 
+    jvp = elementwise_jvp
+
 
 class Hardtanh(Function):
     """out = clamp(x, lo, hi);  dx = grad where lo < x < hi, else 0 (also at the corners)"""
@@ -395,6 +443,8 @@ class Hardtanh(Function):
         (x,) = ctx.saved_tensors
         return HardtanhGrad.apply(grad, x, *ctx.bounds), None, None
 
+    jvp = elementwise_jvp
+
 
 class LogSigmoid(Function):
     """out = log(sigmoid(x)) = -softplus(-x);  dx = grad * sigmoid(-x)"""
@@ -409,6 +459,8 @@ class LogSigmoid(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * sigmoid(-x)
+
+    jvp = elementwise_jvp
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import grad_mode
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._registry import expose
@@ -111,6 +112,8 @@ class Zero(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0
+
+    jvp = linear_jvp
 
 
 def zero_(x: Tensor) -> Tensor:

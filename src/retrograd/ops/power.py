@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor
@@ -45,6 +46,8 @@ class SquareGrad(_ElementwiseGrad):
         return (SquareGrad.apply(gg, x) if need_grad else None,
                 SquareGrad.apply(gg, grad) if need_x else None)
 
+    jvp = elementwise_jvp
+
 
 class Square(Function):
     """out = x ** 2 (the most common power, without the exponent bookkeeping);  dx = grad * 2x"""
@@ -62,6 +65,8 @@ class Square(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return SquareGrad.apply(grad, x)
+
+    jvp = elementwise_jvp
 
     fast_backward = SquareGrad.fast
 
@@ -107,6 +112,8 @@ class PowScalar(Function):
             return grad * (x * 2.0), None
         return grad * (x ** (p - 1) * p), None
 
+    jvp = elementwise_jvp
+
 
 class Pow(Function):
     """out = x ** y;  dx = grad * y * x ** (y - 1),  dy = grad * out * log(x)"""
@@ -131,6 +138,8 @@ class Pow(Function):
             # NOTE: d/dy x**y at x == 0 is taken as 0 for y >= 0 (PyTorch's choice)
             gy = where((x == 0) & (y >= 0), 0.0, grad * out * x.log())
         return gx, gy
+
+    jvp = elementwise_jvp
 
 
 class RPowScalar(Function):
@@ -158,6 +167,8 @@ class RPowScalar(Function):
             # NOTE: d/dy 0 ** y is taken as 0 for y >= 0, where out is 0 or 1 (PyTorch's choice)
             return None, grad * where(out <= 1, 0.0, out * float("-inf"))
         return None, grad * out * float(np.log(c))
+
+    jvp = elementwise_jvp
 
 
 # ---- the functions users call ----------------------------------------------------------------

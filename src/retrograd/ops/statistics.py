@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp, reduction_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor
@@ -84,6 +85,8 @@ class Var(Function):
         scale = 2.0 / ctx.dof if ctx.dof else float("inf")
         return kept(ctx, grad) * c * scale, None, None, None
 
+    jvp = reduction_jvp
+
 
 class Std(Function):
     """out = sqrt(var(x));  dx = grad * (x - mean) / ((N - correction) * out), 0 where out = 0"""
@@ -99,6 +102,8 @@ class Std(Function):
         # NOTE: a constant slice has std 0 and gets gradient 0 there, as in PyTorch
         g = where(o == 0, 0.0, kept(ctx, grad) / o)
         return g * _centered(x, ctx.axes) * _safe_div(1.0, ctx.dof), None, None, None
+
+    jvp = reduction_jvp
 
 
 def _var_args(x: Tensor, dim, unbiased, correction, fn: str):
@@ -181,6 +186,8 @@ class Norm(Function):
         if p == 0:
             return None, None, None, None  # piecewise constant: no gradient, as in PyTorch
         return norm_grad(x, kept(ctx, grad), kept(ctx, out), p, ctx.axes), None, None, None
+
+    jvp = reduction_jvp
 
 
 def norm_grad(x: Tensor, g: Tensor, o: Tensor, p: float, axes) -> Tensor:
@@ -270,6 +277,8 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         return kept(ctx, grad) * (x - kept(ctx, out)).exp(), None, None
 
+    jvp = reduction_jvp
+
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed without overflow."""
@@ -302,6 +311,8 @@ class Cumsum(Function):
     @staticmethod
     def backward(ctx, grad):
         return Cumsum.apply(grad, ctx.axis, not ctx.reverse), None, None
+
+    jvp = linear_jvp
 
 
 def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:

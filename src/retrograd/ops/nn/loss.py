@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.forward_ad import reduction_jvp
 from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
@@ -173,6 +174,9 @@ class CrossEntropy(_ClassLoss):
         coef = _drop_ignored(ctx, CrossEntropy._coef_like(ctx, grad, shape), None, shape)
         return d * coef, None, None, None, None, None
 
+    jvp = reduction_jvp
+    jvp_axes = (1,)  # the class dim, summed where reduction='none'
+
     @staticmethod
     def fast_backward(ctx, grad):
         # The same formula on arrays, in place, from forward's log-softmax: on a batch of 256
@@ -240,6 +244,9 @@ class NllLoss(_ClassLoss):
         (x,) = ctx.saved_tensors
         return tie((gx,), (x,), "NllLossBackwardBackward0")[0], None, None, None, None
 
+    jvp = reduction_jvp
+    jvp_axes = (1,)  # the class dim, summed where reduction='none'
+
 
 class CrossEntropy2d(CrossEntropy):
     """CrossEntropy of an input with spatial dims (N, C, d1, ...): PyTorch's 2-D node name"""
@@ -283,6 +290,8 @@ class MseLoss(_DifferenceLoss):
         x, y = ctx.saved_tensors
         return MseLoss._grads(ctx, (x - y) * (_scale(grad, ctx) * 2))
 
+    jvp = reduction_jvp
+
 
 class SmoothL1Loss(_DifferenceLoss):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
@@ -301,6 +310,8 @@ class SmoothL1Loss(_DifferenceLoss):
         beta = ctx.param
         return SmoothL1Loss._grads(ctx, ((x - y) / beta).clamp(-1, 1) * _scale(grad, ctx))
 
+    jvp = reduction_jvp
+
 
 class HuberLoss(_DifferenceLoss):
     """out = reduce(0.5 d^2 where |d| < delta else delta (|d| - delta / 2)), d = x - y;
@@ -318,6 +329,8 @@ class HuberLoss(_DifferenceLoss):
         x, y = ctx.saved_tensors
         delta = ctx.param
         return HuberLoss._grads(ctx, (x - y).clamp(-delta, delta) * _scale(grad, ctx))
+
+    jvp = reduction_jvp
 
 
 class BinaryCrossEntropy(Function):
@@ -349,6 +362,8 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             gt = g * ((-x).log1p() - x.log())
         return gx, gt, None, None
+
+    jvp = reduction_jvp
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -393,3 +408,5 @@ class BinaryCrossEntropyWithLogits(Function):
             if need_pw:
                 g_pw = gw * t * sp
         return gx, gt, g_weight, g_pw, None
+
+    jvp = reduction_jvp

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.forward_ad import linear_jvp
 from ...autograd.function import Function
 from ...tensor import _wrap
 from .fused_grads import tie
@@ -184,6 +185,11 @@ class MaxPool2d(Function):
         (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
         return tie((gx,), (x,), "MaxPool2DWithIndicesBackwardBackward0")[0], None, None
 
+    @staticmethod
+    def jvp(ctx, t, *_):  # the tangent at the positions forward picked (not the indices)
+        flat = (ctx.idx + _plane_offsets(ctx.geo)).reshape(-1)
+        return t.reshape(-1)[_wrap(flat)].reshape(ctx.geo.out_shape())
+
 
 def _plane_offsets(geo: PoolGeometry) -> np.ndarray:
     return (np.arange(geo.N * geo.C) * (geo.H * geo.W)).reshape(geo.N, geo.C, 1, 1)
@@ -214,6 +220,8 @@ class MaxPoolGrad(Function):
         geo = ctx.geo
         picked = grad.reshape(-1)[_wrap(ctx.flat)]
         return picked.reshape(geo.out_shape()), None, None
+
+    jvp = linear_jvp
 
 
 # ---- average pooling -------------------------------------------------------------------------
@@ -263,6 +271,8 @@ class AvgPool2d(Function):
         (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
         return tie((gx,), (x,), "AvgPool2DBackwardBackward0")[0], None, None
 
+    jvp = linear_jvp
+
 
 class AvgPoolGrad(Function):
     """out = (g / divisor) spread over each window (the adjoint of avg pooling);
@@ -281,6 +291,8 @@ class AvgPoolGrad(Function):
     @staticmethod
     def backward(ctx, grad):
         return AvgPool2d.apply(grad, ctx.geo, ctx.divisor), None, None
+
+    jvp = linear_jvp
 
 
 # ---- adaptive average pooling ----------------------------------------------------------------
@@ -346,6 +358,8 @@ class AdaptiveAvgPool2d(Function):
     def backward(ctx, grad):
         return AdaptiveAvgPoolGrad.apply(grad, ctx.mats), None
 
+    jvp = linear_jvp
+
 
 class AdaptiveAvgPoolGrad(Function):
     """out = A_h^T @ g @ A_w (the adjoint of adaptive average pooling);
@@ -365,3 +379,5 @@ class AdaptiveAvgPoolGrad(Function):
     def backward(ctx, grad):
         ah, aw = ctx.mats
         return AdaptiveAvgPool2d.apply(grad, (ah.shape[0], aw.shape[0])), None
+
+    jvp = linear_jvp
