@@ -223,6 +223,21 @@ _TANH_K = math.sqrt(2 / math.pi)
 _TANH_C = 0.044715
 
 
+def _square(a: np.ndarray) -> np.ndarray:
+    """a * a in a new array (an array even when a is 0-d, so it can be updated in place)."""
+    return np.multiply(a, a, out=np.empty_like(a))
+
+
+def _gelu_tanh_inner(a: np.ndarray) -> np.ndarray:
+    """u = k (x + c x^3), the argument of tanh in GELU's tanh form (a new array)."""
+    u = _square(a)
+    u *= a
+    u *= _TANH_C
+    u += a
+    u *= _TANH_K
+    return u
+
+
 class Gelu(Function):
     """out = x * Phi(x) (Phi the normal cdf; or its tanh approximation);
     dx = grad * (Phi(x) + x * phi(x)) (see GeluGrad)"""
@@ -235,8 +250,11 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            aux = np.tanh((a + a * a * a * _TANH_C) * _TANH_K)
-            out = (aux + 1) * (a * 0.5)
+            aux = _gelu_tanh_inner(a)
+            np.tanh(aux, out=aux)
+            out = aux + 1
+            out *= a
+            out *= 0.5
         else:
             aux = erf_array(a * _SQRT1_2)
             aux += 1
@@ -269,13 +287,29 @@ class GeluGrad(Function):
         ctx._saved_aux = aux
         a = x._data
         if approximate == "tanh":
-            du = (a * a * (3 * _TANH_C) + 1) * _TANH_K
-            slope = (aux + 1) * 0.5 + (1 - aux * aux) * du * (a * 0.5)
-        else:
-            slope = np.exp(a * a * -0.5) * _INV_SQRT_2PI
+            # NOTE: (1 + t) / 2 + x (1 - t^2) u' / 2 = (1 + t) (1 + x (1 - t) u') / 2, computed
+            # in place in two buffers (the derivative is memory-bound: passes and fresh
+            # allocations cost more than the arithmetic)
+            slope = _square(a)
+            slope *= 3 * _TANH_C * _TANH_K
+            slope += _TANH_K  # u'
             slope *= a
-            slope += aux
-        return grad._data * slope
+            t = np.subtract(1, aux, out=np.empty_like(slope))
+            slope *= t
+            slope += 1
+            np.add(aux, 1, out=t)
+            slope *= t
+            slope *= 0.5
+            slope *= grad._data
+            return slope
+        slope = _square(a)
+        slope *= -0.5
+        np.exp(slope, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope *= a
+        slope += aux
+        slope *= grad._data
+        return slope
 
     @staticmethod
     def backward(ctx, gg):

@@ -12,7 +12,8 @@ Note [Normalization backward]
     statistics). ``_normalize_backward`` writes it once, with tensor ops, given the statistics.
     ``backward`` passes them as functions of x (recomputed with tensor ops), so the result can
     be differentiated again; ``fast_backward`` (Note [Fast backward], for a backward that
-    records nothing) passes forward's arrays as constants, which saves recomputing them.
+    records nothing) runs the same function on arrays, with forward's statistics as constants,
+    which saves recomputing them and the cost of an op per term.
 """
 
 from __future__ import annotations
@@ -44,12 +45,18 @@ def _sum_over(t, axes: tuple):
     return t.sum(axes) if axes else t  # (an empty tuple would mean "all dims" to sum)
 
 
-def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
+def _mean_over(t, axes: tuple):
+    """The mean over ``axes``, kept as size-1 dims, of a tensor or (fast_backward) an array."""
+    if isinstance(t, np.ndarray):
+        return t.mean(axes, keepdims=True)
+    return t.mean(axes, keepdim=True)
+
+
+def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     """Gradients of x, weight and bias given the statistics (Note [Normalization backward]);
     weight's and bias's are summed over the normalized dims here, so the engine only reshapes
-    them."""
+    them. Written once for tensors (``backward``) and arrays (``fast_backward``)."""
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    w = ctx.saved_tensors[1]
     axes = ctx.axes
     xhat = (x - mean) * invstd
     gx = gw = gb = None
@@ -60,8 +67,7 @@ def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
     if need_x:
         g = grad if w is None else grad * w.reshape(ctx.shape)
         if ctx.from_x:
-            gx = (g - g.mean(axes, keepdim=True)
-                  - xhat * (g * xhat).mean(axes, keepdim=True)) * invstd
+            gx = (g - _mean_over(g, axes) - xhat * _mean_over(g * xhat, axes)) * invstd
         else:
             gx = g * invstd
     return gx, gw, gb
@@ -82,15 +88,17 @@ class _Normalization(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.saved_tensors[0]
-        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x))
+        x, w = ctx.saved_tensors
+        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x), w)
         return grads + (None,) * (len(ctx.needs_input_grad) - 3)
 
     @staticmethod
-    def fast_backward(ctx, grad):
-        stats = (_wrap(s) for s in ctx.stats)
-        grads = _normalize_backward(ctx, grad, ctx.saved_tensors[0], *stats)
-        return grads + (None,) * (len(ctx.needs_input_grad) - 3)
+    def fast_backward(ctx, grad):  # the same formula on arrays, forward's statistics constant
+        x, w = ctx.saved_tensors
+        grads = _normalize_backward(ctx, grad._data, x._data, *ctx.stats,
+                                    None if w is None else w._data)
+        return tuple(None if g is None else _wrap(g) for g in grads) + (
+            (None,) * (len(ctx.needs_input_grad) - 3))
 
 
 class BatchNorm(_Normalization):
