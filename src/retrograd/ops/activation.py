@@ -41,7 +41,7 @@ def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     # NOTE: shifting by the max keeps exp from overflowing; it cancels in the ratio
     out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
     np.exp(out, out=out)
-    out /= np.add.reduce(out, axis=axis, keepdims=True)
+    out *= np.reciprocal(np.add.reduce(out, axis=axis, keepdims=True))  # (one divide per row)
     return out
 
 
@@ -64,11 +64,10 @@ class SoftmaxGrad(Function):
         ctx.save_for_backward(grad, y)
         ctx.axis = axis
         g, yd = grad._data, y._data
-        gy = g * yd
-        if yd.ndim:
-            gy -= yd * gy.sum(axis=axis, keepdims=True)
-        else:
-            gy -= yd * gy
+        gy = np.multiply(g, yd, out=np.empty(np.broadcast_shapes(g.shape, yd.shape), yd.dtype))
+        total = gy.sum(axis=axis, keepdims=True) if yd.ndim else gy.copy()
+        np.subtract(g, total, out=gy)  # y * (grad - sum(grad * y)), in one buffer
+        gy *= yd
         return gy
 
     @staticmethod

@@ -31,8 +31,14 @@ def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tupl
     """Forward of both: y from the centred input xc = x - mean and the statistics (arrays
     shaped to broadcast against x; ``shape`` is how weight and bias broadcast)."""
     invstd = 1.0 / np.sqrt(var + eps)
-    scale = invstd if w is None else invstd * w._data.reshape(shape)
-    out = xc * scale
+    out = xc  # (a new array each caller made: updated in place)
+    if w is None:
+        out *= invstd
+    elif invstd.size * w._data.size <= out.size:  # per channel (batch norm): scale first
+        out *= invstd * w._data.reshape(shape)
+    else:  # per sample and per feature (layer norm): no full-size scale array
+        out *= invstd
+        out *= w._data.reshape(shape)
     if b is not None:
         out += b._data.reshape(shape)
     ctx.save_for_backward(x, w)
