@@ -14,6 +14,13 @@ Note [Gradient buffers]
     same slot are summed. A buffer is popped when its node runs, so a gradient lives only as long
     as it is needed.
 
+Note [Summing gradients in place]
+    Without create_graph, the second gradient arriving on a slot is added to the first into a
+    new array, which only the buffer holds; a third and later ones are added into that array
+    in place (a parameter used at every step of a recurrent loop would otherwise cost a fresh
+    array per step). Arrays the engine did not make itself (a gradient a backward returned
+    may alias its input, a saved tensor or a user's array) are never written to.
+
 Note [One place for shapes and dtypes]
     Before a gradient enters a buffer it is summed to the shape of the tensor it belongs to
     (undoing broadcasting) and cast to that tensor's dtype. Backward formulas never do this.
@@ -199,6 +206,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
     captured = [None] * len(inputs)
 
     buffers: dict = {}  # node -> list of gradients, one per output
+    owned: set = set()  # ids of buffered sums this loop made: Note [Summing gradients in place]
     ready: list = []  # heap of (-sequence_nr, node): the newest node runs first
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.get(node)
@@ -220,6 +228,9 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
         while ready:
             node = heappop(ready)[1]
             grads = buffers.pop(node)
+            if owned:  # (an id may be reused once the gradient is gone)
+                for g in grads:
+                    owned.discard(id(g))
             if node._has_hooks:
                 grads = _run_pre_hooks(node, grads)
             if needed is not None:
@@ -275,7 +286,15 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     buf = buffers[nxt] = [None] * len(nxt._outputs_meta)
                     heappush(ready, (-nxt._sequence_nr, nxt))
                 prev = buf[nr]
-                buf[nr] = g if prev is None else prev + g
+                if prev is None:
+                    buf[nr] = g
+                elif create_graph:
+                    buf[nr] = prev + g
+                elif id(prev) in owned:  # Note [Summing gradients in place]
+                    np.add(prev._data, g._data, out=prev._data)
+                else:
+                    prev = buf[nr] = prev + g
+                    owned.add(id(prev))
         for fn in callbacks:  # a callback may queue another: the loop sees it
             fn()
     except Exception:

@@ -42,7 +42,7 @@ def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     # NOTE: shifting by the max keeps exp from overflowing; it cancels in the ratio
     out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
     np.exp(out, out=out)
-    out /= np.add.reduce(out, axis=axis, keepdims=True)
+    out *= np.reciprocal(np.add.reduce(out, axis=axis, keepdims=True))  # (one divide per row)
     return out
 
 
@@ -65,11 +65,10 @@ class SoftmaxGrad(Function):
         ctx.save_for_backward(grad, y)
         ctx.axis = axis
         g, yd = grad._data, y._data
-        gy = g * yd
-        if yd.ndim:
-            gy -= yd * gy.sum(axis=axis, keepdims=True)
-        else:
-            gy -= yd * gy
+        gy = np.multiply(g, yd, out=np.empty(np.broadcast_shapes(g.shape, yd.shape), yd.dtype))
+        total = gy.sum(axis=axis, keepdims=True) if yd.ndim else gy.copy()
+        np.subtract(g, total, out=gy)  # y * (grad - sum(grad * y)), in one buffer
+        gy *= yd
         return gy
 
     @staticmethod
@@ -259,6 +258,21 @@ _TANH_K = math.sqrt(2 / math.pi)
 _TANH_C = 0.044715
 
 
+def _square(a: np.ndarray) -> np.ndarray:
+    """a * a in a new array (an array even when a is 0-d, so it can be updated in place)."""
+    return np.multiply(a, a, out=np.empty_like(a))
+
+
+def _gelu_tanh_inner(a: np.ndarray) -> np.ndarray:
+    """u = k (x + c x^3), the argument of tanh in GELU's tanh form (a new array)."""
+    u = _square(a)
+    u *= a
+    u *= _TANH_C
+    u += a
+    u *= _TANH_K
+    return u
+
+
 class Gelu(Function):
     """out = x * Phi(x) (Phi the normal cdf; or its tanh approximation);
     dx = grad * (Phi(x) + x * phi(x)) (see GeluGrad)"""
@@ -271,8 +285,11 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            aux = np.tanh((a + a * a * a * _TANH_C) * _TANH_K)
-            out = (aux + 1) * (a * 0.5)
+            aux = _gelu_tanh_inner(a)
+            np.tanh(aux, out=aux)
+            out = aux + 1
+            out *= a
+            out *= 0.5
         else:
             aux = erf_array(a * _SQRT1_2)
             aux += 1
@@ -307,13 +324,29 @@ class GeluGrad(Function):
         ctx._saved_aux = aux
         a = x._data
         if approximate == "tanh":
-            du = (a * a * (3 * _TANH_C) + 1) * _TANH_K
-            slope = (aux + 1) * 0.5 + (1 - aux * aux) * du * (a * 0.5)
-        else:
-            slope = np.exp(a * a * -0.5) * _INV_SQRT_2PI
+            # NOTE: (1 + t) / 2 + x (1 - t^2) u' / 2 = (1 + t) (1 + x (1 - t) u') / 2, computed
+            # in place in two buffers (the derivative is memory-bound: passes and fresh
+            # allocations cost more than the arithmetic)
+            slope = _square(a)
+            slope *= 3 * _TANH_C * _TANH_K
+            slope += _TANH_K  # u'
             slope *= a
-            slope += aux
-        return grad._data * slope
+            t = np.subtract(1, aux, out=np.empty_like(slope))
+            slope *= t
+            slope += 1
+            np.add(aux, 1, out=t)
+            slope *= t
+            slope *= 0.5
+            slope *= grad._data
+            return slope
+        slope = _square(a)
+        slope *= -0.5
+        np.exp(slope, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope *= a
+        slope += aux
+        slope *= grad._data
+        return slope
 
     @staticmethod
     def backward(ctx, gg):

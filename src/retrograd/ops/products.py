@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd.forward_ad import multilinear_jvp
 from ..autograd.function import Function
+from ..backend import matmul2d
 from ..tensor import Tensor, _wrap
 from .elementwise import mul
 from .shape import Transpose
@@ -122,7 +123,7 @@ class MmNT(_Bilinear):
 
     @staticmethod
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a @ b.T
+        return matmul2d(a, b.T)
 
     @staticmethod
     def grads(grad, x, y, need: tuple) -> tuple:
@@ -266,7 +267,7 @@ class Linear(Function):
     def forward(ctx, b, x, w):
         _, need_x, need_w = ctx.needs_input_grad  # save only what the needed gradients use
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
-        out = x._data @ w._data.T
+        out = matmul2d(x._data, w._data.T)
         out += b._data
         return out
 

@@ -12,7 +12,8 @@ Note [Normalization backward]
     statistics). ``_normalize_backward`` writes it once, with tensor ops, given the statistics.
     ``backward`` passes them as functions of x (recomputed with tensor ops), so the result can
     be differentiated again; ``fast_backward`` (Note [Fast backward], for a backward that
-    records nothing) passes forward's arrays as constants, which saves recomputing them.
+    records nothing) runs the same function on arrays, with forward's statistics as constants,
+    which saves recomputing them and the cost of an op per term.
 """
 
 from __future__ import annotations
@@ -31,8 +32,14 @@ def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tupl
     """Forward of both: y from the centred input xc = x - mean and the statistics (arrays
     shaped to broadcast against x; ``shape`` is how weight and bias broadcast)."""
     invstd = 1.0 / np.sqrt(var + eps)
-    scale = invstd if w is None else invstd * w._data.reshape(shape)
-    out = xc * scale
+    out = xc  # (a new array each caller made: updated in place)
+    if w is None:
+        out *= invstd
+    elif invstd.size * w._data.size <= out.size:  # per channel (batch norm): scale first
+        out *= invstd * w._data.reshape(shape)
+    else:  # per sample and per feature (layer norm): no full-size scale array
+        out *= invstd
+        out *= w._data.reshape(shape)
     if b is not None:
         out += b._data.reshape(shape)
     ctx.save_for_backward(x, w)
@@ -46,12 +53,18 @@ def _sum_over(t, axes: tuple):
     return t.sum(axes) if axes else t  # (an empty tuple would mean "all dims" to sum)
 
 
-def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
+def _mean_over(t, axes: tuple):
+    """The mean over ``axes``, kept as size-1 dims, of a tensor or (fast_backward) an array."""
+    if isinstance(t, np.ndarray):
+        return t.mean(axes, keepdims=True)
+    return t.mean(axes, keepdim=True)
+
+
+def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     """Gradients of x, weight and bias given the statistics (Note [Normalization backward]);
     weight's and bias's are summed over the normalized dims here, so the engine only reshapes
-    them."""
+    them. Written once for tensors (``backward``) and arrays (``fast_backward``)."""
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    w = ctx.saved_tensors[1]
     axes = ctx.axes
     xhat = (x - mean) * invstd
     gx = gw = gb = None
@@ -62,8 +75,7 @@ def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
     if need_x:
         g = grad if w is None else grad * w.reshape(ctx.shape)
         if ctx.from_x:
-            gx = (g - g.mean(axes, keepdim=True)
-                  - xhat * (g * xhat).mean(axes, keepdim=True)) * invstd
+            gx = (g - _mean_over(g, axes) - xhat * _mean_over(g * xhat, axes)) * invstd
         else:
             gx = g * invstd
     return gx, gw, gb
@@ -84,18 +96,20 @@ class _Normalization(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.saved_tensors[0]
-        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x))
+        x, w = ctx.saved_tensors[:2]
+        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x), w)
         # PyTorch's fused backward also takes the saved statistics, which require grad when
         # any of x, weight, bias does: so do all the gradients under create_graph
-        grads = tie(grads, (grad, x, ctx.saved_tensors[1], ctx.bias), ctx._function.tie_name)
+        grads = tie(grads, (grad, x, w, ctx.bias), ctx._function.tie_name)
         return grads + (None,) * (len(ctx.needs_input_grad) - 3)
 
     @staticmethod
-    def fast_backward(ctx, grad):
-        stats = (_wrap(s) for s in ctx.stats)
-        grads = _normalize_backward(ctx, grad, ctx.saved_tensors[0], *stats)
-        return grads + (None,) * (len(ctx.needs_input_grad) - 3)
+    def fast_backward(ctx, grad):  # the same formula on arrays, forward's statistics constant
+        x, w = ctx.saved_tensors
+        grads = _normalize_backward(ctx, grad._data, x._data, *ctx.stats,
+                                    None if w is None else w._data)
+        return tuple(None if g is None else _wrap(g) for g in grads) + (
+            (None,) * (len(ctx.needs_input_grad) - 3))
 
 
 class BatchNorm(_Normalization):
