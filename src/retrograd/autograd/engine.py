@@ -288,7 +288,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 prev = buf[nr]
                 if prev is None:
                     buf[nr] = g
-                elif create_graph:
+                elif create_graph or dual.level:  # (a tangent rides on the sum)
                     buf[nr] = prev + g
                 elif id(prev) in owned:  # Note [Summing gradients in place]
                     np.add(prev._data, g._data, out=prev._data)
