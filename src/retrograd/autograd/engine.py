@@ -359,18 +359,10 @@ def _run_post_hooks(node, in_grads: tuple, grads: list) -> tuple:
     grad_inputs = tuple(in_grads[i] for i in slots)
     for hook in tuple(node._post_hooks.values()):
         new = hook(grad_inputs, tuple(grads))
-        if new is None:
-            continue
-        new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
-        if len(new) != len(grad_inputs):
-            raise RuntimeError(
-                f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
-                f"{len(new)}, but expected {len(grad_inputs)}); a node hook returns one "
-                "gradient (or None) per entry of next_functions.")
-        for g, old in zip(new, grad_inputs):
-            if g is not None and old is not None:
-                _check_hook_result(g, old, hook)
-        grad_inputs = new
+        if new is not None:
+            grad_inputs = tuple(_replacements(
+                hook, new, grad_inputs, "a node hook returns one gradient (or None) per entry "
+                "of next_functions."))
     full = list(in_grads)
     for i, g in zip(slots, grad_inputs):
         full[i] = g
@@ -388,6 +380,20 @@ def _run_accumulate_hooks(node, grads: list) -> None:
     if node._post_hooks:
         for hook in tuple(node._post_hooks.values()):
             hook((), tuple(grads))
+
+
+def _replacements(hook, new, old: list | tuple, rule: str) -> list:
+    """The gradients a node hook returned in place of ``old``, checked one by one (count,
+    shape, dtype); ``rule`` says what the hook should have returned."""
+    new = list(new) if isinstance(new, (tuple, list)) else [new]
+    if len(new) != len(old):
+        raise RuntimeError(
+            f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
+            f"{len(new)}, but expected {len(old)}); {rule}")
+    for g, was in zip(new, old):
+        if g is not None and was is not None:
+            _check_hook_result(g, was, hook)
+    return new
 
 
 def _hook_name(hook) -> str:
@@ -420,16 +426,8 @@ def _run_pre_hooks(node, grads: list) -> list:
         for hook in tuple(node._pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
-                new = list(new) if isinstance(new, (tuple, list)) else [new]
-                if len(new) != len(grads):
-                    raise RuntimeError(
-                        f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
-                        f"(got {len(new)}, but expected {len(grads)}); a pre-hook returns one "
-                        "gradient (or None) per output of the node.")
-                for g, old in zip(new, grads):
-                    if g is not None and old is not None:
-                        _check_hook_result(g, old, hook)
-                grads = new
+                grads = _replacements(hook, new, grads, "a pre-hook returns one gradient (or "
+                                      "None) per output of the node.")
     return grads
 
 
