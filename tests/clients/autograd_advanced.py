@@ -25,7 +25,7 @@ print(grad(lambda t: t.sin().sum())(x))
 print(grad(grad(lambda t: t.sin()))(torch.tensor(0.3, dtype=torch.float64)))
 g, value = grad_and_value(lambda t, u: (t * u).sum(), argnums=(0, 1))(x, y)
 print(g, value)
-print(jacrev(torch.sin)(x).diagonal(), jacfwd(torch.cos)(x).diagonal())
+print(jacrev(torch.sin)(x).sum(dim=1), jacfwd(torch.cos)(x).sum(dim=0))
 
 model = torch.nn.Linear(3, 2).double()
 params = {k: torch.full_like(v, 0.1) for k, v in model.named_parameters()}
