@@ -25,10 +25,11 @@ def _parse():
     return p.parse_args()
 
 
-ARGS = _parse()
-# BLAS thread counts must be fixed before NumPy loads its BLAS.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+if __name__ == "__main__":  # (imported by ``python -m benchmarks``, which sets the threads)
+    ARGS = _parse()
+    # BLAS thread counts must be fixed before NumPy loads its BLAS.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402
 
@@ -37,8 +38,6 @@ import retrograd  # noqa: E402
 
 try:
     import torch
-
-    torch.set_num_threads(ARGS.threads)
 except ImportError:  # the table then shows retrograd and NumPy only
     torch = None
 
@@ -251,6 +250,8 @@ def _fmt(seconds: float) -> str:
 
 
 def main() -> None:
+    if torch is not None:
+        torch.set_num_threads(ARGS.threads)
     print(f"retrograd benchmarks: {ARGS.threads} thread(s), median of "
           f"{3 if ARGS.quick else ARGS.repeats} interleaved rounds; numpy {np.__version__}, "
           f"torch {torch.__version__ if torch else 'absent'}")

@@ -36,10 +36,11 @@ def _parse():
     return p.parse_args()
 
 
-ARGS = _parse()
-# BLAS thread counts must be fixed before NumPy loads its BLAS.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+if __name__ == "__main__":  # (imported by ``python -m benchmarks``, which sets the threads)
+    ARGS = _parse()
+    # BLAS thread counts must be fixed before NumPy loads its BLAS.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402
 
@@ -51,7 +52,6 @@ try:
     import torch
 except ImportError:
     sys.exit("bench_train.py compares with PyTorch: install torch (CPU) to run it")
-torch.set_num_threads(ARGS.threads)
 
 TARGETS = {"MLP": 1.1, "CNN": 1.5}
 
@@ -160,6 +160,7 @@ def run_case(name, make, x, y, rounds, batch_size):
 
 
 def main() -> None:
+    torch.set_num_threads(ARGS.threads)
     rounds = 3 if ARGS.quick else ARGS.rounds
     x, y = make_data()
     cases = [("MLP", make_mlp)]

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import retrograd
+
 CLIENTS = Path(__file__).parent / "clients"
 EXPECTED = CLIENTS / "expected"
 HELPERS = {"as_torch.py", "detinit.py", "record_expected.py"}
@@ -36,7 +38,10 @@ def run_program(name: str, as_retrograd: bool) -> str:
     if as_retrograd:
         command.append(str(CLIENTS / "as_torch.py"))
     command.append(str(CLIENTS / name))
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONHASHSEED="0")
+    # The child imports the same retrograd as this test process, wherever that comes from.
+    source_root = str(Path(retrograd.__file__).resolve().parent.parent)
+    path = os.pathsep.join(p for p in (source_root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONHASHSEED="0", PYTHONPATH=path)
     done = subprocess.run(command, cwd=CLIENTS, env=env, capture_output=True, text=True,
                           timeout=600)
     who = "retrograd" if as_retrograd else "PyTorch"

@@ -140,3 +140,48 @@ def test_grad_mode_is_per_thread():
         t.join()
         seen["main"] = rg.is_grad_enabled()
     assert seen == {"worker": True, "main": False}
+
+
+# ---- registration races: check-then-set of a leaf's AccumulateGrad node and of hook dicts ----
+
+
+def _race_many(make, n_threads: int = 4, reps: int = REPS) -> int:
+    """Runs ``make()`` (which returns (per-thread functions, check)) ``reps`` times with its
+    functions racing; returns how many times ``check()`` failed."""
+    failed = 0
+    for _ in range(reps):
+        fns, check = make(n_threads)
+        _run_together(*fns)
+        failed += not check()
+    return failed
+
+
+def test_hooks_registered_at_once_on_a_fresh_leaf_all_run(fast_switching):
+    """Each thread's first hook on a fresh leaf makes (or finds) its AccumulateGrad node: one
+    node, so every hook runs."""
+    def make(n):
+        w = rg.ones(2, requires_grad=True)  # no AccumulateGrad node yet
+        calls = []
+        fns = [lambda w=w, i=i: w.register_hook(lambda g, i=i: calls.append(i)) for i in range(n)]
+        return fns, lambda: ((w * 1).sum().backward(), sorted(calls) == list(range(n)))[1]
+    assert _race_many(make) == 0
+
+
+def test_hooks_and_retain_grad_at_once_on_a_fresh_node(fast_switching):
+    """Tensor hooks, retain_grad, node pre-hooks and post-hooks registered by racing threads on
+    a node that has none yet: none is lost."""
+    def make(n):
+        x = rg.ones(2, requires_grad=True)
+        y = x * 2
+        calls = []
+        fns = [lambda: y.register_hook(lambda g: calls.append("tensor")),
+               lambda: y.retain_grad(),
+               lambda: y.grad_fn.register_prehook(lambda gs: calls.append("pre")),
+               lambda: y.grad_fn.register_hook(lambda gi, go: calls.append("post")),
+               lambda: y.register_hook(lambda g: calls.append("tensor"))][:n + 1]
+
+        def check():
+            y.sum().backward()
+            return sorted(calls) == ["post", "pre", "tensor", "tensor"] and y.grad is not None
+        return fns, check
+    assert _race_many(make) == 0

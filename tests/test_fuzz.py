@@ -97,3 +97,30 @@ def test_shrinker_keeps_the_mismatch_and_drops_the_rest(torch_ref):
     assert [s.op for s in small.steps] == ["exp"]
     assert len(small.inputs) == 1 and small.inputs[0].data.size == 2
     assert "v2 = x0.exp()" in small.to_code()
+
+
+def _readme_keys() -> tuple:
+    """(deliberate keys, open-defect keys) of the README's "Deliberate differences from
+    PyTorch" section: its bold-keyed items before and after the "Open defects" paragraph."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Deliberate differences from PyTorch", 1)[1].split("\n## ", 1)[0]
+    deliberate, _, open_part = section.partition("\nOpen defects")
+    keys = re.compile(r"^- \*\*([a-z0-9-]+)\*\* ", re.M)
+    unseen = re.compile(r"^- \*\*([a-z0-9-]+)\*\* (?:(?!^- ).)*Not seen in the last run",
+                        re.M | re.S)
+    return keys.findall(deliberate), keys.findall(open_part), unseen.findall(open_part)
+
+
+def test_known_classes_are_the_readme_list():
+    """Every tolerated class carries a key of the README's list, and every open defect listed
+    there is tolerated by some entry unless the README says the last run did not see it."""
+    deliberate, open_defects, unseen = _readme_keys()
+    assert deliberate and open_defects
+    assert not set(deliberate) & set(open_defects)
+    used = {k.key for k in KNOWN_MISMATCHES}
+    assert used <= set(deliberate) | set(open_defects), used - set(deliberate) - set(open_defects)
+    assert set(open_defects) - set(unseen) <= used, set(open_defects) - set(unseen) - used
+    assert not set(unseen) & used, set(unseen) & used

@@ -28,10 +28,11 @@ def _np(t):
 
 
 def _same(a, b) -> bool:
-    """Equal values (NaN equal to NaN), equal shapes, and equal signs of zeros and infinities."""
+    """Equal values (NaN equal to NaN, of either sign), equal shapes, and equal signs of zeros
+    and infinities."""
     a, b = np.asarray(_np(a), dtype=np.float64), np.asarray(_np(b), dtype=np.float64)
     return (a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True)
-            and bool(np.all(np.signbit(a) == np.signbit(b))))
+            and bool(np.all((np.signbit(a) == np.signbit(b)) | np.isnan(a))))
 
 
 def _run(lib, program):
@@ -489,3 +490,136 @@ def test_datasets_after_plain_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "load_digits"
+
+
+# ---- found by the differential fuzzer (tests/fuzz) -----------------------------------------
+
+
+def _create_graph_grads(L, f, *leaves):
+    """``autograd.grad`` with create_graph of f's sum: each gradient's values and whether it
+    requires grad, then (when one does) the leaves' gradients of the gradients' sum."""
+    xs = [L.tensor(v, dtype=L.float64, requires_grad=rg) for v, rg in leaves]
+    need = [x for x in xs if x.requires_grad]
+    gs = L.autograd.grad(f(L, *xs).sum(), need, create_graph=True)
+    out = [g.detach() for g in gs] + [L.tensor(float(g.requires_grad)) for g in gs]
+    again = [g.sum() for g in gs if g.requires_grad]
+    if again:
+        sum(again).backward()
+        out += [L.tensor(-7.0) if x.grad is None else x.grad for x in need]
+    return tuple(out)
+
+
+_W22 = [[[[1.0, -2.0], [0.5, 3.0]]]]
+FUZZ_FOUND = {
+    # fused backwards: every gradient requires grad when any input of the fused op does
+    "conv2d-input-only": lambda L: _create_graph_grads(
+        L, lambda L, x, w: L.nn.functional.conv2d(x, w), ([[[[1.0, 2, 3], [4, 5, 6]]]], True),
+        (_W22, False)),
+    "conv2d-weight-only": lambda L: _create_graph_grads(
+        L, lambda L, x, w, b: L.nn.functional.conv2d(x, w, b),
+        ([[[[1.0, 2, 3], [4, 5, 6]]]], False), (_W22, True), ([0.5], True)),
+    "layer_norm-bias-only": lambda L: _create_graph_grads(
+        L, lambda L, x, b: L.nn.functional.layer_norm(x, (3,), None, b),
+        ([[1.0, 2.0, 4.0]], False), ([0.1, 0.2, 0.3], True)),
+    "batch_norm-bias-only": lambda L: _create_graph_grads(
+        L, lambda L, x, b: L.nn.functional.batch_norm(x, None, None, None, b, training=True),
+        ([[1.0, 2.0], [3.0, 5.0]], False), ([0.1, 0.2], True)),
+    "batch_norm-weight-only": lambda L: _create_graph_grads(
+        L, lambda L, x, w: L.nn.functional.batch_norm(x, None, None, w, training=True),
+        ([[1.0, 2.0], [3.0, 5.0]], False), ([0.7, 0.2], True)),
+    # var without degrees of freedom, prod of a 0-d tensor: PyTorch's backward has no graph
+    "var-one-element": lambda L: _create_graph_grads(L, lambda L, x: x.var(), ([2.0], True)),
+    "var-0d": lambda L: _create_graph_grads(L, lambda L, x: x.var(), (2.0, True)),
+    "var-0d-dim": lambda L: _create_graph_grads(L, lambda L, x: x.var(0), (2.0, True)),
+    "var-two-correction-2": lambda L: _create_graph_grads(
+        L, lambda L, x: x.var(correction=2) * -1, ([0.0, 1.0], True)),
+    "var-dim-correction-3": lambda L: _create_graph_grads(
+        L, lambda L, x: x.var(0, correction=3), ([0.0, 1.0], True)),
+    "var-one-element-then-exp": lambda L: _create_graph_grads(
+        L, lambda L, x: x.var().exp(), ([2.0], True)),
+    "var-empty-correction-0": lambda L: _create_graph_grads(
+        L, lambda L, x: x.var(correction=0).log(), ([], True)),
+    "prod-0d": lambda L: _create_graph_grads(L, lambda L, x: x.prod(0, keepdim=True), (3.0, True)),
+    "prod-1-element": lambda L: _create_graph_grads(L, lambda L, x: x.prod(), ([3.0], True)),
+    # 0.0 ** x: grad * where(...), so NaN in grad and the second derivative's 0 * inf show
+    "0**x-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: 0.0 ** x, ([-0.0, 0.0, 1.0, -1.0], True)),
+    "0**x-nan-grad": lambda L: _grad(L, lambda L, x: (0.0 ** x).std(-1, keepdim=True), 1.0),
+    # forward values
+    "(-inf)**tensor(0.5)": lambda L: L.tensor([-INF, -0.0, 4.0]) ** L.tensor(0.5),
+    "cumsum-of-negative-zeros": lambda L: L.tensor([[-0.0, -0.0], [-0.0, 1.0]]).cumsum(1),
+    "norm-negative-p-of-empty": lambda L: L.zeros(0).norm(-2),
+    "norm-negative-p-of-empty-dim": lambda L: L.zeros(0, 2).norm(-1, dim=0),
+    "norm-negative-p-over-nonempty-dim": lambda L: L.zeros(0, 2).norm(-1, dim=1),
+    # pooling and nll_loss: fused backwards whose double backward gives the input zeros
+    "avg_pool2d-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.avg_pool2d(x, 2), ([[[1.0, 2.0], [3.0, 4.0]]], True)),
+    "max_pool2d-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.max_pool2d(x, 2), ([[[1.0, 2.0], [3.0, 4.0]]], True)),
+    "nll_loss-second-order": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.nll_loss(x, L.tensor([1, 0])),
+        ([[1.0, 2.0], [3.0, 4.0]], True)),
+    # every row ignored: a mean of nothing (NaN), but the gradient is exactly 0
+    "nll_loss-all-ignored": lambda L: _grad(
+        L, lambda L, x: L.nn.functional.nll_loss(x, L.tensor([0, 0]), ignore_index=0),
+        [[1.0, 2.0], [3.0, 4.0]]),
+    "cross_entropy-all-ignored": lambda L: _create_graph_grads(
+        L, lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([0, 0]), ignore_index=0),
+        ([[1.0, 2.0], [3.0, 4.0]], True)),
+    "nll_loss-zero-total-weight": lambda L: _grad(
+        L, lambda L, x: L.nn.functional.nll_loss(
+            x, L.tensor([0, 1]), ignore_index=0, weight=L.tensor([1.0, 0.0], dtype=L.float64)),
+        [[1.0, 2.0], [3.0, 4.0]]),
+    "sum_to_size-0d": lambda L: _sum_to_size_0d(L),
+    # writes whose source overlaps the destination: PyTorch refuses partial overlaps
+    "copy_-partial-overlap": lambda L: _arange6(L, lambda x: x[1:].copy_(x[:5])),
+    "copy_-same-memory": lambda L: _arange6(L, lambda x: x.copy_(x)),
+    "copy_-disjoint-columns": lambda L: _arange6(
+        L, lambda x: x.view(3, 2)[:, 0].copy_(x.view(3, 2)[:, 1])),
+    "setitem-slice-partial-overlap": lambda L: _arange6(L, lambda x: x.__setitem__(
+        slice(1, 3), x[:2])),
+    "setitem-mask-from-itself": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([True] * 6), x)),
+    "setitem-index-from-own-memory": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([0, 1]), x[4:])),
+    "setitem-one-value-through-mask": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([True] + [False] * 5), x[2:3])),
+    "setitem-one-value-through-index": lambda L: _arange6(L, lambda x: x.__setitem__(
+        L.tensor([0]), x[2:3])),
+    "setitem-0d-into-itself": lambda L: _setitem_0d_into_itself(L),
+    # backward from a view of a view that was made under no_grad: gradient dropped, no error
+    "view-of-no-grad-view": lambda L: _no_grad_view_then_view(L),
+}
+
+
+def _no_grad_view_then_view(L):
+    x = L.tensor([1.0, 2.0], dtype=L.float64, requires_grad=True)
+    with L.no_grad():
+        v = x[:1]
+    w = v.view(1, 1)
+    w.backward(L.ones(1, 1, dtype=L.float64))
+    return L.tensor(float(w.requires_grad)), L.tensor(float(x.grad is None))
+
+
+@pytest.mark.parametrize("name", FUZZ_FOUND)
+def test_fuzzer_findings_match_torch(torch_ref, name):
+    _compare(torch_ref, FUZZ_FOUND[name])
+
+
+def _sum_to_size_0d(L):
+    x = L.tensor(2.0, dtype=L.float64, requires_grad=True) * 1
+    with L.no_grad():
+        y = x.sum_to_size([])
+    return y, L.tensor(float(y.requires_grad)), L.tensor(float(y is x))
+
+
+def _arange6(L, write):
+    x = L.arange(6.0)
+    write(x)
+    return x
+
+
+def _setitem_0d_into_itself(L):
+    x = L.tensor(-1.0, dtype=L.float64)
+    x[None] = x
+    return x

@@ -94,6 +94,7 @@ def tensor_repr(
     requires_grad: bool = False,
     device: str = "cpu",
     default_dtype_name: str = "float32",
+    tangent: str | None = None,
 ) -> str:
     """Return what PyTorch prints for a tensor holding ``array`` with dtype ``dtype_name``.
 
@@ -122,6 +123,8 @@ def tensor_repr(
         notes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         notes.append("requires_grad=True")
+    if tangent is not None:  # a dual tensor's (forward-mode AD)
+        notes.append(f"tangent={tangent}")
     return _append_notes(_PREFIX + body, notes, indent=len(_PREFIX))
 
 

@@ -49,6 +49,7 @@ class Tensor:
     _view_fn = None  # for views: their grad_fn (Note [Stale views]); ``_grad_fn`` stays None
     _fn_version = 0  # for views: the version of their memory when ``_view_fn`` was set
     _no_grad_view = False  # for views: made with grad mode off (or from such a view)
+    _fw_grad = None  # the tangent, while a forward-mode dual level is active (forward_ad.py)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):
@@ -236,10 +237,9 @@ class Tensor:
         fn = self.grad_fn
         if fn is None:
             return  # leaves keep their grad anyway
-        if fn._retained is None:
-            fn._retained = {}
-            fn._has_hooks = True
-        fn._retained[self._output_nr] = weakref.ref(self)
+        from .autograd.graph import node_dict
+
+        node_dict(fn, "_retained")[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` whenever the gradient for this tensor is computed.
@@ -267,9 +267,12 @@ class Tensor:
         """The AccumulateGrad node of this leaf, made on first use (and kept with the tensor)."""
         acc = self._accumulator
         if acc is None:
-            from .autograd.graph import AccumulateGrad
+            from .autograd.graph import AccumulateGrad, registration_lock
 
-            acc = self._accumulator = AccumulateGrad(self)
+            with registration_lock:  # one node even when threads race here (Note [Threads])
+                acc = self._accumulator
+                if acc is None:
+                    acc = self._accumulator = AccumulateGrad(self)
         return acc
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
@@ -412,7 +415,8 @@ class Tensor:
             name = "Invalid"
         return tensor_repr(self._data, self.dtype.name, grad_fn_name=name,
                            requires_grad=self._requires_grad,
-                           default_dtype_name=_dt.get_default_dtype().name)
+                           default_dtype_name=_dt.get_default_dtype().name,
+                           tangent=None if self._fw_grad is None else _tangent_str(self._fw_grad))
 
     __str__ = __repr__
 
@@ -434,6 +438,11 @@ class Tensor:
             out._grad = _wrap(self._grad._data.copy())
         memo[id(self)] = out
         return out
+
+
+def _tangent_str(t: Tensor) -> str:
+    """A dual tensor's tangent as its repr shows it (a 0-d one as a number, as PyTorch)."""
+    return str(t._data.item()) if t._data.ndim == 0 else repr(t)
 
 
 def _init(t: Tensor, data) -> None:

@@ -32,13 +32,13 @@ def main(argv=None) -> int:
     print("\n# by known class (tests/fuzz/known.py)")
     for k in KNOWN_MISMATCHES:
         n = len(groups.get(k, []))
-        print(f"{n:6d}  {k.item:45s} {k.reason[:90]}")
+        print(f"{n:6d}  {k.key:26s} {k.reason[:100]}")
     new = groups.get(None, [])
     print(f"{len(new):6d}  NOT KNOWN")
     print("\n# by label")
     for label, fails in sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         k = match_known(label)
-        print(f"{len(fails):6d}  {label:60s} {k.item if k else 'NOT KNOWN'}")
+        print(f"{len(fails):6d}  {label:60s} {k.key if k else 'NOT KNOWN'}")
     for _label, fails in sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         for f in fails[:args.show]:
             print(f"\n# ---- program {f.index} ----\n{f.code}")

@@ -9,7 +9,9 @@ ends the program: that is how errors and their types get compared.
 The op list follows ``tests/optable.py`` (and the unary table of ``ops/unary.py``): elementwise
 and unary ops, scalars and broadcasting, reductions with ``dim``/``keepdim``, shape ops and
 views, basic/advanced/mask indexing and index assignment, in-place ops on non-leaves and on
-views (also under ``no_grad``), the matmul family, softmax, and a few of ``nn.functional``.
+views (also under ``no_grad``), the matmul family, softmax, and a few of ``nn.functional``;
+``catalog_more.py`` adds scatter/index_put, the recurrent cells, losses, conv1d, pooling,
+batch_norm, embedding and dtype conversions.
 """
 
 from __future__ import annotations
@@ -690,6 +692,8 @@ def _conv2d(g):
         return f"F.conv2d({{0}}, {{1}}, {{2}}{kw})", (a, w, g.new_input((g.shape(w)[0],)))
     return f"F.conv2d({{0}}, {{1}}{kw})", (a, w)
 
+
+from . import catalog_more  # noqa: E402, F401 - the rest of the catalog (uses ``op``)
 
 # ---- generating a program --------------------------------------------------------------------
 

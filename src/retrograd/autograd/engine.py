@@ -14,6 +14,13 @@ Note [Gradient buffers]
     same slot are summed. A buffer is popped when its node runs, so a gradient lives only as long
     as it is needed.
 
+Note [Summing gradients in place]
+    Without create_graph, the second gradient arriving on a slot is added to the first into a
+    new array, which only the buffer holds; a third and later ones are added into that array
+    in place (a parameter used at every step of a recurrent loop would otherwise cost a fresh
+    array per step). Arrays the engine did not make itself (a gradient a backward returned
+    may alias its input, a saved tensor or a user's array) are never written to.
+
 Note [One place for shapes and dtypes]
     Before a gradient enters a buffer it is summed to the shape of the tensor it belongs to
     (undoing broadcasting) and cast to that tensor's dtype. Backward formulas never do this.
@@ -45,7 +52,9 @@ Note [Threads]
     leaf whose AccumulateGrad node was made twice by racing threads still has one lock). No
     user code runs while a lock is held, so hooks may call backward themselves. Hook dicts
     are copied to tuples before hooks run, so a hook registered meanwhile does not break the
-    iteration.
+    iteration. A leaf's AccumulateGrad node and a node's hook dicts are created under
+    ``graph.registration_lock`` (checked again once it is held), so racing registrations
+    (hooks, ``retain_grad``) all land in one place.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ from ..dtypes import FROM_NUMPY
 from ..ops.shape import SumToSize
 from ..tensor import Tensor, _wrap
 from . import anomaly_mode as _anomaly
+from .function import dual
 from .graph import AccumulateGrad, provenance_note
 
 _state = grad_mode.state
@@ -95,7 +105,8 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise TypeError(f"outputs must be Tensors, got {type(out).__name__}")
-        if not out._requires_grad or out._no_grad_view:  # (Note [Views made under no_grad])
+        if not out._requires_grad or (  # (Note [Views made under no_grad])
+                out._no_grad_view and out.grad_fn is None):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn; "
                 "it was not computed from a tensor with requires_grad=True (or was computed "
@@ -195,6 +206,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
     captured = [None] * len(inputs)
 
     buffers: dict = {}  # node -> list of gradients, one per output
+    owned: set = set()  # ids of buffered sums this loop made: Note [Summing gradients in place]
     ready: list = []  # heap of (-sequence_nr, node): the newest node runs first
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.get(node)
@@ -216,6 +228,9 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
         while ready:
             node = heappop(ready)[1]
             grads = buffers.pop(node)
+            if owned:  # (an id may be reused once the gradient is gone)
+                for g in grads:
+                    owned.discard(id(g))
             if node._has_hooks:
                 grads = _run_pre_hooks(node, grads)
             if needed is not None:
@@ -238,7 +253,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                         grads = _materialize(node, grads)
                     break
             fn = node._function  # Note [Fast backward] in function.py
-            if create_graph or fn.fast_backward is None:
+            if create_graph or fn.fast_backward is None or dual.level:  # (arrays drop tangents)
                 in_grads = fn.backward(node, *grads)
             else:
                 in_grads = fn.fast_backward(node, *grads)
@@ -271,7 +286,15 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     buf = buffers[nxt] = [None] * len(nxt._outputs_meta)
                     heappush(ready, (-nxt._sequence_nr, nxt))
                 prev = buf[nr]
-                buf[nr] = g if prev is None else prev + g
+                if prev is None:
+                    buf[nr] = g
+                elif create_graph or dual.level:  # (a tangent rides on the sum)
+                    buf[nr] = prev + g
+                elif id(prev) in owned:  # Note [Summing gradients in place]
+                    np.add(prev._data, g._data, out=prev._data)
+                else:
+                    prev = buf[nr] = prev + g
+                    owned.add(id(prev))
         for fn in callbacks:  # a callback may queue another: the loop sees it
             fn()
     except Exception:
@@ -336,18 +359,10 @@ def _run_post_hooks(node, in_grads: tuple, grads: list) -> tuple:
     grad_inputs = tuple(in_grads[i] for i in slots)
     for hook in tuple(node._post_hooks.values()):
         new = hook(grad_inputs, tuple(grads))
-        if new is None:
-            continue
-        new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
-        if len(new) != len(grad_inputs):
-            raise RuntimeError(
-                f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
-                f"{len(new)}, but expected {len(grad_inputs)}); a node hook returns one "
-                "gradient (or None) per entry of next_functions.")
-        for g, old in zip(new, grad_inputs):
-            if g is not None and old is not None:
-                _check_hook_result(g, old, hook)
-        grad_inputs = new
+        if new is not None:
+            grad_inputs = tuple(_replacements(
+                hook, new, grad_inputs, "a node hook returns one gradient (or None) per entry "
+                "of next_functions."))
     full = list(in_grads)
     for i, g in zip(slots, grad_inputs):
         full[i] = g
@@ -365,6 +380,20 @@ def _run_accumulate_hooks(node, grads: list) -> None:
     if node._post_hooks:
         for hook in tuple(node._post_hooks.values()):
             hook((), tuple(grads))
+
+
+def _replacements(hook, new, old: list | tuple, rule: str) -> list:
+    """The gradients a node hook returned in place of ``old``, checked one by one (count,
+    shape, dtype); ``rule`` says what the hook should have returned."""
+    new = list(new) if isinstance(new, (tuple, list)) else [new]
+    if len(new) != len(old):
+        raise RuntimeError(
+            f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
+            f"{len(new)}, but expected {len(old)}); {rule}")
+    for g, was in zip(new, old):
+        if g is not None and was is not None:
+            _check_hook_result(g, was, hook)
+    return new
 
 
 def _hook_name(hook) -> str:
@@ -397,16 +426,8 @@ def _run_pre_hooks(node, grads: list) -> list:
         for hook in tuple(node._pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
-                new = list(new) if isinstance(new, (tuple, list)) else [new]
-                if len(new) != len(grads):
-                    raise RuntimeError(
-                        f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
-                        f"(got {len(new)}, but expected {len(grads)}); a pre-hook returns one "
-                        "gradient (or None) per output of the node.")
-                for g, old in zip(new, grads):
-                    if g is not None and old is not None:
-                        _check_hook_result(g, old, hook)
-                grads = new
+                grads = _replacements(hook, new, grads, "a pre-hook returns one gradient (or "
+                                      "None) per output of the node.")
     return grads
 
 

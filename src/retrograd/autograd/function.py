@@ -89,6 +89,7 @@ class Function(metaclass=FunctionMeta):
 
     _is_view = False  # a view op's output shares memory (and the version counter) with args[0]
     fast_backward = None  # optional, see Note [Fast backward]
+    jvp = None  # optional: jvp(ctx, *input_tangents) -> output tangents (forward_ad.py)
 
     @staticmethod
     def forward(ctx, *args):
@@ -133,6 +134,8 @@ class Function(metaclass=FunctionMeta):
                 ctx._sequence_nr = next(sequence)
         if not record:
             ctx.needs_input_grad = (False,) * len(args)
+        if dual.level:  # forward-mode AD is on: Note [Forward-mode AD] in forward_ad.py
+            return dual.apply(cls, ctx, args, record)
         if cls._builtin:
             out = cls.forward(ctx, *args)
         else:
@@ -168,6 +171,17 @@ class Function(metaclass=FunctionMeta):
                     _pack_saved(ctx, (out,), (t,))
                     break
         return t
+
+
+class _DualState:
+    """Forward-mode AD's switch (Note [Forward-mode AD] in forward_ad.py): ``level`` is nonzero
+    while a dual level is active, and ``apply`` (set by forward_ad.py) then takes over."""
+
+    __slots__ = ("level", "apply")  # (a slot, not a class attribute: the cheapest check)
+
+
+dual = _DualState()
+dual.level = 0
 
 
 # (edge slots, needs_input_grad) shared between nodes: Note [Few long-lived objects per node]

@@ -162,6 +162,10 @@ class Node:
         """Keep tensors (or the array forward returns, meaning its output) for backward."""
         self._packed = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for a custom Function's ``jvp`` (its ``ctx.saved_tensors`` there)."""
+        self.__dict__["_fw_saved"] = tensors
+
     def mark_non_differentiable(self, *tensors) -> None:
         self.__dict__["_non_differentiable"] = tensors
 
@@ -245,26 +249,39 @@ class Node:
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node computed its gradients; it
         may return replacement ``grad_inputs`` (one per entry of ``next_functions``)."""
-        if self._post_hooks is None:
-            self._post_hooks = {}
-        return _add_hook(self._post_hooks, fn)
+        return _add_hook(node_dict(self, "_post_hooks", has_hooks=False), fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node, and may return replacement gradients."""
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-            self._has_hooks = True
-        return _add_hook(self._pre_hooks, fn)
+        return _add_hook(node_dict(self, "_pre_hooks"), fn)
 
     def _add_tensor_pre_hook(self, output_nr: int, fn):
-        if self._tensor_hooks is None:
-            self._tensor_hooks = {}
-            self._has_hooks = True
-        return _add_hook(self._tensor_hooks.setdefault(output_nr, {}), fn)
+        return _add_hook(node_dict(self, "_tensor_hooks").setdefault(output_nr, {}), fn)
 
     def __lt__(self, other) -> bool:
         # Only the engine's heap compares nodes, and only on equal sequence numbers.
         return id(self) < id(other)
+
+
+# Note [Threads] (engine.py): what threads may create at once on a node or a leaf (its hook
+# dicts, its AccumulateGrad node) is created under this lock, so no registration is lost.
+# Only creation takes it: reading, and adding to a dict that exists, are atomic already.
+registration_lock = threading.Lock()
+
+
+def node_dict(node, slot: str, has_hooks: bool = True) -> dict:
+    """The dict in ``node``'s ``slot`` (``_pre_hooks``, ``_tensor_hooks``, ``_retained`` ...),
+    made on first use; ``has_hooks`` also flags the node for the engine's hook pass."""
+    d = getattr(node, slot)
+    if d is None:
+        with registration_lock:
+            d = getattr(node, slot)
+            if d is None:
+                d = {}
+                setattr(node, slot, d)
+    if has_hooks:
+        node._has_hooks = True
+    return d
 
 
 def _add_hook(hooks: dict, fn) -> RemovableHandle:

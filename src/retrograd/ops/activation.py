@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap_dim
@@ -41,7 +42,7 @@ def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     # NOTE: shifting by the max keeps exp from overflowing; it cancels in the ratio
     out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
     np.exp(out, out=out)
-    out /= np.add.reduce(out, axis=axis, keepdims=True)
+    out *= np.reciprocal(np.add.reduce(out, axis=axis, keepdims=True))  # (one divide per row)
     return out
 
 
@@ -64,11 +65,10 @@ class SoftmaxGrad(Function):
         ctx.save_for_backward(grad, y)
         ctx.axis = axis
         g, yd = grad._data, y._data
-        gy = g * yd
-        if yd.ndim:
-            gy -= yd * gy.sum(axis=axis, keepdims=True)
-        else:
-            gy -= yd * gy
+        gy = np.multiply(g, yd, out=np.empty(np.broadcast_shapes(g.shape, yd.shape), yd.dtype))
+        total = gy.sum(axis=axis, keepdims=True) if yd.ndim else gy.copy()
+        np.subtract(g, total, out=gy)  # y * (grad - sum(grad * y)), in one buffer
+        gy *= yd
         return gy
 
     @staticmethod
@@ -82,6 +82,17 @@ class SoftmaxGrad(Function):
             g_y = (gg * (grad - (grad * y).sum(axis, keepdim=True))
                    - grad * (gg * y).sum(axis, keepdim=True))
         return g_grad, g_y, None
+
+    @staticmethod
+    def jvp(ctx, t_grad, t_y, _):
+        grad, y = ctx.saved_tensors
+        axis = ctx.axis
+        out = SoftmaxGrad.apply(t_grad, y, axis) if t_grad is not None else None
+        if t_y is not None:
+            term = t_y * (grad - (grad * y).sum(axis, keepdim=True)) - y * (grad * t_y).sum(
+                axis, keepdim=True)
+            out = term if out is None else out + term
+        return out
 
 
 class LogSoftmaxGrad(Function):
@@ -108,6 +119,16 @@ class LogSoftmaxGrad(Function):
         g_y = -gg * e * grad.sum(axis, keepdim=True) if need_y else None
         return g_grad, g_y, None
 
+    @staticmethod
+    def jvp(ctx, t_grad, t_y, _):
+        grad, y = ctx.saved_tensors
+        axis = ctx.axis
+        out = LogSoftmaxGrad.apply(t_grad, y, axis) if t_grad is not None else None
+        if t_y is not None:
+            term = -(y.exp() * t_y * grad.sum(axis, keepdim=True))
+            out = term if out is None else out + term
+        return out
+
 
 class _SoftmaxLike(Function):
     """Softmax and LogSoftmax: ``array_fn`` along ``axis``; the output is saved and the backward
@@ -132,12 +153,22 @@ class Softmax(_SoftmaxLike):
     array_fn = staticmethod(_softmax_array)
     grad_op = SoftmaxGrad
 
+    @staticmethod
+    def jvp(ctx, t, _):  # the Jacobian diag(out) - out out^T is symmetric: backward's formula
+        (out,) = ctx.saved_tensors
+        return SoftmaxGrad.apply(t, out, ctx.axis)
+
 
 class LogSoftmax(_SoftmaxLike):
     """out = x - log(sum(exp(x))) along ``axis``;  dx = grad - exp(out) * sum(grad)"""
 
     array_fn = staticmethod(_log_softmax_array)
     grad_op = LogSoftmaxGrad
+
+    @staticmethod
+    def jvp(ctx, t, _):  # the Jacobian is I - 1 softmax^T
+        (out,) = ctx.saved_tensors
+        return t - (t * out.exp()).sum(ctx.axis, keepdim=True)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -200,6 +231,8 @@ class LeakyReluGrad(Function):
         return (LeakyReluGrad.apply(gg, x, ctx.slope) if need_grad else None,
                 zeros_of(gg) if need_x else None, None)
 
+    jvp = elementwise_jvp
+
 
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x;  dx = grad if x > 0 else slope * grad (slope at 0)"""
@@ -216,11 +249,28 @@ class LeakyRelu(Function):
         (x,) = ctx.saved_tensors
         return LeakyReluGrad.apply(grad, x, ctx.slope), None
 
+    jvp = elementwise_jvp
+
 
 _SQRT1_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _TANH_K = math.sqrt(2 / math.pi)
 _TANH_C = 0.044715
+
+
+def _square(a: np.ndarray) -> np.ndarray:
+    """a * a in a new array (an array even when a is 0-d, so it can be updated in place)."""
+    return np.multiply(a, a, out=np.empty_like(a))
+
+
+def _gelu_tanh_inner(a: np.ndarray) -> np.ndarray:
+    """u = k (x + c x^3), the argument of tanh in GELU's tanh form (a new array)."""
+    u = _square(a)
+    u *= a
+    u *= _TANH_C
+    u += a
+    u *= _TANH_K
+    return u
 
 
 class Gelu(Function):
@@ -235,8 +285,11 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            aux = np.tanh((a + a * a * a * _TANH_C) * _TANH_K)
-            out = (aux + 1) * (a * 0.5)
+            aux = _gelu_tanh_inner(a)
+            np.tanh(aux, out=aux)
+            out = aux + 1
+            out *= a
+            out *= 0.5
         else:
             aux = erf_array(a * _SQRT1_2)
             aux += 1
@@ -249,6 +302,8 @@ class Gelu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return GeluGrad.apply(grad, x, ctx.approximate, ctx._saved_aux), None
+
+    jvp = elementwise_jvp
 
 
 class GeluGrad(Function):
@@ -269,13 +324,29 @@ class GeluGrad(Function):
         ctx._saved_aux = aux
         a = x._data
         if approximate == "tanh":
-            du = (a * a * (3 * _TANH_C) + 1) * _TANH_K
-            slope = (aux + 1) * 0.5 + (1 - aux * aux) * du * (a * 0.5)
-        else:
-            slope = np.exp(a * a * -0.5) * _INV_SQRT_2PI
+            # NOTE: (1 + t) / 2 + x (1 - t^2) u' / 2 = (1 + t) (1 + x (1 - t) u') / 2, computed
+            # in place in two buffers (the derivative is memory-bound: passes and fresh
+            # allocations cost more than the arithmetic)
+            slope = _square(a)
+            slope *= 3 * _TANH_C * _TANH_K
+            slope += _TANH_K  # u'
             slope *= a
-            slope += aux
-        return grad._data * slope
+            t = np.subtract(1, aux, out=np.empty_like(slope))
+            slope *= t
+            slope += 1
+            np.add(aux, 1, out=t)
+            slope *= t
+            slope *= 0.5
+            slope *= grad._data
+            return slope
+        slope = _square(a)
+        slope *= -0.5
+        np.exp(slope, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope *= a
+        slope += aux
+        slope *= grad._data
+        return slope
 
     @staticmethod
     def backward(ctx, gg):
@@ -294,6 +365,8 @@ class GeluGrad(Function):
             g_x = gg * grad * second
         return g_grad, g_x, None, None
 
+    jvp = elementwise_jvp
+
 
 class Silu(Function):
     """out = x * sigmoid(x);  dx = grad * s * (1 + x * (1 - s)), s = sigmoid(x)"""
@@ -311,6 +384,8 @@ class Silu(Function):
         (x,) = ctx.saved_tensors
         s = sigmoid(x)
         return grad * (s * (x * (1 - s) + 1))
+
+    jvp = elementwise_jvp
 
 
 class Softplus(Function):
@@ -336,6 +411,8 @@ class Softplus(Function):
         bx = x * ctx.beta if ctx.beta != 1 else x
         return where(bx > ctx.threshold, grad, grad * sigmoid(bx)), None, None
 
+    jvp = elementwise_jvp
+
 
 class Elu(Function):
     """out = x if x > 0 else alpha * (exp(x) - 1);  dx = grad if x > 0 else grad * alpha exp(x)"""
@@ -354,6 +431,8 @@ class Elu(Function):
         (x,) = ctx.saved_tensors
         # NOTE: at x = 0 the left branch is taken: the slope there is alpha, as in PyTorch
         return where(x > 0, grad, grad * (x.exp() * ctx.alpha)), None
+
+    jvp = elementwise_jvp
 
 
 class HardtanhGrad(Function):
@@ -377,6 +456,8 @@ class HardtanhGrad(Function):
         return (HardtanhGrad.apply(gg, x, *ctx.bounds) if need_grad else None,
                 zeros_of(gg) if need_x else None, None, None)
 
+    jvp = elementwise_jvp
+
 
 class Hardtanh(Function):
     """out = clamp(x, lo, hi);  dx = grad where lo < x < hi, else 0 (also at the corners)"""
@@ -395,6 +476,8 @@ class Hardtanh(Function):
         (x,) = ctx.saved_tensors
         return HardtanhGrad.apply(grad, x, *ctx.bounds), None, None
 
+    jvp = elementwise_jvp
+
 
 class LogSigmoid(Function):
     """out = log(sigmoid(x)) = -softplus(-x);  dx = grad * sigmoid(-x)"""
@@ -409,6 +492,8 @@ class LogSigmoid(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * sigmoid(-x)
+
+    jvp = elementwise_jvp
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002

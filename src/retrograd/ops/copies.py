@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..cuda import check_device
 from ..tensor import Tensor
@@ -25,6 +26,8 @@ class ToCopy(Function):
     def backward(ctx, grad):
         return grad.to(ctx.in_dtype), None
 
+    jvp = linear_jvp
+
 
 class Clone(Function):
     """out = a copy of x;  dx = grad"""
@@ -36,6 +39,8 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    jvp = linear_jvp
 
 
 class Repeat(Function):
@@ -59,6 +64,8 @@ class Repeat(Function):
         summed = grad.reshape(tuple(split)).sum(tuple(range(0, 2 * len(reps), 2)))
         return summed.reshape(ctx.in_shape), None
 
+    jvp = linear_jvp
+
 
 class Flip(Function):
     """out = a copy of x reversed along ``dims``;  dx = grad flipped back"""
@@ -73,6 +80,8 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, grad):
         return Flip.apply(grad, ctx.dims), None
+
+    jvp = linear_jvp
 
 
 # ---- the functions users call ----------------------------------------------------------------

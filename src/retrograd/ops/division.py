@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor
@@ -65,6 +66,8 @@ class _NoDerivative(Function):
             "constant: detach() its inputs, or compute it under no_grad(), if no gradient is "
             "needed through it.")
 
+    jvp = elementwise_jvp
+
 
 class FloorDivide(_NoDerivative):
     """out = floor(x / y) (Python's //);  no derivative (PyTorch: NotImplemented)"""
@@ -106,6 +109,8 @@ class _Modulo(Function):
             gy = -grad * div(x, y, rounding_mode=cls.rounding)
         return (grad if need_x else None), gy
 
+    jvp = elementwise_jvp
+
 
 class Remainder(_Modulo):
     """out = x - floor(x / y) * y (the sign of y);  dx = grad,  dy = -grad * floor(x / y)"""
@@ -129,6 +134,8 @@ class _ModuloScalar(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+    jvp = elementwise_jvp
 
 
 class RemainderScalar(_ModuloScalar):

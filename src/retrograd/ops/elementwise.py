@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import elementwise_jvp, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
@@ -65,6 +66,8 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+    jvp = linear_jvp
+
 
 def _check_sub(x: Tensor, y: Tensor) -> None:
     if x._data.dtype.kind == "b" and y._data.dtype.kind == "b":
@@ -82,6 +85,8 @@ class Sub(Function):
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
+    jvp = linear_jvp
+
 
 class Mul(Function):
     """out = x * y;  dx = grad * y,  dy = grad * x"""
@@ -97,6 +102,8 @@ class Mul(Function):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         return (Mul.apply(grad, y) if need_x else None), (Mul.apply(grad, x) if need_y else None)
+
+    jvp = multilinear_jvp
 
     @staticmethod
     def fast_backward(ctx, grad):  # the same two products by Mul's own kernel, on the arrays
@@ -146,6 +153,8 @@ class Div(Function):
         x, y = ctx.saved_tensors
         return Div.grads(grad, x, y, ctx.needs_input_grad)
 
+    jvp = elementwise_jvp
+
     @staticmethod
     def fast_backward(ctx, grad):
         x, y = ctx.saved_tensors
@@ -177,6 +186,8 @@ class DivRounded(Function):
         zeros = _wrap(np.zeros_like(grad._data))
         return (zeros if need_x else None), (zeros if need_y else None), None
 
+    jvp = elementwise_jvp
+
 
 class RsubScalar(Function):
     """out = c - x (c a number);  dx = -grad"""
@@ -195,6 +206,8 @@ class RsubScalar(Function):
     def backward(ctx, grad):
         return -grad, None
 
+    jvp = elementwise_jvp
+
 
 class Reciprocal(Function):
     """out = 1 / x;  dx = -grad * out**2"""
@@ -212,6 +225,8 @@ class Reciprocal(Function):
         (out,) = ctx.saved_tensors
         return -grad * (out * out)
 
+    jvp = elementwise_jvp
+
 
 class Neg(Function):
     """out = -x;  dx = -grad"""
@@ -228,6 +243,8 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    jvp = linear_jvp
+
 
 class _Extremum(Function):
     """Maximum and Minimum: the side that ``loses`` the comparison gets no gradient."""
@@ -243,6 +260,8 @@ class _Extremum(Function):
         shared = where(x == y, grad / 2, grad)
         return (where(cls.loses(x, y), 0.0, shared) if need_x else None,
                 where(cls.loses(y, x), 0.0, shared) if need_y else None)
+
+    jvp = elementwise_jvp
 
 
 class Maximum(_Extremum):
@@ -286,6 +305,8 @@ class Where(Function):
         return (None,
                 where(cond, grad, 0.0) if need_x else None,
                 where(cond, 0.0, grad) if need_y else None)
+
+    jvp = linear_jvp
 
 
 # ---- the functions users call ----------------------------------------------------------------

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._registry import expose
@@ -90,6 +91,8 @@ class Erf(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * ((x * x).neg().exp() * (2 / math.sqrt(math.pi)))
+
+    jvp = elementwise_jvp
 
 
 def erf(x: Tensor) -> Tensor:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -113,6 +114,8 @@ class _Read(Function):
             return grad.reshape(ctx.in_shape), None
         return _PutIntoZeros.apply(grad, ctx.in_shape, ctx.key), None
 
+    jvp = linear_jvp
+
 
 class _BasicIndex(_Read):
     """out = x[key] for ints, slices and None (a view);  dx = zeros with grad put at key"""
@@ -170,6 +173,8 @@ class _PutIntoZeros(Function):
     def backward(ctx, grad):
         return read(grad, ctx.key), None, None
 
+    jvp = linear_jvp
+
 
 class IndexPut(Function):
     """out = x with v written (or added, with accumulate) at key;
@@ -198,6 +203,9 @@ class IndexPut(Function):
             if extra > 0:  # v had extra leading size-1 dims, which assignment drops
                 gv = gv.reshape((1,) * extra + gv._data.shape)
         return gx, gv, None, None
+
+    jvp = linear_jvp
+    jvp_values = (1,)  # a number written (x[k] = 2.0) has tangent 0
 
 
 class IndexPutOnView(IndexPut):

@@ -21,7 +21,7 @@ from .index_functions import (
     _put,
 )
 from .index_key import _Key, parse_key
-from .inplace import apply_inplace, needs_record, writable_array
+from .inplace import apply_inplace, check_source_overlap, needs_record, writable_array
 
 # ---- x[key] and x[key] = value ---------------------------------------------------------------
 
@@ -37,6 +37,11 @@ def setitem(x: Tensor, key, value) -> None:
     k = parse_key(x, key)
     if not isinstance(value, (Tensor, bool, int, float)):
         value = _wrap(np.asarray(value, dtype=x._data.dtype))
+    # PyTorch's copy_ (basic key) or index_put_ (advanced; one value through a mask is a fill)
+    if isinstance(value, Tensor) and (k.adv is None or value._data.size != 1
+                                      or not _has_mask(key)):
+        dst = x._data if k.basic is None else x._data[k.basic]
+        check_source_overlap(dst, value._data, full_ok=k.adv is None)
     if needs_record(x, value):
         # PyTorch's node: copy_ on the whole tensor, index_put_ on it, or either on a view.
         if k.adv is None:
@@ -53,6 +58,11 @@ def setitem(x: Tensor, key, value) -> None:
     # Nothing to record: write straight into x's memory (no snapshot, no copy of x).
     _put(writable_array(x), k, value._data if isinstance(value, Tensor) else value, False)
     x._bump_version()
+
+
+def _has_mask(key) -> bool:
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(p, Tensor) and p._data.dtype == np.bool_ for p in parts)
 
 
 # ---- select and narrow: views along one dim ------------------------------------------------

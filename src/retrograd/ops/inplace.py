@@ -17,9 +17,11 @@ Note [In-place ops in the graph]
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds as _byte_bounds
 
 from .. import grad_mode
-from ..autograd.function import Function
+from ..autograd.forward_ad import linear_jvp, set_tangent, without_dual
+from ..autograd.function import Function, dual
 from ..autograd.graph import SavedOutput
 from ..tensor import Tensor, _wrap
 from .promotion import broadcast_error
@@ -73,6 +75,40 @@ def _overlap_error() -> RuntimeError:
         "performing the operation.")
 
 
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill a block of memory once each (in some order of dims)."""
+    size = a.itemsize
+    for st, n in sorted((abs(st), n) for n, st in zip(a.shape, a.strides) if n > 1):
+        if st != size:
+            return False
+        size *= n
+    return True
+
+
+def _steps(a: np.ndarray) -> tuple:
+    return tuple(st for n, st in zip(a.shape, a.strides) if n > 1)
+
+
+def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
+    """Raise PyTorch's error when an in-place write reads ``src`` from memory that partly
+    overlaps the destination ``dst`` (or, unless ``full_ok``, is exactly it). As in PyTorch,
+    only dense layouts are compared (anything else is too hard to tell, and allowed)."""
+    if not isinstance(src, np.ndarray) or not dst.size or not src.size:
+        return
+    if not (_dense(dst) and _dense(src)) or not np.may_share_memory(dst, src):
+        return
+    lo_d, hi_d = _byte_bounds(dst)
+    lo_s, hi_s = _byte_bounds(src)
+    if lo_d == lo_s and hi_d == hi_s and dst.size == src.size and full_ok and (
+            _steps(dst) == _steps(src)):
+        return
+    if lo_d < hi_s and lo_s < hi_d:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+
+
 def _writable(a: np.ndarray, overlap_ok: bool = False) -> np.ndarray | None:
     """``a``, or a writable alias of its memory; None when a write can't be allowed.
 
@@ -102,6 +138,8 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 def needs_record(x: Tensor, value) -> bool:
     """Whether writing ``value`` (a tensor or a number) into x must be recorded in the graph."""
+    if dual.level and _dual_write(x, (value,)):  # (a tangent to update: apply_inplace does)
+        return True
     if not _state.enabled:
         return False
     record = x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
@@ -130,6 +168,8 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
     ``overlap_ok``: the op writes one value everywhere (a fill), so x may be an expanded view
     whose elements share memory locations.
     """
+    if dual.level and _dual_write(x, args):  # Note [Forward-mode AD] in forward_ad.py
+        return inplace_dual(x, fn, args, overlap_ok)
     record = False
     if _state.enabled:
         record = x._requires_grad or any(
@@ -154,6 +194,37 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
     x._bump_version()
     _take_history(x, result)
     _saved_output_follows(result, x)
+    return x
+
+
+def _dual_write(x: Tensor, args) -> bool:
+    """Whether an in-place op on x changes a tangent: x, its base or a value written has one."""
+    return (x._fw_grad is not None or (x._base is not None and x._base._fw_grad is not None)
+            or any(isinstance(a, Tensor) and a._fw_grad is not None for a in args))
+
+
+def inplace_dual(x: Tensor, fn, args, overlap_ok: bool) -> Tensor:
+    """``apply_inplace`` while a dual level is active: the tangent of ``fn(x, *args)`` at x's
+    old value is written into x's tangent in place, so views of x (and x's base, if x is a
+    view) see it (Note [Forward-mode AD] in autograd/forward_ad.py)."""
+    old = _snapshot(x)
+    old._fw_grad = x._fw_grad
+    new_tangent = fn(old, *args)._fw_grad
+    without_dual(apply_inplace, x, fn, *args, overlap_ok=overlap_ok)
+    tangent = x._fw_grad
+    if tangent is None and x._base is not None:  # the view of its base's tangent
+        base = x._base
+        if base._fw_grad is None:
+            set_tangent(base, _wrap(np.zeros_like(base._data)))
+        tangent = without_dual(replay, base._fw_grad, view_chain(x))
+        set_tangent(x, tangent)
+    if tangent is None:
+        if new_tangent is not None:
+            set_tangent(x, new_tangent)
+    elif new_tangent is None:
+        without_dual(tangent.zero_)
+    else:
+        without_dual(tangent.copy_, new_tangent)
     return x
 
 
@@ -329,6 +400,8 @@ class ViewOfBase(Function):
         zeros = _wrap(np.zeros(shape, np.result_type(dtype, grad._data.dtype)))
         return CopyViewIntoBase.apply(zeros, grad, ctx.chain), None
 
+    jvp = linear_jvp
+
 
 class CopyViewIntoBase(Function):
     """out = base with the region given by a view chain replaced by v;
@@ -367,6 +440,8 @@ class CopyViewIntoBase(Function):
         if need_v:
             gv = replay(grad, ctx.chain)
         return gbase, gv, None
+
+    jvp = linear_jvp
 
 
 def _inplace_on_view(x: Tensor, fn, args, overlap_ok: bool) -> Tensor:

@@ -8,13 +8,20 @@ from __future__ import annotations
 import numpy as np
 
 from .. import grad_mode
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._registry import expose
 from .elementwise import add, div, mul, sub
 from .index_functions import CopyWhole, FillScalar, FillWhole
 from .index_key import parse_key
-from .inplace import apply_inplace, check_broadcasts_to, needs_record, writable_array
+from .inplace import (
+    apply_inplace,
+    check_broadcasts_to,
+    check_source_overlap,
+    needs_record,
+    writable_array,
+)
 from .power import pow as power
 from .unary import clamp
 
@@ -106,6 +113,8 @@ class Zero(Function):
     def backward(ctx, grad):
         return grad * 0
 
+    jvp = linear_jvp
+
 
 def zero_(x: Tensor) -> Tensor:
     """Fill with zeros, in place; returns x."""
@@ -140,6 +149,7 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     check_broadcasts_to(src._data.shape, x._data.shape)
+    check_source_overlap(x._data, src._data)
     if needs_record(x, src):
         key = parse_key(x, Ellipsis)
         return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._registry import expose
@@ -52,6 +53,8 @@ class Cat(Function):
                  for k in ctx.keep]
         return (*grads, None, None)
 
+    jvp = linear_jvp
+
 
 class Stack(Function):
     """out = tensors stacked along a new dim;  d(tensor i) = grad.select(dim, i)"""
@@ -67,6 +70,8 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return (*Unbind.apply(grad, ctx.dim), None)
+
+    jvp = linear_jvp
 
 
 class Unbind(Function):
@@ -85,6 +90,8 @@ class Unbind(Function):
     @staticmethod
     def backward(ctx, *grads):
         return Stack.apply(*grads, ctx.dim), None
+
+    jvp = linear_jvp
 
 
 class Split(Function):
@@ -110,6 +117,8 @@ class Split(Function):
         if len(grads) == 1:
             return grads[0], None, None
         return Cat.apply(*grads, ctx.dim, None), None, None
+
+    jvp = linear_jvp
 
 
 class SplitWithSizes(Split):

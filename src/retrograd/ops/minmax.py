@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import reduction_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap
 from ._registry import expose
@@ -109,6 +110,8 @@ class MaxAll(Function):
         # NOTE: ties split the gradient evenly, as PyTorch's full max/min does
         return share_evenly(grad, x, out)
 
+    jvp = reduction_jvp
+
 
 class MinAll(MaxAll):
     """out = min of all elements;  dx = grad shared evenly among the elements equal to out"""
@@ -154,6 +157,8 @@ class MaxDim(Function):
             mask = _wrap(np.ones((), dtype=bool))
         return where(mask, kept(ctx, grad), 0.0), None, None
 
+    jvp = reduction_jvp
+
 
 class MinDim(MaxDim):
     """(values, indices) = min over ``axis``;  dx = grad at the selected index, 0 elsewhere"""
@@ -182,6 +187,8 @@ class Amax(Function):
         count = mask.sum(ctx.axes, keepdim=True)
         # NOTE: ties share the gradient evenly; a NaN result gives NaN gradients, as in PyTorch
         return (kept(ctx, grad) / count) * mask, None, None
+
+    jvp = reduction_jvp
 
 
 class Amin(Amax):

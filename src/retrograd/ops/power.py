@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor
@@ -16,7 +17,17 @@ from .elementwise import _OPERAND, where
 from .promotion import binary_forward
 from .unary import _ElementwiseGrad, zeros_of
 
-_power = binary_forward(functools.partial(quiet, np.power))
+
+def _tensor_power(a, b):
+    # NOTE: NumPy treats a 0-d exponent as a number and computes x ** 0.5 by sqrt (NaN at
+    # -inf); PyTorch's tensor ** tensor is C's pow everywhere ((-inf) ** 0.5 is inf).
+    out = np.power(a, b)
+    if getattr(b, "ndim", 1) == 0 and b == 0.5 and out.dtype.kind == "f":
+        out = np.where(np.isneginf(a), np.inf, out) + 0.0  # (+ 0.0: pow(-0.0, 0.5) is +0.0)
+    return out
+
+
+_power = binary_forward(functools.partial(quiet, _tensor_power))
 
 
 class SquareGrad(_ElementwiseGrad):
@@ -35,6 +46,8 @@ class SquareGrad(_ElementwiseGrad):
         return (SquareGrad.apply(gg, x) if need_grad else None,
                 SquareGrad.apply(gg, grad) if need_x else None)
 
+    jvp = elementwise_jvp
+
 
 class Square(Function):
     """out = x ** 2 (the most common power, without the exponent bookkeeping);  dx = grad * 2x"""
@@ -52,6 +65,8 @@ class Square(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return SquareGrad.apply(grad, x)
+
+    jvp = elementwise_jvp
 
     fast_backward = SquareGrad.fast
 
@@ -97,6 +112,8 @@ class PowScalar(Function):
             return grad * (x * 2.0), None
         return grad * (x ** (p - 1) * p), None
 
+    jvp = elementwise_jvp
+
 
 class Pow(Function):
     """out = x ** y;  dx = grad * y * x ** (y - 1),  dy = grad * out * log(x)"""
@@ -122,6 +139,8 @@ class Pow(Function):
             gy = where((x == 0) & (y >= 0), 0.0, grad * out * x.log())
         return gx, gy
 
+    jvp = elementwise_jvp
+
 
 class RPowScalar(Function):
     """out = c ** y (c a number);  dy = grad * out * log(c)"""
@@ -146,8 +165,10 @@ class RPowScalar(Function):
         c = ctx.base
         if c == 0:
             # NOTE: d/dy 0 ** y is taken as 0 for y >= 0, where out is 0 or 1 (PyTorch's choice)
-            return None, where(out <= 1, 0.0, grad * out * float("-inf"))
+            return None, grad * where(out <= 1, 0.0, out * float("-inf"))
         return None, grad * out * float(np.log(c))
+
+    jvp = elementwise_jvp
 
 
 # ---- the functions users call ----------------------------------------------------------------

@@ -24,7 +24,9 @@ import math
 
 import numpy as np
 
+from ..autograd.forward_ad import multilinear_jvp
 from ..autograd.function import Function
+from ..backend import matmul2d
 from ..tensor import Tensor, _wrap
 from .elementwise import mul
 from .shape import Transpose
@@ -55,6 +57,8 @@ class _Bilinear(Function):
     def backward(cls, ctx, grad):
         x, y = ctx.saved_tensors
         return cls.grads(grad, x, y, ctx.needs_input_grad)
+
+    jvp = multilinear_jvp
 
 
 class Dot(_Bilinear):
@@ -119,7 +123,7 @@ class MmNT(_Bilinear):
 
     @staticmethod
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a @ b.T
+        return matmul2d(a, b.T)
 
     @staticmethod
     def grads(grad, x, y, need: tuple) -> tuple:
@@ -191,6 +195,8 @@ class Matmul(Function):
                 gy = gy.reshape(gy.shape[:-1])
         return gx, gy
 
+    jvp = multilinear_jvp
+
 
 class Bmm(Matmul):
     """out[b] = x[b] @ y[b] (two stacks of matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
@@ -233,6 +239,22 @@ class Addmm(Function):
             gy = gy if alpha == 1 else gy * alpha
         return gc, gx, gy, None, None
 
+    @staticmethod
+    def jvp(ctx, t_c, t_x, t_y, *_):  # beta t_c + alpha (t_x @ y + x @ t_y)
+        x, y = ctx.saved_tensors
+        terms = [Mm.apply(t_x, y) if t_x is not None else None,
+                 Mm.apply(x, t_y) if t_y is not None else None]
+        out = None
+        for term in terms:
+            if term is not None:
+                out = term if out is None else out + term
+        if out is not None and ctx.alpha != 1:
+            out = out * ctx.alpha
+        if t_c is not None and ctx.beta != 0:
+            term = t_c if ctx.beta == 1 else t_c * ctx.beta
+            out = term if out is None else out + term
+        return out
+
 
 class Linear(Function):
     """out = x @ w^T + b (x a matrix; nn.Linear's product);  dx = grad @ w,  dw = grad^T @ x,
@@ -245,7 +267,7 @@ class Linear(Function):
     def forward(ctx, b, x, w):
         _, need_x, need_w = ctx.needs_input_grad  # save only what the needed gradients use
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
-        out = x._data @ w._data.T
+        out = matmul2d(x._data, w._data.T)
         out += b._data
         return out
 
@@ -256,6 +278,16 @@ class Linear(Function):
         gx = Mm.apply(grad, w) if need_x else None
         gw = MmTN.apply(grad, x) if need_w else None
         return (grad if need_b else None), gx, gw
+
+    @staticmethod
+    def jvp(ctx, t_b, t_x, t_w):  # t_x @ w^T + x @ t_w^T + t_b
+        x, w = ctx.saved_tensors
+        out = None
+        for term in (MmNT.apply(t_x, w) if t_x is not None else None,
+                     MmNT.apply(x, t_w) if t_w is not None else None, t_b):
+            if term is not None:
+                out = term if out is None else out + term
+        return out
 
 
 LinearNoBias = MmNT  # x @ w^T without a bias is mm(x, w.t()): MmBackward0, as in PyTorch

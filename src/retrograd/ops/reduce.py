@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp, reduction_jvp
 from ..autograd.function import Function
 from ..backend import broadcast_view
 from ..tensor import Tensor, _wrap, _wrap_dim
@@ -119,6 +120,8 @@ class Sum(Function):
     def backward(ctx, grad):
         return Expand.apply(grad, ctx.in_shape)
 
+    jvp = linear_jvp
+
     @staticmethod
     def fast_backward(ctx, grad):  # Expand's view, made directly
         return _wrap(broadcast_view(grad._data, ctx.in_shape))
@@ -139,6 +142,8 @@ class SumDim(Function):
     def backward(ctx, grad):
         return expand_reduced(ctx, grad), None, None
 
+    jvp = linear_jvp
+
 
 class Mean(Function):
     """out = mean of all elements;  dx = grad / numel broadcast to x's shape"""
@@ -156,6 +161,8 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad):
         return Expand.apply(grad / ctx.count, ctx.in_shape)
+
+    jvp = linear_jvp
 
     @staticmethod
     def fast_backward(ctx, grad):  # the same, on arrays
@@ -178,6 +185,8 @@ class MeanDim(Function):
     @staticmethod
     def backward(ctx, grad):
         return expand_reduced(ctx, grad / ctx.count), None, None
+
+    jvp = linear_jvp
 
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
@@ -223,6 +232,8 @@ class ProdAll(Function):
     def backward(ctx, grad):
         return _prod_grad(ctx, grad)
 
+    jvp = reduction_jvp
+
 
 class ProdDim(Function):
     """out = product over ``axes``;  dx_i = grad * prod of the others (see _prod_grad)"""
@@ -241,6 +252,8 @@ class ProdDim(Function):
     def backward(ctx, grad):
         return _prod_grad(ctx, grad), None, None
 
+    jvp = reduction_jvp
+
 
 def _prod_grad(ctx, grad: Tensor) -> Tensor:
     """d prod / dx_i = product of the other elements of x_i's slice.
@@ -256,6 +269,8 @@ def _prod_grad(ctx, grad: Tensor) -> Tensor:
         second derivatives through zeros are exact too.
     """
     x, out = ctx.saved_tensors
+    if x.ndim == 0:  # the product of one number is that number: grad, with no graph (PyTorch)
+        return grad
     axes = ctx.axes
     g = kept(ctx, grad)
     if not (x._data == 0).any():

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..backend import broadcast_view
 from ..tensor import Tensor, _wrap_dim
@@ -73,6 +74,8 @@ class _ReshapedBack(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape), None
+
+    jvp = linear_jvp
 
 
 class View(_ReshapedBack):
@@ -139,6 +142,8 @@ class Unsqueeze(Function):
     def backward(ctx, grad):
         return SqueezeDim.apply(grad, (ctx.d,)), None
 
+    jvp = linear_jvp
+
 
 # ---- broadcasting and its inverse ---------------------------------------------------------
 
@@ -159,6 +164,8 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.sum_to_size(ctx.in_shape), None
+
+    jvp = linear_jvp
 
 
 class SumToSize(Function):
@@ -182,6 +189,8 @@ class SumToSize(Function):
     def backward(ctx, grad):
         return Expand.apply(grad, ctx.in_shape), None
 
+    jvp = linear_jvp
+
 
 # ---- dimension swaps (views) ----------------------------------------------------------------
 
@@ -202,6 +211,8 @@ class Transpose(Function):
     def backward(ctx, grad):
         return Transpose.apply(grad, *ctx.dims), None, None
 
+    jvp = linear_jvp
+
 
 class T(Function):
     """out = x.t() for a tensor of at most 2 dims (a view);  dx = grad.t()"""
@@ -215,6 +226,8 @@ class T(Function):
     @staticmethod
     def backward(ctx, grad):
         return T.apply(grad)
+
+    jvp = linear_jvp
 
 
 class Permute(Function):
@@ -230,6 +243,8 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         return Permute.apply(grad, tuple(np.argsort(ctx.dims).tolist())), None
+
+    jvp = linear_jvp
 
 
 # ---- the functions users call ----------------------------------------------------------------
@@ -294,6 +309,8 @@ def reshape_as(x: Tensor, other: Tensor) -> Tensor:
 def sum_to_size(x: Tensor, *shape) -> Tensor:
     """Sum x down to ``shape``, which x must be broadcastable from."""
     shape = int_args(shape)
+    if not shape:  # everything: a plain sum (a new tensor even for a 0-d x), as in PyTorch
+        return x.sum()
     if shape == x._data.shape:
         return x
     a = x._data

@@ -67,6 +67,12 @@ class Sort(Function):
         zeros = _wrap(np.zeros(ctx.in_shape, dtype=grad._data.dtype))
         return zeros.scatter(ctx.axis, idx, grad), None, None, None
 
+    @staticmethod
+    def jvp(ctx, t, *_):  # the tangent's elements in the order forward picked
+        if not ctx.in_shape:
+            return t, None
+        return t.gather(ctx.axis, _wrap(ctx._saved_idx)), None
+
 
 class Topk(Sort):
     """(values, indices) = the k largest (or smallest) along ``axis``;  dx = grad scattered back"""

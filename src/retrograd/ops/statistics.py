@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import linear_jvp, reduction_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor
@@ -68,13 +69,23 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
+        ctx.whole = axes is None  # dim=None: everything (PyTorch's backward differs, below)
+        if axes is None:
+            axes = tuple(range(x.ndim))
         return _spread(ctx, x, axes, correction, keepdim, std=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return kept(ctx, grad) * _centered(x, ctx.axes) * _safe_div(2.0, ctx.dof), \
-            None, None, None
+        c = _centered(x, ctx.axes)
+        if ctx.dof <= 0 and (ctx.whole or x.ndim == 0):
+            # NOTE: PyTorch answers a whole-tensor variance with no degrees of freedom by grad
+            # times a constant: +-inf by grad's sign where x is off its mean, NaN where on it.
+            return kept(ctx, grad) * (c.detach().abs() * float("inf")), None, None, None
+        scale = 2.0 / ctx.dof if ctx.dof else float("inf")
+        return kept(ctx, grad) * c * scale, None, None, None
+
+    jvp = reduction_jvp
 
 
 class Std(Function):
@@ -91,6 +102,8 @@ class Std(Function):
         # NOTE: a constant slice has std 0 and gets gradient 0 there, as in PyTorch
         g = where(o == 0, 0.0, kept(ctx, grad) / o)
         return g * _centered(x, ctx.axes) * _safe_div(1.0, ctx.dof), None, None, None
+
+    jvp = reduction_jvp
 
 
 def _var_args(x: Tensor, dim, unbiased, correction, fn: str):
@@ -116,7 +129,8 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` (all by default), divided by N - correction (Bessel's by default)."""
     axes, correction = _var_args(x, dim, unbiased, correction, "var")
-    return Var.apply(x, axes, correction, keepdim)
+    return Var.apply(x, None if dim is None or isinstance(dim, bool) else axes, correction,
+                     keepdim)
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
@@ -173,6 +187,8 @@ class Norm(Function):
             return None, None, None, None  # piecewise constant: no gradient, as in PyTorch
         return norm_grad(x, kept(ctx, grad), kept(ctx, out), p, ctx.axes), None, None, None
 
+    jvp = reduction_jvp
+
 
 def norm_grad(x: Tensor, g: Tensor, o: Tensor, p: float, axes) -> Tensor:
     """The gradient of ``o``, the p-norm (p != 0) of x over ``axes`` (kept as size 1), for
@@ -202,12 +218,12 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *,  # noqa: A
         raise RuntimeError(f"linalg.vector_norm: Order {ord!r} is not a number; use a number, "
                            "inf or -inf.")
     axes = normalize_dims(None if dim == () else dim, a.ndim)
-    if ord in (float("inf"), float("-inf")):
+    if ord < 0 or ord == float("inf"):  # no identity: the max, the min, 1 / sum(1 / ...)
         empty = [ax for ax in axes if a.shape[ax] == 0]
         if empty or (a.size == 0 and not axes):
             where_ = "an empty tensor" if dim is None else f"the empty dimension {empty[0]}"
             raise RuntimeError(
-                f"linalg.vector_norm cannot compute the {ord} norm on {where_} because the "
+                f"linalg.vector_norm cannot compute the {ord:g} norm on {where_} because the "
                 "operation does not have an identity.")
     return Norm.apply(x, float(ord), axes, keepdim)
 
@@ -261,6 +277,8 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         return kept(ctx, grad) * (x - kept(ctx, out)).exp(), None, None
 
+    jvp = reduction_jvp
+
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed without overflow."""
@@ -286,11 +304,15 @@ class Cumsum(Function):
             out = np.flip(np.cumsum(np.flip(a, axis), axis=axis, dtype=acc), axis)
         else:
             out = np.cumsum(a, axis=axis, dtype=acc)
+        if out.dtype.kind in "fc":
+            out += 0.0  # PyTorch's sums start from +0.0: a running sum of -0.0s is +0.0
         return out.astype(np.float16) if acc is np.float32 else out
 
     @staticmethod
     def backward(ctx, grad):
         return Cumsum.apply(grad, ctx.axis, not ctx.reverse), None, None
+
+    jvp = linear_jvp
 
 
 def cumsum(x: Tensor, dim, *, dtype=None) -> Tensor:

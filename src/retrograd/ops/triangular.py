@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._registry import expose
@@ -28,6 +29,8 @@ class Tril(Function):
     @classmethod
     def backward(cls, ctx, grad):
         return cls.apply(grad, ctx.diagonal), None
+
+    jvp = linear_jvp
 
 
 class Triu(Tril):

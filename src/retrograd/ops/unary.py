@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
@@ -57,6 +58,8 @@ class TanhGrad(_ElementwiseGrad):
         return (TanhGrad.apply(gg, y) if need_grad else None,
                 gg * grad * y * -2.0 if need_y else None)
 
+    jvp = elementwise_jvp
+
 
 class SigmoidGrad(_ElementwiseGrad):
     """out = grad * y * (1 - y), sigmoid's derivative from its output y, as one op"""
@@ -73,6 +76,8 @@ class SigmoidGrad(_ElementwiseGrad):
         need_grad, need_y = ctx.needs_input_grad
         return (SigmoidGrad.apply(gg, y) if need_grad else None,
                 gg * grad * (1 - 2.0 * y) if need_y else None)
+
+    jvp = elementwise_jvp
 
 
 class ThresholdGrad(_ElementwiseGrad):
@@ -98,6 +103,8 @@ class ThresholdGrad(_ElementwiseGrad):
         need_grad, need_y = ctx.needs_input_grad
         return (ThresholdGrad.apply(gg, y) if need_grad else None,
                 zeros_of(gg) if need_y else None)
+
+    jvp = elementwise_jvp
 
 
 def zeros_of(t: Tensor) -> Tensor:
@@ -136,6 +143,7 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
         "saved_names": ("self",) if saves == "x" else ("result",),
         "forward": staticmethod(forward), "backward": staticmethod(backward),
         "fast_backward": grad_op.fast if grad_op is not None else None,
+        "jvp": elementwise_jvp,  # (Note [Forward-mode AD]: backward of the tangent)
     })
     cls.__module__ = __name__
     return cls
@@ -191,6 +199,8 @@ class Relu(Function):
         (out,) = ctx.saved_tensors
         return ThresholdGrad.apply(grad, out)
 
+    jvp = elementwise_jvp
+
     fast_backward = ThresholdGrad.fast
 
 
@@ -209,6 +219,8 @@ class Abs(Function):
         (x,) = ctx.saved_tensors
         return grad * x.sign()
 
+    jvp = elementwise_jvp
+
 
 class _ZeroGrad(Function):
     """Piecewise-constant functions: their derivative is zero wherever it exists."""
@@ -222,6 +234,8 @@ class _ZeroGrad(Function):
     @staticmethod
     def backward(ctx, grad):
         return zeros_of(grad)  # (not grad * 0, which is NaN where grad is infinite)
+
+    jvp = elementwise_jvp
 
 
 def _piecewise_constant(name: str, np_fn, doc: str):
@@ -275,6 +289,8 @@ class Clamp(Function):
             mask = (x <= hi) if mask is None else mask & (x <= hi)
         return where(mask, grad, 0.0), None, None
 
+    jvp = elementwise_jvp
+
 
 class ClampTensor(Function):
     """out = min(max(x, lo), hi) with tensor bounds (either may be None);
@@ -312,6 +328,8 @@ class ClampTensor(Function):
             ghi = where(mask if lo is None else mask | (hi < lo), grad, 0.0)
         return gx, glo, ghi
 
+    jvp = elementwise_jvp
+
 
 class RoundDecimals(Function):
     """out = x rounded to ``decimals`` places (halves to even);  dx = 0"""
@@ -325,6 +343,8 @@ class RoundDecimals(Function):
     @staticmethod
     def backward(ctx, grad):
         return zeros_of(grad), None
+
+    jvp = elementwise_jvp
 
 
 # ---- the functions users call ----------------------------------------------------------------

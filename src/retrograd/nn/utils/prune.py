@@ -226,8 +226,9 @@ def _zero_flat(mask: Tensor, positions: Tensor) -> Tensor:
     return flat.reshape(mask.shape)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` of the entries (a fraction, or a count) chosen at random."""
+class _UnstructuredByScore(BasePruningMethod):
+    """Prunes ``amount`` of the entries (a fraction, or a count): those with the lowest
+    ``scores``."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -235,33 +236,34 @@ class RandomUnstructured(BasePruningMethod):
         _check_amount(amount)
         self.amount = amount
 
+    def scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def compute_mask(self, t, default_mask):
         k = _count(self.amount, t.numel())
         mask = default_mask.clone()
         if k:
-            mask = _zero_flat(mask, rand_like(t).reshape(-1).topk(k).indices)
+            lowest = self.scores(t).reshape(-1).topk(k, largest=False).indices
+            mask = _zero_flat(mask, lowest)
         return mask
+
+
+class RandomUnstructured(_UnstructuredByScore):
+    """Prunes ``amount`` of the entries (a fraction, or a count) chosen at random."""
+
+    def scores(self, t: Tensor) -> Tensor:
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module, name, amount):  # noqa: D102
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredByScore):
     """Prunes ``amount`` of the entries with the smallest absolute values."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        k = _count(self.amount, t.numel())
-        mask = default_mask.clone()
-        if k:
-            mask = _zero_flat(mask, t.abs().reshape(-1).topk(k, largest=False).indices)
-        return mask
+    def scores(self, t: Tensor) -> Tensor:
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):  # noqa: D102

@@ -49,8 +49,10 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ...autograd.forward_ad import linear_jvp, multilinear_jvp
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .fused_grads import tie
 
 __all__ = ["ConvBiasGrad", "ConvGeometry", "ConvTranspose", "ConvWeight", "Convolution"]
 
@@ -308,7 +310,23 @@ class Convolution(Function):
         gx = ConvTranspose.apply(grad, w, geo) if need_x else None
         gw = ConvWeight.apply(x, grad, geo, cols._data) if need_w else None
         gb = ConvBiasGrad.apply(grad) if need_b else None
-        return gx, gw, gb, None
+        return tie((gx, gw, gb), (grad, x, w), "ConvolutionBackwardBackward0") + (None,)
+
+    @staticmethod
+    def jvp(ctx, t_x, t_w, t_b, _):  # conv(t_x, w) + conv(x, t_w) + t_b
+        x, w, _cols = ctx.saved_tensors
+        geo = ctx.geo
+        out = None
+        if t_x is not None:
+            out = Convolution.apply(t_x, w, t_b, geo)
+            t_b = None
+        if t_w is not None:
+            term = Convolution.apply(x, t_w, t_b, geo)
+            out = term if out is None else out + term
+            t_b = None
+        if t_b is not None:  # only the bias has a tangent: it broadcasts over the channels
+            out = t_b.reshape((1, -1) + (1,) * (x.ndim - 2))
+        return out
 
 
 class ConvTranspose(Function):
@@ -332,6 +350,8 @@ class ConvTranspose(Function):
         gw = ConvWeight.apply(grad, g, geo, None) if need_w else None
         return gg, gw, None
 
+    jvp = multilinear_jvp
+
 
 class ConvWeight(Function):
     """out = the weight gradient of a conv for input x and output gradient g (g @ cols^T);
@@ -354,6 +374,15 @@ class ConvWeight(Function):
         gg = Convolution.apply(x, grad, None, geo) if need_g else None
         return gx, gg, None, None
 
+    @staticmethod
+    def jvp(ctx, t_x, t_g, *_):  # bilinear in (x, g); the cached columns are x's, so not passed
+        x, g = ctx.saved_tensors
+        out = ConvWeight.apply(t_x, g, ctx.geo, None) if t_x is not None else None
+        if t_g is not None:
+            term = ConvWeight.apply(x, t_g, ctx.geo, None)
+            out = term if out is None else out + term
+        return out
+
 
 class ConvBiasGrad(Function):
     """out[c] = sum of g over all dims but the channels (dim 1), the bias gradient of a conv;
@@ -372,3 +401,5 @@ class ConvBiasGrad(Function):
     def backward(ctx, grad):
         shape = ctx.shape
         return grad.reshape((1, shape[1]) + (1,) * (len(shape) - 2)).expand(shape)
+
+    jvp = linear_jvp

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.forward_ad import linear_jvp
 from ...autograd.function import Function
 from ...tensor import _wrap
 
@@ -30,6 +31,8 @@ class Embedding(Function):
     @staticmethod
     def backward(ctx, grad):
         return EmbeddingDenseBackward.apply(grad, ctx.idx, *ctx.options), None, None, None
+
+    jvp = linear_jvp
 
 
 def _row_scale(idx: np.ndarray, num: int, padding_idx, scale_grad_by_freq: bool):
@@ -71,3 +74,5 @@ class EmbeddingDenseBackward(Function):
             picked = picked * _wrap(ctx.scale.astype(grad._data.dtype).reshape(
                 ctx.idx.shape + (1,)))
         return picked, None, None, None, None
+
+    jvp = linear_jvp

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.forward_ad import reduction_jvp
 from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
+from ..elementwise import where
 from ..unary import sigmoid
+from .fused_grads import tie
 
 NONE, MEAN, SUM = 0, 1, 2
 
@@ -168,7 +171,11 @@ class CrossEntropy(_ClassLoss):
         if mass is not None:
             p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
         d = p - _wrap(_unrows(dist, shape))
-        return d * CrossEntropy._coef_like(ctx, grad, shape), None, None, None, None, None
+        coef = _drop_ignored(ctx, CrossEntropy._coef_like(ctx, grad, shape), None, shape)
+        return d * coef, None, None, None, None, None
+
+    jvp = reduction_jvp
+    jvp_axes = (1,)  # the class dim, summed where reduction='none'
 
     @staticmethod
     def fast_backward(ctx, grad):
@@ -186,7 +193,22 @@ class CrossEntropy(_ClassLoss):
             d *= mass
             d -= dist
         d *= CrossEntropy._coef(ctx, grad)._data
+        if ctx.valid is not None:  # see _drop_ignored
+            d[~ctx.valid] = 0
         return _wrap(_unrows(d, ctx.saved_tensors[0].shape)), None, None, None, None, None
+
+
+def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:
+    """``coef`` (the gradient, or its factor grad / total weight) set to 0 in the ignored rows
+    (and off the positions ``at``, a (rows, classes) mask, when given): PyTorch gives those
+    exactly 0, not 0 times 1 / total weight (NaN when every row is ignored)."""
+    if ctx.valid is None and at is None:
+        return coef
+    if at is None:
+        at = np.broadcast_to(ctx.valid[:, None], ctx.logp.shape)
+    elif ctx.valid is not None:
+        at = at & ctx.valid[:, None]
+    return where(_wrap(_unrows(at, shape)), coef, 0.0)
 
 
 class NllLoss(_ClassLoss):
@@ -203,6 +225,7 @@ class NllLoss(_ClassLoss):
         if wrow is not None:
             loss = loss * wrow
         ctx.shape = a.shape
+        ctx.save_for_backward(x)  # (only to tie the gradient to it, as PyTorch's saves it)
         return NllLoss._finish(ctx, loss, target, reduction, a.dtype)
 
     @staticmethod
@@ -213,8 +236,16 @@ class NllLoss(_ClassLoss):
         rows = ctx.tc.shape[0]
         pick = np.zeros((rows, shape[1] if len(shape) > 1 else shape[0]), dtype=grad._data.dtype)
         pick[np.arange(rows), ctx.tc] = -1 if ctx.wrow is None else -ctx.wrow
+        at = np.zeros(pick.shape, dtype=bool)
+        at[np.arange(rows), ctx.tc] = True
         gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
-        return gx, None, None, None, None
+        gx = _drop_ignored(ctx, gx, at, shape)  # (on gx: +0.0 there, not -1 * 0)
+        # PyTorch's fused backward: gx requires grad with x, its derivative is zeros
+        (x,) = ctx.saved_tensors
+        return tie((gx,), (x,), "NllLossBackwardBackward0")[0], None, None, None, None
+
+    jvp = reduction_jvp
+    jvp_axes = (1,)  # the class dim, summed where reduction='none'
 
 
 class CrossEntropy2d(CrossEntropy):
@@ -259,6 +290,8 @@ class MseLoss(_DifferenceLoss):
         x, y = ctx.saved_tensors
         return MseLoss._grads(ctx, (x - y) * (_scale(grad, ctx) * 2))
 
+    jvp = reduction_jvp
+
 
 class SmoothL1Loss(_DifferenceLoss):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
@@ -277,6 +310,8 @@ class SmoothL1Loss(_DifferenceLoss):
         beta = ctx.param
         return SmoothL1Loss._grads(ctx, ((x - y) / beta).clamp(-1, 1) * _scale(grad, ctx))
 
+    jvp = reduction_jvp
+
 
 class HuberLoss(_DifferenceLoss):
     """out = reduce(0.5 d^2 where |d| < delta else delta (|d| - delta / 2)), d = x - y;
@@ -294,6 +329,8 @@ class HuberLoss(_DifferenceLoss):
         x, y = ctx.saved_tensors
         delta = ctx.param
         return HuberLoss._grads(ctx, (x - y).clamp(-delta, delta) * _scale(grad, ctx))
+
+    jvp = reduction_jvp
 
 
 class BinaryCrossEntropy(Function):
@@ -325,6 +362,8 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             gt = g * ((-x).log1p() - x.log())
         return gx, gt, None, None
+
+    jvp = reduction_jvp
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -369,3 +408,5 @@ class BinaryCrossEntropyWithLogits(Function):
             if need_pw:
                 g_pw = gw * t * sp
         return gx, gt, g_weight, g_pw, None
+
+    jvp = reduction_jvp

@@ -12,7 +12,8 @@ Note [Normalization backward]
     statistics). ``_normalize_backward`` writes it once, with tensor ops, given the statistics.
     ``backward`` passes them as functions of x (recomputed with tensor ops), so the result can
     be differentiated again; ``fast_backward`` (Note [Fast backward], for a backward that
-    records nothing) passes forward's arrays as constants, which saves recomputing them.
+    records nothing) runs the same function on arrays, with forward's statistics as constants,
+    which saves recomputing them and the cost of an op per term.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .fused_grads import tie
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
@@ -30,11 +32,18 @@ def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tupl
     """Forward of both: y from the centred input xc = x - mean and the statistics (arrays
     shaped to broadcast against x; ``shape`` is how weight and bias broadcast)."""
     invstd = 1.0 / np.sqrt(var + eps)
-    scale = invstd if w is None else invstd * w._data.reshape(shape)
-    out = xc * scale
+    out = xc  # (a new array each caller made: updated in place)
+    if w is None:
+        out *= invstd
+    elif invstd.size * w._data.size <= out.size:  # per channel (batch norm): scale first
+        out *= invstd * w._data.reshape(shape)
+    else:  # per sample and per feature (layer norm): no full-size scale array
+        out *= invstd
+        out *= w._data.reshape(shape)
     if b is not None:
         out += b._data.reshape(shape)
     ctx.save_for_backward(x, w)
+    ctx.bias = None  # LayerNorm's backward also ties its gradients to b (below)
     ctx.stats = (mean, invstd)
     ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, shape, eps, from_x
     return out
@@ -44,12 +53,18 @@ def _sum_over(t, axes: tuple):
     return t.sum(axes) if axes else t  # (an empty tuple would mean "all dims" to sum)
 
 
-def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
+def _mean_over(t, axes: tuple):
+    """The mean over ``axes``, kept as size-1 dims, of a tensor or (fast_backward) an array."""
+    if isinstance(t, np.ndarray):
+        return t.mean(axes, keepdims=True)
+    return t.mean(axes, keepdim=True)
+
+
+def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     """Gradients of x, weight and bias given the statistics (Note [Normalization backward]);
     weight's and bias's are summed over the normalized dims here, so the engine only reshapes
-    them."""
+    them. Written once for tensors (``backward``) and arrays (``fast_backward``)."""
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
-    w = ctx.saved_tensors[1]
     axes = ctx.axes
     xhat = (x - mean) * invstd
     gx = gw = gb = None
@@ -60,8 +75,7 @@ def _normalize_backward(ctx, grad, x, mean, invstd) -> tuple:
     if need_x:
         g = grad if w is None else grad * w.reshape(ctx.shape)
         if ctx.from_x:
-            gx = (g - g.mean(axes, keepdim=True)
-                  - xhat * (g * xhat).mean(axes, keepdim=True)) * invstd
+            gx = (g - _mean_over(g, axes) - xhat * _mean_over(g * xhat, axes)) * invstd
         else:
             gx = g * invstd
     return gx, gw, gb
@@ -82,15 +96,20 @@ class _Normalization(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.saved_tensors[0]
-        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x))
+        x, w = ctx.saved_tensors[:2]
+        grads = _normalize_backward(ctx, grad, x, *_stats_of_x(ctx, x), w)
+        # PyTorch's fused backward also takes the saved statistics, which require grad when
+        # any of x, weight, bias does: so do all the gradients under create_graph
+        grads = tie(grads, (grad, x, w, ctx.bias), ctx._function.tie_name)
         return grads + (None,) * (len(ctx.needs_input_grad) - 3)
 
     @staticmethod
-    def fast_backward(ctx, grad):
-        stats = (_wrap(s) for s in ctx.stats)
-        grads = _normalize_backward(ctx, grad, ctx.saved_tensors[0], *stats)
-        return grads + (None,) * (len(ctx.needs_input_grad) - 3)
+    def fast_backward(ctx, grad):  # the same formula on arrays, forward's statistics constant
+        x, w = ctx.saved_tensors
+        grads = _normalize_backward(ctx, grad._data, x._data, *ctx.stats,
+                                    None if w is None else w._data)
+        return tuple(None if g is None else _wrap(g) for g in grads) + (
+            (None,) * (len(ctx.needs_input_grad) - 3))
 
 
 class BatchNorm(_Normalization):
@@ -99,6 +118,7 @@ class BatchNorm(_Normalization):
     see Note [Normalization backward]"""
 
     node_name = "NativeBatchNormBackward0"
+    tie_name = "NativeBatchNormBackwardBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b, running_mean, running_var, training, momentum, eps):
@@ -136,6 +156,7 @@ class LayerNorm(_Normalization):
     sample;  see Note [Normalization backward]"""
 
     node_name = "NativeLayerNormBackward0"
+    tie_name = "NativeLayerNormBackwardBackward0"
 
     @staticmethod
     def forward(ctx, x, w, b, nd, eps):
@@ -146,5 +167,8 @@ class LayerNorm(_Normalization):
         var = (xc * xc).mean(axis=axes, keepdims=True)
         ctx.param_axes = tuple(range(a.ndim - nd))
         ctx.b_shape = None if b is None else b._data.shape
-        return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+        out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+        # its saved statistics require grad when b does (Note [Fused backward's requires_grad])
+        ctx.bias = b if b is not None and b.requires_grad else None
+        return out
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.forward_ad import linear_jvp
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .fused_grads import tie
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveAvgPoolGrad", "AvgPool2d", "AvgPoolGrad",
            "MaxPool2d", "MaxPoolGrad", "PoolGeometry", "pool_out_size"]
@@ -174,11 +176,19 @@ class MaxPool2d(Function):
         idx = _plane_positions(k, out4, geo).reshape(geo.out_shape())
         ctx.geo = geo
         ctx.idx = idx
+        ctx.save_for_backward(x)  # as PyTorch: for its version check, and tie (below)
         return (out, idx) if want_indices else out
 
     @staticmethod
     def backward(ctx, grad, *_grad_of_indices):
-        return MaxPoolGrad.apply(grad, ctx.idx, ctx.geo), None, None
+        gx = MaxPoolGrad.apply(grad, ctx.idx, ctx.geo)
+        (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
+        return tie((gx,), (x,), "MaxPool2DWithIndicesBackwardBackward0")[0], None, None
+
+    @staticmethod
+    def jvp(ctx, t, *_):  # the tangent at the positions forward picked (not the indices)
+        flat = (ctx.idx + _plane_offsets(ctx.geo)).reshape(-1)
+        return t.reshape(-1)[_wrap(flat)].reshape(ctx.geo.out_shape())
 
 
 def _plane_offsets(geo: PoolGeometry) -> np.ndarray:
@@ -210,6 +220,8 @@ class MaxPoolGrad(Function):
         geo = ctx.geo
         picked = grad.reshape(-1)[_wrap(ctx.flat)]
         return picked.reshape(geo.out_shape()), None, None
+
+    jvp = linear_jvp
 
 
 # ---- average pooling -------------------------------------------------------------------------
@@ -243,6 +255,7 @@ class AvgPool2d(Function):
         taps = _taps(a if geo.fits() else _buffer(a, geo, 0), geo)
         ctx.geo = geo
         ctx.divisor = divisor
+        ctx.save_for_backward(x)  # as PyTorch: for its version check, and tie (below)
         total = taps[0].astype(a.dtype if a.dtype.kind == "f" else np.int64)
         for tap in taps[1:]:
             total += tap
@@ -254,7 +267,11 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPoolGrad.apply(grad, ctx.geo, ctx.divisor), None, None
+        gx = AvgPoolGrad.apply(grad, ctx.geo, ctx.divisor)
+        (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
+        return tie((gx,), (x,), "AvgPool2DBackwardBackward0")[0], None, None
+
+    jvp = linear_jvp
 
 
 class AvgPoolGrad(Function):
@@ -274,6 +291,8 @@ class AvgPoolGrad(Function):
     @staticmethod
     def backward(ctx, grad):
         return AvgPool2d.apply(grad, ctx.geo, ctx.divisor), None, None
+
+    jvp = linear_jvp
 
 
 # ---- adaptive average pooling ----------------------------------------------------------------
@@ -339,6 +358,8 @@ class AdaptiveAvgPool2d(Function):
     def backward(ctx, grad):
         return AdaptiveAvgPoolGrad.apply(grad, ctx.mats), None
 
+    jvp = linear_jvp
+
 
 class AdaptiveAvgPoolGrad(Function):
     """out = A_h^T @ g @ A_w (the adjoint of adaptive average pooling);
@@ -358,3 +379,5 @@ class AdaptiveAvgPoolGrad(Function):
     def backward(ctx, grad):
         ah, aw = ctx.mats
         return AdaptiveAvgPool2d.apply(grad, (ah.shape[0], aw.shape[0])), None
+
+    jvp = linear_jvp
