@@ -434,3 +434,20 @@ def test_vmap_of_transforms_matches_torch_when_present(torch_ref, transform):
             lambda v: v.exp() * v.sum())
         return lib.func.vmap(getattr(lib.func, transform)(f))(_t(lib, B))
     both(torch_ref, build)
+
+
+def test_transform_calls_do_not_keep_their_inputs_alive():
+    """Each call's fresh leaves (and its level) are freed once the call's results are."""
+    import gc
+    import weakref
+
+    from retrograd.func import _transforms
+
+    x = retrograd.randn(50)
+    before = len(_transforms._LEAVES)
+    results = [rf.grad(lambda v: (v * v).sum())(x) for _ in range(20)]
+    probe = weakref.ref(results[0])
+    del results
+    gc.collect()
+    assert probe() is None
+    assert len(_transforms._LEAVES) == before

@@ -86,8 +86,10 @@ def _replace_args(args: tuple, argnums, new: tuple) -> tuple:
 
 # ---- one level of differentiation (Note [Levels without wrappers]) ---------------------
 
-# Every leaf a transform call made, by id: (weak reference, the call's level). An entry goes
-# when its tensor dies, so a later tensor with the same id is never mistaken for it.
+# Every leaf a transform call made, by id: (weak reference to it, weak reference to the call's
+# level). An entry goes when its tensor dies, so a later tensor with the same id is never
+# mistaken for it; both references are weak, or the table would keep every call's inputs (and
+# the level, which holds them) alive for ever.
 _LEAVES: dict = {}
 
 
@@ -119,7 +121,8 @@ class _Level:
     def _own(self, t: Tensor) -> Tensor:
         key = id(t)
         # (the callback holds the dict itself: at interpreter exit module globals are None)
-        _LEAVES[key] = (weakref.ref(t, lambda _, key=key, d=_LEAVES: d.pop(key, None)), self)
+        _LEAVES[key] = (weakref.ref(t, lambda _, key=key, d=_LEAVES: d.pop(key, None)),
+                        weakref.ref(self))
         return t
 
     def tree(self):
@@ -134,8 +137,8 @@ class _Level:
         entry = _LEAVES.get(id(leaf))
         if entry is None or entry[0]() is not leaf:
             return True  # a user's tensor (a parameter, an input that required grad)
-        level = entry[1]
-        return level is not self and level.active
+        level = entry[1]()  # None: that call has returned and is gone
+        return level is not None and level is not self and level.active
 
     def reaches_outside(self, tensors) -> bool:
         """Whether the graph of any of ``tensors`` reaches a leaf someone outside may
