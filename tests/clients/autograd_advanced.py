@@ -77,3 +77,25 @@ out.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append("post"))
 b.register_post_accumulate_grad_hook(lambda t: seen.append(f"acc {t.grad.sum().item():.4f}"))
 out.backward()
 print(seen)
+
+# Per-sample gradients: vmap over grad, with the model's parameters passed functionally.
+from torch.func import vmap  # noqa: E402
+
+net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+with torch.no_grad():
+    for i, p in enumerate(net.parameters()):
+        p.copy_(torch.linspace(-0.4, 0.6 - 0.1 * i, p.numel(), dtype=torch.float64).view(p.shape))
+params = {k: v.detach() for k, v in net.named_parameters()}
+data = torch.linspace(-1, 1, 15, dtype=torch.float64).view(5, 3)
+targets = torch.linspace(0, 1, 5, dtype=torch.float64).view(5, 1)
+
+
+def sample_loss(p, xb, yb):
+    pred = functional_call(net, p, (xb.unsqueeze(0),))
+    return torch.nn.functional.mse_loss(pred, yb.unsqueeze(0))
+
+
+per_sample = vmap(grad(sample_loss), in_dims=(None, 0, 0))(params, data, targets)
+print({k: tuple(v.shape) for k, v in per_sample.items()})
+print(per_sample["2.bias"].view(-1))
+print(vmap(torch.dot)(data, data), vmap(lambda r: r.softmax(0), in_dims=1)(data)[0])
