@@ -177,11 +177,7 @@ def test_load_never_unpickles(tmp_path, capsys):
 
 
 def test_save_rejects_what_it_cannot_store_safely():
-    nn = rg.nn
-    with pytest.raises(TypeError, match=r"Save its state instead: .*state_dict"):
-        rg.save(nn.Linear(2, 2), io.BytesIO())
-    with pytest.raises(TypeError, match="can't store an object of type object"):
-        rg.save({"x": object()}, io.BytesIO())
+    # objects of other classes go to a pickle (test_serialization_objects.py); object arrays never
     with pytest.raises(TypeError, match="dtype object"):
         rg.save(np.array([1, "a"], dtype=object), io.BytesIO())
     loop: list = []

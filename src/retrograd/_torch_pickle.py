@@ -352,12 +352,16 @@ _COST = {"EMPTY_SET": 250, "FROZENSET": 250, "EMPTY_DICT": 250, "DICT": 250, "RE
          "MEMOIZE": 120}
 
 
-def load(data: bytes, name: str, persistent_load) -> Any:
+def load(data: bytes, name: str, persistent_load, own: bool = False) -> Any:
     """Run the pickle ``data`` on the machine of Note [A pickle that can only build data]."""
+    from ._object_pickle import allowed_by_user
+
     stack: list = []
     marks: list = []
     memo: dict = {}
     cost = 0
+    user = allowed_by_user()  # Note [Globals the user allowed]
+    user_ids = frozenset(id(v) for v in user.values())
 
     def pop_mark() -> list:
         nonlocal stack
@@ -431,7 +435,17 @@ def load(data: bytes, name: str, persistent_load) -> Any:
                 module, _, attr = arg.partition(" ")
             else:
                 attr, module = stack.pop(), stack.pop()
-            stack.append(_find_global(module, attr, name))
+            stack.append(_find_global(module, attr, name, user, own))
+        elif code == "REDUCE" and id(stack[-2]) in user_ids:
+            args = stack.pop()
+            if args.__class__ is not tuple:
+                raise UnsafeFileError(f"{name}: the pickle calls {stack[-1]!r:.60} with "
+                                      f"{type(args).__name__}, not a tuple of arguments")
+            stack[-1] = stack[-1](*args)
+        elif code in ("NEWOBJ", "NEWOBJ_EX"):
+            kwargs = stack.pop() if code == "NEWOBJ_EX" else {}
+            args = stack.pop()
+            stack[-1] = _new_object(stack[-1], args, kwargs, user_ids, name, code)
         elif code == "REDUCE":
             args = stack.pop()
             fn = stack[-1]
@@ -442,7 +456,10 @@ def load(data: bytes, name: str, persistent_load) -> Any:
             stack[-1] = fn(*args)
         elif code == "BUILD":
             state = stack.pop()
-            _build(stack[-1], state, name)
+            if id(type(stack[-1])) in user_ids:
+                _build_allowed(stack[-1], state)
+            else:
+                _build(stack[-1], state, name)
         elif code in ("BINPERSID", "PERSID"):
             stack.append(persistent_load(stack.pop() if code == "BINPERSID" else arg))
         elif code in ("PROTO", "FRAME"):
@@ -458,18 +475,71 @@ def load(data: bytes, name: str, persistent_load) -> Any:
     raise ValueError("the pickle ends without STOP")
 
 
-def _find_global(module, attr, name: str):
+def _find_global(module, attr, name: str, user: dict | None = None, own: bool = False):
     if module == "__builtin__":  # Python 2's name, in pickles of protocol 2
         module = "builtins"
     found = _ALLOWED.get((module, attr))
+    if found is None and user:
+        found = user.get(f"{module}.{attr}")
     if found is None:
+        allow = (f"retrograd.serialization.add_safe_globals([{module}.{attr}]), or load inside "
+                 f"`with retrograd.serialization.safe_globals([{module}.{attr}, ...]):`")
+        if own:  # a retrograd file that holds a pickle (Note [Files that hold a pickle])
+            how = ("If you trust where the file comes from, either (1) load it with "
+                   "weights_only=False, which runs any code the file names, or (2) allow that "
+                   f"global: {allow}.")
+        else:  # a PyTorch checkpoint: retrograd never hands it to Python's pickle
+            how = (f"If you trust that global, allow it: {allow}. (A file of torch.save(model) "
+                   "holds PyTorch's own classes: save model.state_dict() in PyTorch instead.)")
         raise ForbiddenGlobalError(
-            f"{name}: the checkpoint's pickle refers to the global {module}.{attr}, which "
-            "retrograd.load does not allow: it only rebuilds tensors, Parameters, containers "
-            "and numbers (like torch.load(weights_only=True)), and never runs anything else "
-            "from a file. Nothing from the file was run. (A file of torch.save(model) holds "
-            "the model's classes: save model.state_dict() in PyTorch instead.)")
+            f"{name}: weights-only load failed: the pickle refers to the global "
+            f"{module}.{attr}, which is not allowed by default: retrograd.load (like "
+            "torch.load(weights_only=True)) only rebuilds tensors, Parameters, containers and "
+            f"numbers and the globals you allowed. Nothing from the file was run. {how}")
     return found
+
+
+# Note [Globals the user allowed]
+#     ``serialization.add_safe_globals`` / ``safe_globals`` name classes and functions the
+#     user trusts (compared by identity with what the pickle's GLOBAL resolves to through the
+#     user's own list; no module is ever imported by name). Only those may be called (REDUCE),
+#     constructed (NEWOBJ: ``cls.__new__``) or given state (BUILD: ``__setstate__``, or an update
+#     of ``__dict__``); every other global still stops the load. What they then do is what the
+#     user allowed: the restricted machine guarantees only that nothing else runs.
+
+
+def _new_object(cls, args, kwargs, user_ids: frozenset, name: str, code: str):
+    if id(cls) not in user_ids or not isinstance(cls, type):
+        raise UnsafeFileError(
+            f"{name}: the pickle uses the opcode {code} to construct an object of {cls!r:.60}, "
+            "which is not a class allowed with retrograd.serialization.safe_globals")
+    if args.__class__ is not tuple or kwargs.__class__ is not dict:
+        raise UnsafeFileError(f"{name}: the pickle constructs {cls.__qualname__} with "
+                              "arguments that are not a tuple and a dict")
+    return cls.__new__(cls, *args, **kwargs)
+
+
+def _build_allowed(inst, state) -> None:
+    """BUILD on an instance of a class the user allowed, as pickle does it."""
+    setstate = getattr(inst, "__setstate__", None)
+    if setstate is not None and getattr(type(inst), "__setstate__", None) is not getattr(
+            object, "__setstate__", None):
+        setstate(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise UnsafeFileError(f"the pickle gives a {type(inst).__name__} the state "
+                                  f"{state!r:.80}, not a dict of attributes")
+        inst.__dict__.update(state)
+    if slots:
+        if not isinstance(slots, dict):
+            raise UnsafeFileError(f"the pickle gives a {type(inst).__name__} slot state of "
+                                  f"type {type(slots).__name__}")
+        for k, v in slots.items():
+            setattr(inst, k, v)
 
 
 def _target(stack: list, kind, code: str):

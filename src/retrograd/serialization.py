@@ -53,13 +53,15 @@ from typing import IO, Any
 import numpy as np
 
 from . import dtypes as _dt
+from ._object_pickle import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._types import Size, device
 from .tensor import Tensor, _wrap
 
-__all__ = ["ForbiddenGlobalError", "UnsafeFileError", "load", "save"]
+__all__ = ["ForbiddenGlobalError", "UnsafeFileError", "add_safe_globals", "clear_safe_globals",
+           "get_safe_globals", "load", "safe_globals", "save"]
 
 _FORMAT = "retrograd"
-_VERSION = 1
+_VERSION = 2  # 1: the manifest alone; 2: also files that hold a pickle (_object_pickle.py)
 _MANIFEST = "manifest.json"
 
 # Limits on what a file may make ``load`` do (Note [Hostile files]); module attributes, so a
@@ -93,6 +95,10 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module=None,
     ``torch.load(f, weights_only=True)`` reads (and ``retrograd.load`` too); it stores tensors,
     numbers, strings, bytes, None, and dicts, lists, tuples and sets of them, but not NumPy
     arrays. Tensors that share memory share it again after loading.
+
+    Any other object (a whole ``nn.Module``, an instance of your own class) is stored with
+    pickle, its tensors and arrays beside it as data (Note [Files that hold a pickle] in
+    ``_object_pickle.py``); loading it needs ``weights_only=False`` or ``safe_globals``.
     """
     if format == "torch":
         from ._torch_zip import save_zip
@@ -103,10 +109,19 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module=None,
         raise ValueError(f"retrograd.save: format must be 'retrograd' or 'torch', not "
                          f"{format!r}")
     writer = _Writer()
-    root = writer.encode(obj)
-    manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root},
+    extra = {}
+    version = 1
+    try:
+        root = writer.encode(obj)
+    except _NeedsPickle:  # Note [Files that hold a pickle]
+        from . import _object_pickle
+
+        writer = _Writer()
+        extra = {_object_pickle.PICKLE_MEMBER: _object_pickle.dump(obj, writer, pickle_protocol)}
+        root, version = {"t": "pickle"}, 2
+    manifest = json.dumps({"format": _FORMAT, "version": version, "root": root},
                           allow_nan=False, separators=(",", ":"))
-    _to_file(f, lambda fh: _write_zip(fh, manifest, writer.arrays))
+    _to_file(f, lambda fh: _write_zip(fh, manifest, writer.arrays, extra))
 
 
 def _to_file(f, write) -> None:
@@ -122,25 +137,45 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None
     """Load an object saved by ``retrograd.save``, or a PyTorch checkpoint written by
     ``torch.save`` (a state dict, tensors, containers of them), from a path or binary file.
 
-    Everything loads onto the CPU (``map_location`` is accepted and otherwise ignored); no
-    code from the file is ever run, whatever ``weights_only`` says: a PyTorch checkpoint's
-    pickle runs on a machine that only rebuilds tensors and plain data (as PyTorch's
-    ``weights_only=True``), and one that names any other global raises ``ForbiddenGlobalError``
-    (a ``pickle.UnpicklingError``). A damaged or hostile file raises ``UnsafeFileError`` (a
+    Files of tensors and containers never run code. A PyTorch checkpoint's pickle runs on a
+    machine that only rebuilds tensors and plain data (as PyTorch's ``weights_only=True``),
+    and one that names any other global raises ``ForbiddenGlobalError`` (a
+    ``pickle.UnpicklingError``), whatever ``weights_only`` says. A retrograd file that holds a
+    pickle (a whole model) loads as in PyTorch 2.6+: with ``weights_only=True`` (the default)
+    only if every class it names was allowed with ``serialization.safe_globals`` /
+    ``add_safe_globals``, else ``ForbiddenGlobalError`` naming the first one, having run
+    nothing; with ``weights_only=False`` through Python's pickle (trusted files only: it runs
+    any code the file names). A damaged or hostile file raises ``UnsafeFileError`` (a
     RuntimeError) before load allocates more than the file justifies (Note [Hostile files]).
+
+    ``map_location`` may be a device or its name, a dict from saved location (``"cpu"``) to
+    location, or a function ``(tensor, location) -> tensor``, as in PyTorch.
     """
+    from ._load_location import check_map_location, relocate
+
+    check_map_location(map_location)
+    trusted = weights_only is False
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
-            return _read_zip(fh, str(f))
-    return _read_zip(f, getattr(f, "name", "the given file"))
+            out = _read_zip(fh, str(f), trusted)
+    else:
+        out = _read_zip(f, getattr(f, "name", "the given file"), trusted)
+    return relocate(out, map_location)
+
+
+class _NeedsPickle(Exception):
+    """The object holds something the manifest cannot spell: the file must hold a pickle."""
 
 
 # ---- writing ---------------------------------------------------------------------------------
 
 
-def _write_zip(fh: IO[bytes], manifest: str, arrays: list[np.ndarray]) -> None:
+def _write_zip(fh: IO[bytes], manifest: str, arrays: list[np.ndarray],
+               extra: dict | None = None) -> None:
     with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr(_MANIFEST, manifest)
+        for member, data in (extra or {}).items():
+            zf.writestr(member, data)
         for i, arr in enumerate(arrays):
             with zf.open(f"arrays/{i}.npy", "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, arr, allow_pickle=False)
@@ -193,19 +228,11 @@ class _Writer:
                 return self.container(obj)
             finally:
                 self.active.discard(id(obj))
-        hint = ""
-        if hasattr(obj, "state_dict"):
-            hint = (" Save its state instead: retrograd.save(obj.state_dict(), f), and restore "
-                    f"it with {type(obj).__name__}(...).load_state_dict(retrograd.load(f)).")
-        raise TypeError(
-            f"retrograd.save can't store an object of type {type(obj).__name__}: it stores "
-            "tensors, NumPy arrays, numbers, strings, None and dicts, lists and tuples of them "
-            f"(so that loading never runs code).{hint}")
+        raise _NeedsPickle(type(obj).__name__)
 
     def container(self, obj) -> dict:
         if isinstance(obj, tuple) and hasattr(obj, "_fields"):
-            raise TypeError(f"can't save the namedtuple {type(obj).__name__}; convert it with "
-                            "._asdict() or tuple(...) first")
+            raise _NeedsPickle(type(obj).__name__)
         if isinstance(obj, list):
             return {"t": "list", "v": [self.encode(x) for x in obj]}
         if isinstance(obj, tuple):
@@ -236,9 +263,9 @@ _DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSEr
             IndexError, TypeError, ValueError, OverflowError, RecursionError, NotImplementedError)
 
 
-def _read_zip(fh: IO[bytes], name: str) -> Any:
+def _read_zip(fh: IO[bytes], name: str, trusted: bool = False) -> Any:
     try:
-        return _read_checked(fh, name)
+        return _read_checked(fh, name, trusted)
     except UnsafeFileError:
         raise
     except _DAMAGED as e:
@@ -248,7 +275,7 @@ def _read_zip(fh: IO[bytes], name: str) -> Any:
             "retrograd.save.") from e
 
 
-def _read_checked(fh: IO[bytes], name: str) -> Any:
+def _read_checked(fh: IO[bytes], name: str, trusted: bool) -> Any:
     data = fh.read() if not fh.seekable() else None
     source = io.BytesIO(data) if data is not None else fh
     start = source.tell()
@@ -286,7 +313,31 @@ def _read_checked(fh: IO[bytes], name: str) -> Any:
             raise UnsafeFileError(
                 f"{name} was written by a newer retrograd (format version {version}; this one "
                 f"reads up to {_VERSION}); upgrade retrograd.")
-        return _Reader(zf, names, name).decode(manifest["root"], 0)
+        root = manifest["root"]
+        if isinstance(root, dict) and root.get("t") == "pickle" and version >= 2:
+            return _read_pickled(zf, names, name, trusted)
+        return _Reader(zf, names, name).decode(root, 0)
+
+
+def _read_pickled(zf: zipfile.ZipFile, names: set[str], name: str, trusted: bool) -> Any:
+    """A file that holds a pickle (Note [Files that hold a pickle])."""
+    from . import _object_pickle as op
+    from . import _torch_pickle
+
+    if op.PICKLE_MEMBER not in names:
+        raise UnsafeFileError(f"{name}: corrupt retrograd file: its manifest says it holds a "
+                              f"pickle, but it has no {op.PICKLE_MEMBER}")
+    info = zf.getinfo(op.PICKLE_MEMBER)
+    if info.file_size > MAX_MANIFEST_BYTES and not trusted:
+        raise UnsafeFileError(
+            f"{name}: {op.PICKLE_MEMBER} is {info.file_size} bytes, more than the "
+            f"{MAX_MANIFEST_BYTES} allowed (retrograd.serialization.MAX_MANIFEST_BYTES).")
+    _check_member(zf, info, name)
+    data = zf.read(info)
+    persistent_load = op.PersistentLoad(_Reader(zf, names, name))
+    if trusted:
+        return op.load_trusted(data, persistent_load)
+    return _torch_pickle.load(data, name, persistent_load, own=True)
 
 
 def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:

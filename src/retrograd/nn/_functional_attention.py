@@ -19,7 +19,7 @@ from ..ops.activation import softmax
 from ..tensor import Tensor, _wrap
 from ._functional_layers import dropout
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["multi_head_attention_forward", "scaled_dot_product_attention"]
 
 
 def _masked_scores(scores: Tensor, attn_mask, is_causal: bool) -> Tensor:
@@ -77,3 +77,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value
+
+
+from ._functional_mha import multi_head_attention_forward  # noqa: E402 - uses the above

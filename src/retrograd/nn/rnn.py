@@ -28,6 +28,7 @@ from ..ops.products import Linear, LinearNoBias
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor
 from . import functional as F
+from ._rnn_packed import run_packed
 from .module import Module
 from .parameter import Parameter, _check_device, _empty
 from .rnn_cell import (
@@ -41,6 +42,7 @@ from .rnn_cell import (
     _reset_uniform,
     _zeros,
 )
+from .utils.rnn import PackedSequence
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -197,6 +199,8 @@ class RNNBase(Module):
         (seq, input_size) unbatched. ``hx``: the initial hidden state (num_layers *
         directions, batch, hidden), for an LSTM a pair (h_0, c_0); zeros when omitted.
         Returns ``(output, h_n)``, for an LSTM ``(output, (h_n, c_n))``."""
+        if isinstance(input, PackedSequence):  # each sequence for its own length
+            return run_packed(self, input, hx)
         name = self._get_name()
         lstm = self.mode == "LSTM"
         if not isinstance(input, Tensor):

@@ -34,6 +34,9 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     unary,
 )
 from ._registry import FUNCTIONS, METHODS
+from .out_arg import install_out
+
+install_out(FUNCTIONS)  # out= on the functions of out_arg.OUT_FUNCTIONS
 
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)

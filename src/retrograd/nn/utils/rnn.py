@@ -5,7 +5,7 @@ A packed sequence stores, time step after time step, the entries of the sequence
 running at that step (longest sequences first): ``data`` (sum of lengths, *), and
 ``batch_sizes[t]`` how many sequences have a step t. Packing and padding are made of
 differentiable ops (index_select, slicing, cat, stack), so gradients flow through both.
-NOTE: retrograd's RNN/LSTM/GRU do not take a PackedSequence yet; pad it back first.
+RNN, LSTM and GRU take a PackedSequence (``nn/_rnn_packed.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ...ops.join import cat, stack
 from ...tensor import Tensor, _wrap
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
-           "pad_sequence"]
+           "pad_sequence", "unpack_sequence", "unpad_sequence"]
 
 
 class PackedSequence(NamedTuple):
@@ -27,6 +27,30 @@ class PackedSequence(NamedTuple):
     batch_sizes: Tensor
     sorted_indices: Tensor | None = None
     unsorted_indices: Tensor | None = None
+
+    def to(self, *args, **kwargs) -> PackedSequence:
+        """``data`` converted by ``Tensor.to``; the indices stay as they are."""
+        data = self.data.to(*args, **kwargs)
+        return self if data is self.data else self._replace(data=data)
+
+    def cpu(self) -> PackedSequence:
+        return self
+
+    def double(self) -> PackedSequence:
+        return self._replace(data=self.data.double())
+
+    def float(self) -> PackedSequence:  # noqa: A003
+        return self._replace(data=self.data.float())
+
+    def half(self) -> PackedSequence:
+        return self._replace(data=self.data.half())
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.data.is_cuda
+
+    def is_pinned(self) -> bool:
+        return False
 
 
 def _pad_to(x: Tensor, length: int, value: float, left: bool = False) -> Tensor:
@@ -125,3 +149,16 @@ def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
     """Pack a list of tensors (L_i, *) (longest first unless ``enforce_sorted=False``)."""
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list:
+    """The list of tensors (L_i, *) that ``pack_sequence`` packed, in their original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
+    """The list of tensors (L_i, *) that ``pad_sequence`` padded to (L_max, B, *)."""
+    if not batch_first:
+        padded_sequences = padded_sequences.transpose(0, 1)
+    return [padded_sequences[i, :int(n)] for i, n in enumerate(_lengths_array(lengths))]
