@@ -169,10 +169,11 @@ def _torch_jvp_by_reverse_mode(torch, op, var, inputs, tangents) -> list:
 def _finite_differences(op, var, inputs, tangents, eps: float = 1e-6) -> list:
     def at(sign):
         with retrograd.no_grad():
-            xs = [x.detach() if t is None else x.detach() + sign * eps * t
-                  for x, t in zip(inputs, tangents)]
-            return [o.numpy().copy() for o in _outputs(op.fn(retrograd, *xs, **var.kwargs))
-                    if o.is_floating_point()]
+            xs = [(x.detach() if t is None else x.detach() + sign * eps * t).requires_grad_(
+                x.requires_grad) for x, t in zip(inputs, tangents)]
+        # (grad mode on: some entries differentiate inside, as the fused-grad ties)
+        return [o.detach().numpy().copy() for o in _outputs(op.fn(retrograd, *xs, **var.kwargs))
+                if o.is_floating_point()]
 
     return [(p - m) / (2 * eps) if p.dtype == np.float64 else None
             for p, m in zip(at(1.0), at(-1.0))]
