@@ -183,7 +183,8 @@ def test_error_messages_say_what_to_do():
             fwAD.make_dual(retrograd.ones(2), retrograd.ones(2, dtype=retrograd.int64))
 
 
-def test_an_op_without_a_rule_names_itself_and_leaves_the_level_working():
+def test_an_op_without_a_rule_names_itself_and_leaves_the_level_working(monkeypatch):
+    monkeypatch.setattr(retrograd.ops.nn.normalization.LayerNorm, "jvp", None)
     with fwAD.dual_level():
         x = fwAD.make_dual(retrograd.randn(2, 4, dtype=retrograd.float64),
                            retrograd.randn(2, 4, dtype=retrograd.float64))

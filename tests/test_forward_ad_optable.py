@@ -231,24 +231,15 @@ def _gradients(op, var, inputs, tangents, upstream, dual: bool) -> list:
 
 
 SECOND_ORDER = [case for case in CASES if case[1].supports_gradgrad]
-# Not yet: an in-place op on a dual tensor records its graph with forward mode off, so a
-# backward through that graph inside the level misses tangents (first-order forward AD
-# through these entries is exact: the test above).
-INPLACE_GRAPHS = {"write-into-view-mul_-select-tensor", "write-into-view-view-output",
-                  "stale-view-mul_-base-view", "stale-view-mul_-sibling",
-                  "stale-view-exp_-base-view-of-view", "inplace-into-expand-1x4",
-                  "inplace-saves-output-exp_"}
 
 
 @pytest.mark.parametrize("case_id, op, var", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
-def test_forward_over_reverse_matches_finite_differences(case_id, op, var, request):
+def test_forward_over_reverse_matches_finite_differences(case_id, op, var):
     """The tangents of the gradients (backward run inside a dual level) against finite
     differences of the gradients: this reaches the jvp rules of the derivative Functions
     (TanhGrad, SoftmaxGrad, MaxPoolGrad, ...), which only backward formulas apply."""
     if _without_rule(case_id):
         pytest.skip("no jvp rule for the forward")
-    if case_id in INPLACE_GRAPHS:
-        request.applymarker(pytest.mark.xfail(reason="in-place graphs lack tangents", strict=True))
     inputs, tangents = _tangents(retrograd, op, var, case_id)
     rng = np.random.default_rng(_seed(case_id) + 2)
     outs = [o for o in _outputs(op.fn(retrograd, *inputs, **var.kwargs)) if o.requires_grad]
