@@ -183,7 +183,8 @@ def test_error_messages_say_what_to_do():
             fwAD.make_dual(retrograd.ones(2), retrograd.ones(2, dtype=retrograd.int64))
 
 
-def test_an_op_without_a_rule_names_itself_and_leaves_the_level_working():
+def test_an_op_without_a_rule_names_itself_and_leaves_the_level_working(monkeypatch):
+    monkeypatch.setattr(retrograd.ops.nn.normalization.LayerNorm, "jvp", None)
     with fwAD.dual_level():
         x = fwAD.make_dual(retrograd.randn(2, 4, dtype=retrograd.float64),
                            retrograd.randn(2, 4, dtype=retrograd.float64))
@@ -366,3 +367,56 @@ def test_jvp_through_a_small_network_matches_torch_and_finite_differences(torch_
     got = jvp(retrograd)
     assert got == pytest.approx(jvp(torch_ref), rel=1e-9, abs=1e-12)
     assert got == pytest.approx((at(1) - at(-1)) / (2 * eps), rel=1e-5, abs=1e-8)
+
+
+# ---- custom Functions that change an input in place (mark_dirty) ---------------------------------
+
+
+def _dirty_run(lib, where: str, in_place_jvp: bool, setup_context: bool = False):
+    """A user Function doubling its input in place, applied to a dual tensor (or a view of one):
+    the tangents of the output and of the whole tensor, and whether the output is the input."""
+    ad = lib.autograd.forward_ad
+
+    class Double_(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+        @staticmethod
+        def jvp(ctx, t):
+            return t.mul_(2) if in_place_jvp else t * 2
+
+    with ad.dual_level():
+        d = ad.make_dual(lib.ones(4, dtype=lib.float64),
+                         lib.arange(4.0, dtype=lib.float64))
+        x = d * 1
+        before = ad.unpack_dual(x).tangent
+        target = {"whole": x, "view": x[1:]}[where]
+        out = Double_.apply(target)
+        return (out is target, ad.unpack_dual(out).tangent.numpy().copy(),
+                ad.unpack_dual(x).tangent.numpy().copy(), ad.unpack_dual(x).tangent is before,
+                x.detach().numpy().copy())
+
+
+@pytest.mark.parametrize("where", ["whole", "view"])
+def test_mark_dirty_changes_tangents_in_place_as_torch(where, torch_ref):
+    got, want = _dirty_run(retrograd, where, True), _dirty_run(torch_ref, where, True)
+    assert got[0] is want[0] is True
+    assert got[3] is want[3] is True  # the tangent object was changed, not replaced
+    for a, b in zip(got[1:3] + got[4:], want[1:3] + want[4:]):
+        _close(a, b)
+
+
+@pytest.mark.parametrize("where", ["whole", "view"])
+def test_mark_dirty_with_a_jvp_that_does_not_work_in_place_raises_as_torch(where, torch_ref):
+    got = _raises(retrograd, lambda lib: _dirty_run(lib, where, False))
+    want = _raises(torch_ref, lambda lib: _dirty_run(lib, where, False))
+    assert got is not None and want is not None
+    assert got[0] is want[0]
+    assert got[1].startswith(want[1].split(" If ")[0])

@@ -451,3 +451,97 @@ def test_transform_calls_do_not_keep_their_inputs_alive():
     gc.collect()
     assert probe() is None
     assert len(_transforms._LEAVES) == before
+
+
+# ---- jvp and jacfwd by forward mode (Note [Forward products]) ------------------------------
+
+def _cube_fn(lib):
+    """x ** 3 as a Function whose backward is once-differentiable and whose jvp is defined."""
+    from torch.autograd.function import once_differentiable as once_torch
+
+    from retrograd.autograd.function import once_differentiable as once_ours
+    once = once_ours if lib is retrograd else once_torch
+
+    class Cube(lib.autograd.Function):
+        generate_vmap_rule = True  # (torch's jacfwd runs vmap)
+
+        @staticmethod
+        def forward(x):
+            return x ** 3
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+            ctx.save_for_forward(*inputs)
+
+        @staticmethod
+        @once
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return t * 3 * x ** 2
+
+    return Cube
+
+
+FORWARD = {
+    "jvp once-differentiable": lambda lib: lib.func.jvp(
+        _cube_fn(lib).apply, (_t(lib, A),), (_t(lib, A * 2),)),
+    "jacfwd once-differentiable": lambda lib: lib.func.jacfwd(
+        lambda x: _cube_fn(lib).apply(x).sin())(_t(lib, A)),
+    "jvp of jvp": lambda lib: lib.func.jvp(lambda x: lib.func.jvp(
+        lambda z: z.sin() * z.sum(), (x,), (_t(lib, A),))[1], (_t(lib, A),),
+        (_t(lib, A[::-1].copy()),)),
+    "jvp of grad": lambda lib: lib.func.jvp(lib.func.grad(
+        lambda x: (x.exp() * x).sum()), (_t(lib, A),), (_t(lib, A * 3),)),
+    "jacfwd of jacrev": lambda lib: lib.func.jacfwd(lib.func.jacrev(
+        lambda x: (x.tanh() * x.sum()).sum()))(_t(lib, A)),
+    "jacfwd two args, aux": lambda lib: lib.func.jacfwd(
+        lambda x, y: ((x * y).sum(0), y.sum()), argnums=(0, 1), has_aux=True)(
+        _t(lib, B[0]), _t(lib, B)),
+    "jvp of a layer_norm and an lstm cell": lambda lib: lib.func.jvp(
+        lambda x, h: lib.lstm_cell(lib.nn.functional.layer_norm(x, (3,)), (h, h),
+                                   _t(lib, np.ones((8, 3)) / 3), _t(lib, np.ones((8, 2)) / 4)),
+        (_t(lib, B), _t(lib, B[:, :2])), (_t(lib, B * 2), _t(lib, B[:, 1:]))),
+}
+
+
+@pytest.mark.parametrize("name", list(FORWARD))
+def test_forward_products_match_torch_func(torch_ref, name):
+    both(torch_ref, FORWARD[name])
+
+
+def test_jvp_runs_forward_mode_only():
+    """A Function whose backward raises still works under jvp and jacfwd: only jvp rules run."""
+    class NoBackward(retrograd.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_forward(x)
+            return x.exp()
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise AssertionError("backward must not run")
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return t * x.exp()
+
+    x = _t(retrograd, A)
+    out, tangent = rf.jvp(NoBackward.apply, (x,), (_t(retrograd, np.ones(3)),))
+    np.testing.assert_allclose(tangent.numpy(), np.exp(A))
+    np.testing.assert_allclose(rf.jacfwd(NoBackward.apply)(x).numpy(), np.diag(np.exp(A)))
+
+
+def test_jacfwd_sees_the_same_random_draws_in_every_column():
+    x = _t(retrograd, np.ones(6))
+    retrograd.manual_seed(0)
+    jac = rf.jacfwd(lambda t: retrograd.nn.functional.dropout(t, 0.5), randomness="same")(x)
+    retrograd.manual_seed(0)
+    out = retrograd.nn.functional.dropout(x, 0.5)
+    np.testing.assert_allclose(jac.numpy(), np.diag(out.numpy()))

@@ -117,10 +117,81 @@ def test_signatures_match_pytorch(torch_ref):
             assert ours[p].default == theirs[p].default, p
 
 
-def test_check_batched_grad_is_refused_clearly():
+def _forward_functions(lib):
+    """Functions with a jvp: right, a wrong jvp (backward right), a wrong backward (jvp right)."""
+    F = lib.autograd.Function
+
+    def make(jvp_scale, backward_scale):
+        class Cube(F):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(*inputs)
+                ctx.save_for_forward(*inputs)
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * backward_scale * x ** 2
+
+            @staticmethod
+            def jvp(ctx, t):
+                (x,) = ctx.saved_tensors
+                return t * jvp_scale * x ** 2
+
+        return Cube.apply
+
+    return {"right": make(3, 3), "wrong-jvp": make(2.5, 3), "wrong-backward": make(3, 2.5),
+            "builtin": lambda x: (x.sin() * x).cumsum(0).softmax(-1)}
+
+
+def _verdict(lib, name, fast_mode, **flags):
+    x, _ = _inputs(lib)
+    return lib.autograd.gradcheck(_forward_functions(lib)[name], (x,), fast_mode=fast_mode,
+                                  raise_exception=False, **flags)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+@pytest.mark.parametrize("name", ["right", "wrong-jvp", "wrong-backward", "builtin"])
+@pytest.mark.parametrize("flags", [
+    {"check_forward_ad": True, "check_backward_ad": False},
+    {"check_forward_ad": True},
+    {"check_forward_ad": False},
+    {"check_batched_grad": True},
+], ids=["forward-only", "both", "backward-only", "batched"])
+def test_forward_ad_and_batched_grad_verdicts_match_pytorch(torch_ref, name, fast_mode, flags):
+    ours = _verdict(rg, name, fast_mode, **flags)
+    theirs = _verdict(torch_ref, name, fast_mode, **flags)
+    assert ours == theirs, (name, flags, ours, theirs)
+
+
+def test_forward_ad_mismatch_names_the_mode_and_the_worst_element():
     x, _ = _inputs(rg)
-    with pytest.raises(NotImplementedError, match="check_batched_grad"):
-        rg.autograd.gradcheck(lambda t: t * 2, (x,), check_batched_grad=True)
+    with pytest.raises(GradcheckError, match=r"(?s)Jacobian computed with forward mode "
+                                             r"mismatch for output 0 with respect to input 0.*"
+                                             r"The worst mismatch is"):
+        rg.autograd.gradcheck(_forward_functions(rg)["wrong-jvp"], (x,), check_forward_ad=True)
+
+
+def test_gradgradcheck_forward_over_reverse(torch_ref, monkeypatch):
+    monkeypatch.setenv("PYTORCH_JIT", "0")  # (else torch first loads jit decompositions)
+    for name in ("right", "wrong-backward", "builtin"):
+        verdicts = []
+        for lib in (rg, torch_ref):
+            x, _ = _inputs(lib)
+            verdicts.append(lib.autograd.gradgradcheck(
+                _forward_functions(lib)[name], (x,), check_fwd_over_rev=True,
+                check_rev_over_rev=False, check_undefined_grad=False, raise_exception=False))
+        assert verdicts[0] == verdicts[1], (name, verdicts)
+    x, _ = _inputs(rg)
+    assert rg.autograd.gradgradcheck(lambda t: (t.sin() * t).softmax(-1), (x,),
+                                     check_fwd_over_rev=True, check_batched_grad=True)
+    with pytest.raises(AssertionError, match="requires check_rev_over_rev"):
+        rg.autograd.gradgradcheck(lambda t: t * 2, (x,), check_fwd_over_rev=True,
+                                  check_rev_over_rev=False)
 
 
 def test_check_undefined_grad_and_nondet_tol():

@@ -462,5 +462,6 @@ def test_gradgradcheck_with_given_and_non_contiguous_grad_outputs():
 
 
 def test_gradcheck_unsupported_options_say_so():
-    with pytest.raises(NotImplementedError, match="forward-mode"):
-        gradcheck(lambda a: a * 2, (_double(2),), check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="check_batched_forward_grad"):
+        gradcheck(lambda a: a * 2, (_double(2),), check_batched_forward_grad=True)
+    assert gradcheck(lambda a: a * 2, (_double(2),), check_forward_ad=True)

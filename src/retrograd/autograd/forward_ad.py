@@ -35,7 +35,8 @@ Note [Forward-mode AD]
     not ``fast_backward``, and a node keeps a saved dual output as the tensor. An output's
     tangent has the output's shape (a rule may return a broadcastable one) and, unless the op
     is a view, shares no memory with an input's.
-    In-place ops update the tangent in place (``inplace_dual`` in ops/inplace.py), so a view of
+    In-place ops update the tangent in place (Note [In-place dual] in ops/inplace.py; their
+    recorded graph carries tangents, so Hessian-vector products through them work), so a view of
     a dual tensor, whose tangent is the same view of its base's tangent, follows. Leaving the
     level drops every tangent made in it.
 """
@@ -48,9 +49,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import grad_mode
 from ..tensor import Tensor, _wrap
-from .function import _scalar_output, _wrap_outputs, dual
+from .function import _apply_user, _scalar_output, _wrap_outputs, dual
 from .graph import SavedOutput
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual",
@@ -284,23 +284,26 @@ def _apply(cls, ctx, args: tuple, record: bool):
             ctx.needs_input_grad = widened
         if cls._builtin:
             out = cls.forward(ctx, *args)
-        else:
-            with grad_mode.no_grad():
-                out = cls.forward(ctx, *args)
-        ctx.needs_input_grad = needs
-        if out.__class__ is not np.ndarray and isinstance(out, np.generic):
-            out = _scalar_output(ctx, out)
-        results = _wrap_outputs(out, ctx if record else None, cls, args)
+            ctx.needs_input_grad = needs
+            if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+                out = _scalar_output(ctx, out)
+            results = _wrap_outputs(out, ctx if record else None, cls, args)
+        else:  # (setup_context, mark_dirty, ... as apply runs them: Note [User Functions])
+            out = None
+            results = _apply_user(cls, ctx, args, record)
+            ctx.needs_input_grad = needs
         if has_tangent:
             outs = results if isinstance(results, tuple) else (results,)
-            if not record and ctx._packed is not None:  # saved outputs as the tensors
+            if out is not None and not record and ctx._packed is not None:  # saved outputs
                 arrays = out if isinstance(out, tuple) else (out,)
                 ctx._packed = tuple(next((r for a, r in zip(arrays, outs) if s is a), s)
                                     for s in ctx._packed)
                 ctx._packed_versions = tuple(
                     s._version_counter[0] if isinstance(s, Tensor) and s._version_counter
                     else 0 for s in ctx._packed)
-            _attach(cls, outs, _run_rule(cls, ctx, args, outs, tangents, widened), tangents)
+            dirty = {id(x): x._fw_grad for x in ctx.__dict__.get("_dirty", ())}
+            _attach(cls, outs, _run_rule(cls, ctx, args, outs, tangents, widened), tangents,
+                    dirty)
             if record and ctx._packed is not None:
                 _saved_outputs_keep_tangents(ctx, outs)
     finally:
@@ -352,7 +355,7 @@ def _custom_rule(rule, ctx, args: tuple, tangents: list):
     ``ctx.saved_tensors`` giving what forward passed to ``ctx.save_for_forward``."""
     tangents = [_wrap(np.zeros_like(a._data)) if t is None and isinstance(a, Tensor) else t
                 for a, t in zip(args, tangents)]
-    packed, versions = ctx._packed, ctx._packed_versions
+    packed, versions = ctx._packed, ctx.__dict__.get("_packed_versions")
     ctx._packed = ctx.__dict__.get("_fw_saved", ())
     ctx._packed_versions = None
     try:
@@ -361,8 +364,10 @@ def _custom_rule(rule, ctx, args: tuple, tangents: list):
         ctx._packed, ctx._packed_versions = packed, versions
 
 
-def _attach(cls, outs: tuple, out_tangents, in_tangents: list) -> None:
-    """Give each float output its tangent, shaped like it and owning its memory."""
+def _attach(cls, outs: tuple, out_tangents, in_tangents: list, dirty: dict) -> None:
+    """Give each float output its tangent, shaped like it and owning its memory. ``dirty``:
+    id -> tangent before the call, of the inputs a user Function changed in place (mark_dirty),
+    whose jvp must change their tangents in place too and return them, as in PyTorch."""
     if not isinstance(out_tangents, (tuple, list)):  # (a built-in's: its first output's)
         out_tangents = (out_tangents,) + (None,) * (len(outs) - 1 if cls._builtin else 0)
     if len(out_tangents) != len(outs):
@@ -375,6 +380,17 @@ def _attach(cls, outs: tuple, out_tangents, in_tangents: list) -> None:
             raise TypeError(f"{cls.__name__}.jvp must return tensors (or None), not "
                             f"{type(t).__name__}")
         shape = o._data.shape
+        if id(o) in dirty:
+            before = dirty[id(o)]
+            if before is None:
+                set_tangent(o, t)
+            elif t is not before:
+                raise RuntimeError(
+                    "An inplace custom Function is not modifying the forward mode gradients "
+                    "inplace. If the forward is modifying an input inplace, then the jvp "
+                    f"function must modify the corresponding gradient inplace ({cls.__name__}"
+                    ".jvp: change the tangent in place, e.g. t.mul_(2), and return it).")
+            continue
         if t._data.shape != shape:
             if t._data.size > o._data.size:
                 raise RuntimeError(

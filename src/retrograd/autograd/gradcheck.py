@@ -16,6 +16,12 @@ checks the derivative of every backward formula the function went through.
 
 ``fast_mode`` compares one number per (input, output) pair instead of whole matrices:
 ``v^T J u`` for random vectors ``u`` (over the input) and ``v`` (over the output).
+
+``check_forward_ad`` builds the analytical Jacobian a second way, one column per input element
+from forward-mode AD (``autograd.forward_ad``: a one-hot tangent, J u out), and compares it with
+the numerical one too; ``check_backward_ad=False`` then skips the reverse-mode checks.
+``check_batched_grad`` compares ``autograd.grad(..., is_grads_batched=True)`` with separate
+vector-Jacobian products.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from ..creation import from_numpy, rand
 from ..dtypes import float64
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from . import forward_ad as _fwad
 from .engine import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -52,15 +59,18 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     ``raise_exception`` is False). ``nondet_tol`` is how far two backward passes on the same
     data may differ.
     """
-    _unsupported(check_batched_grad=check_batched_grad, check_forward_ad=check_forward_ad,
-                 check_batched_forward_grad=check_batched_forward_grad, masked=masked)
+    _unsupported(check_batched_forward_grad=check_batched_forward_grad, masked=masked)
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
-    if not check_backward_ad:
-        return True
     try:
+        if check_forward_ad:
+            _forward_check(func, inputs, eps, atol, rtol, fast_mode)
+        if not check_backward_ad:
+            return True
         check = _fast_check if fast_mode else _slow_check
         check(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        if check_batched_grad:
+            _check_batched_grad(func, inputs)
         if check_undefined_grad:
             _check_zero_upstream(func, inputs)
     except GradcheckError:
@@ -83,11 +93,15 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     one per differentiable output, when not given) and ``create_graph=True``; both the inputs
     and the grad_outputs are then differentiated. Other arguments are as for ``gradcheck``.
     """
-    _unsupported(check_batched_grad=check_batched_grad, check_fwd_over_rev=check_fwd_over_rev,
-                 masked=masked)
+    _unsupported(masked=masked)
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError(
+            "Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    for flag, name in ((check_undefined_grad, "check_undefined_grad"),
+                       (check_batched_grad, "check_batched_grad")):
+        if flag and not check_rev_over_rev:
+            raise AssertionError(f"Setting {name}=True requires check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
-    if not check_rev_over_rev:
-        return True
     if grad_outputs is None:
         with enable_grad():
             outs = _differentiable(_outputs(func, inputs))
@@ -106,7 +120,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     return gradcheck(vjp, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, nondet_tol=nondet_tol,
                      check_undefined_grad=check_undefined_grad,
-                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode)
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                     fast_mode=fast_mode, check_forward_ad=check_fwd_over_rev,
+                     check_backward_ad=check_rev_over_rev)
 
 
 # ---- the two modes ---------------------------------------------------------------------------
@@ -185,6 +201,101 @@ def _fast_check(func, inputs, eps, atol, rtol, nondet_tol, check_dtypes) -> None
                     "The above quantities relating the numerical and analytical jacobians are "
                     "computed in fast mode: v^T J u for random vectors u over the input and v "
                     "over the output. " + detail)
+
+
+def _forward_check(func, inputs, eps, atol, rtol, fast_mode: bool) -> None:
+    """Forward-mode Jacobians (one jvp per input element; in fast mode one per input, along a
+    random u, dotted with a random v) against the numerical ones."""
+    wrt = _wrt(inputs)
+    numerical = None if fast_mode else _numerical_jacobian(func, inputs, wrt, eps)
+    for k, (i, x) in enumerate(wrt):
+        arr = x._data
+        if fast_mode:
+            u = _random_unit(arr.shape)
+            got = _forward_jvp(func, inputs, i, u.reshape(arr.shape))
+            saved = arr.copy()
+            try:
+                with no_grad():
+                    np.copyto(arr, saved + eps * u.reshape(arr.shape), casting="unsafe")
+                plus = _values(func, inputs)
+                with no_grad():
+                    np.copyto(arr, saved - eps * u.reshape(arr.shape), casting="unsafe")
+                minus = _values(func, inputs)
+            finally:
+                np.copyto(arr, saved)
+            for j, jvp in enumerate(got):
+                if jvp is None:
+                    continue
+                v = _random_unit(jvp.shape)
+                a = float(np.dot(v, jvp.ravel()))
+                n = float(np.dot(v, (plus[j] - minus[j]).ravel() / (2 * eps)))
+                if not abs(a - n) <= atol * np.abs(u).sum() * np.abs(v).sum() + rtol * abs(n):
+                    raise GradcheckError(
+                        f"Jacobian computed with forward mode mismatch for output {j} with "
+                        f"respect to input {i},\nnumerical:{n!r}\nanalytical:{a!r}\n\n(fast "
+                        "mode: v^T J u for random u over the input and v over the output; run "
+                        "with fast_mode=False to see both Jacobians)")
+            continue
+        columns = []
+        for idx in np.ndindex(arr.shape):
+            onehot = np.zeros(arr.shape)
+            onehot[idx] = 1.0
+            columns.append(_forward_jvp(func, inputs, i, onehot))
+        for j, n in enumerate(numerical[k]):
+            if columns and columns[0][j] is None:  # not a float output
+                continue
+            a = np.stack([c[j].ravel() for c in columns]) if columns else np.zeros(n.shape)
+            if not np.allclose(a, n, rtol, atol):
+                out_shape = columns[0][j].shape
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output {j} with respect "
+                    f"to input {i},\nnumerical:{_show(n)}\nanalytical:{_show(a)}\n"
+                    + _worst_element(a, n, atol, rtol, i, j, arr.shape, out_shape))
+
+
+def _forward_jvp(func, inputs, i: int, tangent: np.ndarray) -> list:
+    """J u of every output (float64, output-shaped; None for a non-float output), by forward
+    mode with ``tangent`` on input i and none on the others."""
+    x = inputs[i]
+    with _fwad.dual_level(), enable_grad():
+        dual = _fwad.make_dual(x, from_numpy(tangent.astype(x._data.dtype)))
+        outs = _outputs(func, inputs[:i] + (dual,) + inputs[i + 1:])
+        result = []
+        for o in outs:
+            if o._data.dtype.kind != "f":
+                result.append(None)
+                continue
+            t = _fwad.unpack_dual(o).tangent
+            result.append(np.zeros(o._data.shape) if t is None
+                          else np.array(t._data, dtype=np.float64))
+        return result
+
+
+def _check_batched_grad(func, inputs) -> None:
+    """``autograd.grad(..., is_grads_batched=True)`` with two random upstream gradients per
+    output against two separate vector-Jacobian products."""
+    wrt = [x for _, x in _wrt(inputs)]
+    with enable_grad():
+        diff = _differentiable(_outputs(func, inputs))
+    for j, out in diff:
+        shape = (2,) + out._data.shape
+        ups = from_numpy(_random_unit(shape).reshape(shape).astype(out._data.dtype))
+        expected = [_grad(out, wrt, from_numpy(ups._data[b].copy()), retain_graph=True,
+                          allow_unused=True) for b in range(2)]
+        try:
+            batched = _grad(out, wrt, ups, retain_graph=True, allow_unused=True,
+                            is_grads_batched=True)
+        except RuntimeError as e:
+            raise GradcheckError(f"While computing batched gradients, got: {e}") from e
+        for k, (x, got) in enumerate(zip(wrt, batched)):
+            want = np.stack([np.zeros(x._data.shape) if g[k] is None else g[k]._data
+                             for g in expected])
+            have = np.zeros(want.shape) if got is None else got._data
+            if have.shape != want.shape or not np.allclose(have, want):
+                raise GradcheckError(
+                    f"For output {j} and input {k}: the batched gradient (is_grads_batched="
+                    "True) does not match the gradients computed one upstream gradient at a "
+                    f"time.\nbatched:{_show(np.asarray(have))}\nseparately:{_show(want)}")
 
 
 def _slow_detail(func, inputs, wrt, k, j, out, eps, atol, rtol, nondet_tol, check_dtypes) -> str:
@@ -357,8 +468,9 @@ def _unsupported(**flags) -> None:
     for name, value in flags.items():
         if value:
             raise NotImplementedError(
-                f"gradcheck: {name}=True is not supported; retrograd has reverse mode only (no "
-                "forward-mode AD, vmap or masked tensors). Leave it at its default.")
+                f"gradcheck: {name}=True is not supported; retrograd has no masked tensors and "
+                "no vmap of forward-mode AD (check_forward_ad=True checks forward mode without "
+                "batching). Leave it at its default.")
 
 
 def _check_inputs(inputs: tuple) -> None:

@@ -20,12 +20,18 @@ Note [Levels without wrappers]
     them. ``grad(grad(f))(x)`` thus gives f''(x), and
     ``grad(f)(x)`` for ``x.requires_grad`` stays differentiable w.r.t. ``x``.
 
-Note [Forward products from reverse mode]
-    ``jvp`` and ``jacfwd`` use the double-vjp trick (Note [The double-vjp trick] in
+Note [Forward products]
+    ``jvp`` and ``jacfwd`` use forward-mode AD (autograd/forward_ad.py), as functorch does:
+    ``func`` runs inside a dual level on inputs carrying the tangents, so only the ops' ``jvp``
+    rules are needed (an op whose backward is once-differentiable works), and ``jacfwd`` runs
+    ``func`` once per input entry (a column of J), with the random state put back before each
+    run so every column sees the same draws. ``jacrev`` takes one vector-Jacobian product per
+    output entry (a row). Neither needs vmap: they loop.
+    retrograd has one dual level, so a call made while one is active (``jacfwd(jacfwd(f))``,
+    ``jvp`` inside ``jvp``) uses the double-vjp trick instead (Note [The double-vjp trick] in
     autograd/functional.py): with ``u`` a dummy cotangent that requires grad, ``g = J^T u``
-    recorded, ``J t`` is the gradient of ``g`` w.r.t. ``u`` in the direction ``t``. ``jacfwd``
-    records ``g`` once and takes one such gradient per input entry (a column of J); ``jacrev``
-    takes one vector-Jacobian product per output entry (a row). Neither needs vmap: they loop.
+    recorded, ``J t`` is the gradient of ``g`` w.r.t. ``u`` in the direction ``t``; the
+    results are the same.
 """
 
 from __future__ import annotations
@@ -36,8 +42,10 @@ import weakref
 import numpy as np
 
 from .. import grad_mode
+from ..autograd import forward_ad as _fwad
 from ..autograd.engine import grad as _autograd_grad
 from ..autograd.graph import AccumulateGrad
+from ..creation import default_generator
 from ..ops.join import stack
 from ..tensor import Tensor, _wrap
 from ._pytree import tree_flatten, tree_unflatten
@@ -321,14 +329,43 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                                f"has shape {list(p.shape)}; they must match.")
     with _Level(primals) as level:
         with grad_mode.enable_grad():
-            out = func(*level.tree())
-            out, aux = _split_aux(out, has_aux, api)
-            flat_out, out_spec = tree_flatten(out)
-            _check_outputs(flat_out, api)
-            columns = _jvp_columns(level, flat_out, [flat_t], strict)[0]
+            if _fwad._current_level < 0:  # Note [Forward products]
+                flat_out, out_spec, aux, columns = _forward(func, level, lambda tree: tree,
+                                                            flat_t, has_aux, strict, api)
+            else:
+                out = func(*level.tree())
+                out, aux = _split_aux(out, has_aux, api)
+                flat_out, out_spec = tree_flatten(out)
+                _check_outputs(flat_out, api)
+                columns = _jvp_columns(level, flat_out, [flat_t], strict)[0]
         result = (tree_unflatten([level.release(o) for o in flat_out], out_spec),
                   tree_unflatten(columns, out_spec))
         return result + (level.release_aux(aux),) if has_aux else result
+
+
+def _forward(func, level: _Level, call, tangents: list, has_aux: bool, strict: bool,
+             api: str):
+    """``func`` run once in a dual level, level's inputs carrying ``tangents`` (None: no
+    tangent): (flat outputs, their spec, aux, the outputs' tangents, zeros where none).
+    ``call(inputs_tree)`` gives func's arguments."""
+    with _fwad.dual_level():
+        duals = [x if t is None else _fwad.make_dual(x, t)
+                 for x, t in zip(level.inputs, tangents)]
+        out = func(*call(tree_unflatten(duals, level.spec)))
+        out, aux = _split_aux(out, has_aux, api)
+        flat_out, out_spec = tree_flatten(out)
+        _check_outputs(flat_out, api)
+        unpacked = [_fwad.unpack_dual(o) for o in flat_out]
+        if has_aux:
+            aux_flat, aux_spec = tree_flatten(aux)
+            aux = tree_unflatten([_fwad.unpack_dual(a).primal if isinstance(a, Tensor) else a
+                                  for a in aux_flat], aux_spec)
+    if strict and any(u.tangent is None for u in unpacked):
+        raise RuntimeError("jvp(f, primals, tangents, strict=True): an output of f does not "
+                           "depend on the inputs, which strict=True forbids.")
+    columns = [level.release(_zeros_like(o) if u.tangent is None else u.tangent)
+               for u, o in zip(unpacked, flat_out)]
+    return [u.primal for u in unpacked], out_spec, aux, columns
 
 
 def _jvp_columns(level: _Level, flat_out: list, directions: list, strict: bool) -> list:
@@ -378,17 +415,21 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
         nums = _argnums(argnums, len(args))
         with _Level(_diff_args(args, nums)) as level:
             with grad_mode.enable_grad():
-                out = func(*_replace_args(args, nums, level.tree()))
-                out, aux = _split_aux(out, has_aux, "jacfwd(f)(*args)")
-                flat_out, out_spec = tree_flatten(out)
-                _check_outputs(flat_out, "jacfwd(f)(*args)")
                 directions = []
                 for j, x in enumerate(level.inputs):
                     eye = np.eye(x.numel(), dtype=x._data.dtype)
                     for k in range(x.numel()):
                         directions.append([_wrap(eye[k].reshape(x._data.shape)) if m == j
                                            else None for m in range(len(level.inputs))])
-                columns = _jvp_columns(level, flat_out, directions, strict=False)
+                if _fwad._current_level < 0:  # Note [Forward products]
+                    flat_out, out_spec, aux, columns = _jacfwd_forward(
+                        func, level, args, nums, directions, has_aux)
+                else:
+                    out = func(*_replace_args(args, nums, level.tree()))
+                    out, aux = _split_aux(out, has_aux, "jacfwd(f)(*args)")
+                    flat_out, out_spec = tree_flatten(out)
+                    _check_outputs(flat_out, "jacfwd(f)(*args)")
+                    columns = _jvp_columns(level, flat_out, directions, strict=False)
             per_output = []
             for i, o in enumerate(flat_out):
                 per_input, start = [], 0
@@ -403,6 +444,25 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
             jac = _assemble(per_output, level, out_spec, nums)
             return (jac, level.release_aux(aux)) if has_aux else jac
     return wrapper
+
+
+def _jacfwd_forward(func, level: _Level, args: tuple, nums, directions: list, has_aux: bool):
+    """jacfwd's outputs, their spec, aux and one column per direction, by forward mode: func
+    runs once per direction (and once without tangents when there are none), each run from
+    the same random state (Note [Forward products])."""
+    api = "jacfwd(f)(*args)"
+    state = default_generator.get_state()
+    columns = []
+    first = None
+    for tangents in directions or [[None] * len(level.inputs)]:
+        default_generator.set_state(state)
+        run = _forward(func, level, lambda tree: _replace_args(args, nums, tree), tangents,
+                       has_aux, False, api)
+        first = first or run
+        columns.append(run[3])
+    if not directions:
+        columns = []
+    return first[0], first[1], first[2], columns
 
 
 # ---- jacrev, hessian -------------------------------------------------------------------

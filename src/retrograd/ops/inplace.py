@@ -168,7 +168,7 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
     ``overlap_ok``: the op writes one value everywhere (a fill), so x may be an expanded view
     whose elements share memory locations.
     """
-    if dual.level and _dual_write(x, args):  # Note [Forward-mode AD] in forward_ad.py
+    if dual.level and _dual.results is None and _dual_write(x, args):  # Note [In-place dual]
         return inplace_dual(x, fn, args, overlap_ok)
     record = False
     if _state.enabled:
@@ -179,6 +179,8 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
         _check_leaf(x)
     if not record:
         result = _without_grad(fn, x, *args)
+        if _dual.results is not None:
+            _dual.results.append(result)
         _write(x, result._data, overlap_ok)
         x._bump_version()
         return x
@@ -190,6 +192,8 @@ def apply_inplace(x: Tensor, fn, *args, overlap_ok: bool = False) -> Tensor:
         return _inplace_on_view(x, fn, args, overlap_ok)
     snapshot = _snapshot(x)
     result = fn(snapshot, *args)
+    if _dual.results is not None:
+        _dual.results.append(result)
     _write(x, result._data)
     x._bump_version()
     _take_history(x, result)
@@ -203,21 +207,37 @@ def _dual_write(x: Tensor, args) -> bool:
             or any(isinstance(a, Tensor) and a._fw_grad is not None for a in args))
 
 
+class _DualInplace:
+    """While ``inplace_dual`` runs ``apply_inplace``'s own path: the list that path appends its
+    out-of-place result to (None otherwise)."""
+
+    results = None
+
+
+_dual = _DualInplace()
+
+
 def inplace_dual(x: Tensor, fn, args, overlap_ok: bool) -> Tensor:
-    """``apply_inplace`` while a dual level is active: the tangent of ``fn(x, *args)`` at x's
-    old value is written into x's tangent in place, so views of x (and x's base, if x is a
-    view) see it (Note [Forward-mode AD] in autograd/forward_ad.py)."""
-    old = _snapshot(x)
-    old._fw_grad = x._fw_grad
-    new_tangent = fn(old, *args)._fw_grad
-    without_dual(apply_inplace, x, fn, *args, overlap_ok=overlap_ok)
+    """``apply_inplace`` while a dual level is active.
+
+    Note [In-place dual]
+        The op runs ``apply_inplace``'s usual path with forward mode on: the snapshot of the old
+        values carries a copy of the old tangent, so the result (and every node recorded for
+        it) carries tangents too, and a backward run in the level through that graph
+        (forward-over-reverse) sees them. The result's tangent, the tangent of ``fn(x, *args)``
+        at x's old value, is then written into x's tangent in place, so views of x (and x's
+        base, if x is a view: its tangent is made first, zeros, when it has none) follow.
+    """
+    base = x._base
+    if base is not None and x._fw_grad is None:
+        _tangent_as_view_of_base(x, base)
+    _dual.results = results = []
+    try:
+        apply_inplace(x, fn, *args, overlap_ok=overlap_ok)
+    finally:
+        _dual.results = None
+    new_tangent = results[-1]._fw_grad
     tangent = x._fw_grad
-    if tangent is None and x._base is not None:  # the view of its base's tangent
-        base = x._base
-        if base._fw_grad is None:
-            set_tangent(base, _wrap(np.zeros_like(base._data)))
-        tangent = without_dual(replay, base._fw_grad, view_chain(x))
-        set_tangent(x, tangent)
     if tangent is None:
         if new_tangent is not None:
             set_tangent(x, new_tangent)
@@ -226,6 +246,24 @@ def inplace_dual(x: Tensor, fn, args, overlap_ok: bool) -> Tensor:
     else:
         without_dual(tangent.copy_, new_tangent)
     return x
+
+
+def _tangent_as_view_of_base(x: Tensor, base: Tensor) -> None:
+    """Give the view x (without a tangent) the same view of its base's tangent (zeros made for
+    a base without one)."""
+    if base._fw_grad is None:
+        set_tangent(base, _wrap(np.zeros_like(base._data)))
+    set_tangent(x, without_dual(replay, base._fw_grad, view_chain(x)))
+
+
+def _base_snapshot(base: Tensor, x: Tensor, chain: tuple) -> Tensor:
+    """The snapshot of a view's base; in a dual level, where only the view has a tangent (a
+    dual from make_dual is a view of its primal), one that is x's tangent in x's region."""
+    snapshot = _snapshot(base)
+    if dual.level and snapshot._fw_grad is None and x._fw_grad is not None:
+        zeros = _wrap(np.zeros_like(base._data))
+        set_tangent(snapshot, without_dual(CopyViewIntoBase.apply, zeros, x._fw_grad, chain))
+    return snapshot
 
 
 def _without_grad(fn, *args):
@@ -239,8 +277,12 @@ def _without_grad(fn, *args):
 
 
 def _snapshot(x: Tensor) -> Tensor:
-    """A copy of x's values that carries x's place in the graph (its grad_fn)."""
-    return _wrap(x._data.copy(), x.grad_fn, x._requires_grad, x._output_nr)
+    """A copy of x's values that carries x's place in the graph (its grad_fn), and a copy of
+    its tangent while a dual level is active (Note [In-place dual])."""
+    s = _wrap(x._data.copy(), x.grad_fn, x._requires_grad, x._output_nr)
+    if dual.level and x._fw_grad is not None:
+        set_tangent(s, without_dual(x._fw_grad.clone))
+    return s
 
 
 def _take_history(x: Tensor, t: Tensor) -> None:
@@ -456,8 +498,10 @@ def _inplace_on_view(x: Tensor, fn, args, overlap_ok: bool) -> Tensor:
     if not overlap_ok and _overlaps(x._data):
         raise _overlap_error()
     chain = view_chain(x)
-    base_snapshot = _snapshot(base)
+    base_snapshot = _base_snapshot(base, x, chain)
     result = fn(replay(base_snapshot, chain), *args)
+    if _dual.results is not None:
+        _dual.results.append(result)
     if result._data.shape != x._data.shape:
         _write(x, result._data)  # raises the shape error
     new_base = CopyViewIntoBase.apply(base_snapshot, result, chain)

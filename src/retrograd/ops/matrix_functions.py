@@ -52,6 +52,11 @@ class Inverse(Function):
         t = out.transpose(-1, -2)
         return -(t @ grad @ t)
 
+    @staticmethod
+    def jvp(ctx, t):  # d(x^-1) = -x^-1 t x^-1
+        (out,) = ctx.saved_tensors
+        return -(out @ t @ out)
+
 
 def inverse(x: Tensor) -> Tensor:
     """The inverse of a square matrix (or of each matrix in a batch)."""
@@ -77,6 +82,11 @@ class Det(Function):
         x, out = ctx.saved_tensors
         scale = (grad * out).unsqueeze(-1).unsqueeze(-1)
         return scale * inverse(x).transpose(-1, -2)
+
+    @staticmethod
+    def jvp(ctx, t):  # d det(x) = det(x) tr(x^-1 t)
+        x, out = ctx.saved_tensors
+        return out * (inverse(x) * t.transpose(-1, -2)).sum((-2, -1))
 
 
 def det(x: Tensor) -> Tensor:
@@ -127,6 +137,13 @@ class MatrixExp(Function):
         n = x.shape[-1]
         xt = x.transpose(-1, -2)
         block = cat([cat([xt, grad], -1), cat([zeros_like(xt), xt], -1)], -2)
+        return MatrixExp.apply(block)[..., :n, n:]
+
+    @staticmethod
+    def jvp(ctx, t):  # the Frechet derivative at x in the direction t, the same block trick
+        (x,) = ctx.saved_tensors
+        n = x.shape[-1]
+        block = cat([cat([x, t], -1), cat([zeros_like(x), x], -1)], -2)
         return MatrixExp.apply(block)[..., :n, n:]
 
 
@@ -191,6 +208,17 @@ class Eigh(Function):
         if inner is None:
             return None, None
         return v @ inner @ vt, None
+
+    @staticmethod
+    def jvp(ctx, t, _):
+        # dw = diag(V^T t V),  dV = V (F * (V^T t V)) with F as above (t taken as symmetric,
+        # as PyTorch takes it)
+        w, v = ctx.saved_tensors
+        n = w.shape[-1]
+        eye = _wrap(np.eye(n, dtype=w._data.dtype))
+        inner = v.transpose(-1, -2) @ t @ v
+        gaps = w.unsqueeze(-2) - w.unsqueeze(-1) + eye
+        return (inner * eye).sum(-1), v @ (inner * ((1 - eye) / gaps))
 
 
 def _eigh_args(x: Tensor, UPLO: str) -> None:  # noqa: N803 - PyTorch's name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import reduction_jvp
 from ..autograd.function import Function
 from ..creation import _Rng
 from ..tensor import Tensor, _wrap
@@ -40,6 +41,8 @@ class Dist(Function):
         return (gd if ctx.needs_input_grad[0] else None,
                 -gd if ctx.needs_input_grad[1] else None, None)
 
+    jvp = reduction_jvp  # one number out
+
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     """The p-norm of ``input - other`` (broadcast), over all elements."""
@@ -65,6 +68,10 @@ class Bernoulli(Function):
     @staticmethod
     def backward(ctx, grad):
         return zeros_of(grad), None  # (not grad * 0, which is NaN where grad is infinite)
+
+    @staticmethod
+    def jvp(ctx, t, _):
+        return zeros_of(t)
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:  # noqa: A002

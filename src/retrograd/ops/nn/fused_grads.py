@@ -40,6 +40,10 @@ class _Tie(Function):
         return (grad,) + tuple(zeros_of(t) if need else None for t, need in
                                zip(ctx.saved_tensors, ctx.needs_input_grad[1:]))
 
+    @staticmethod
+    def jvp(ctx, t, *_):  # an identity in g
+        return t
+
 
 class _TieConv(_Tie):
     node_name = "ConvolutionBackwardBackward0"

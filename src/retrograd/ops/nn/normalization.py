@@ -111,6 +111,28 @@ class _Normalization(Function):
         return tuple(None if g is None else _wrap(g) for g in grads) + (
             (None,) * (len(ctx.needs_input_grad) - 3))
 
+    @staticmethod
+    def jvp(ctx, tx, tw, tb, *_):
+        # y = xhat w + b: dy = dxhat w + xhat dw + db, where the Jacobian of xhat in x is
+        # symmetric (Note [Normalization backward]), so dxhat is backward's formula with g = tx
+        x, w = ctx.saved_tensors[:2]
+        mean, invstd = _stats_of_x(ctx, x)
+        xhat = (x - mean) * invstd
+        out = None
+        if tx is not None:
+            if ctx.from_x:
+                out = (tx - _mean_over(tx, ctx.axes)
+                       - xhat * _mean_over(tx * xhat, ctx.axes)) * invstd
+            else:
+                out = tx * invstd
+            if w is not None:
+                out = out * w.reshape(ctx.shape)
+        for term in (None if tw is None else xhat * tw.reshape(ctx.shape),
+                     None if tb is None else tb.reshape(ctx.shape)):
+            if term is not None:
+                out = term if out is None else out + term
+        return out
+
 
 class BatchNorm(_Normalization):
     """y = (x - mean_c) * invstd_c * w_c + b_c per channel c, with the batch's statistics when

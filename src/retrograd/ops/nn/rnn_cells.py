@@ -129,6 +129,24 @@ class LstmCell(Function):
                                   TanhGrad.kernel, gate_grad)
         return _wrap(d_gates), _wrap(dc)
 
+    @staticmethod
+    def jvp(ctx, t_gates, t_c):  # dc' = df c + f dc + di g + i dg,  dh = do tc + o dtc
+        gates, c = ctx.saved_tensors
+        hidden = c.shape[-1]
+        i, f, g, o = Split.apply(gates, [hidden] * 4, 1)
+        i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
+        tc = tanh(f * c + i * g)
+        dc = None if t_c is None else f * t_c
+        if t_gates is not None:
+            ti, tf, tg, to = Split.apply(t_gates, [hidden] * 4, 1)
+            di, df, dg = SigmoidGrad.apply(ti, i), SigmoidGrad.apply(tf, f), TanhGrad.apply(tg, g)
+            term = df * c + di * g + i * dg
+            dc = term if dc is None else dc + term
+        dh = o * TanhGrad.apply(dc, tc)
+        if t_gates is not None:
+            dh = dh + SigmoidGrad.apply(to, o) * tc
+        return dh, dc
+
 
 def _array(t):
     return None if t is None else t._data
@@ -193,6 +211,26 @@ class GruCell(Function):
                            ctx.needs_input_grad, SigmoidGrad.kernel, TanhGrad.kernel,
                            lambda *parts: np.concatenate(parts, 1))
         return tuple(None if d is None else _wrap(d) for d in grads)
+
+    @staticmethod
+    def jvp(ctx, t_gx, t_gh, t_h):  # drz; dn through r and gh_n; dh' = dn + dz (h-n) + z (dh-dn)
+        gx, gh, h = ctx.saved_tensors
+        hidden = h.shape[-1]
+        x_rz, x_n = Split.apply(gx, [2 * hidden, hidden], 1)
+        h_rz, hn = Split.apply(gh, [2 * hidden, hidden], 1)
+        rz = sigmoid(x_rz + h_rz)
+        r, z = rz[:, :hidden], rz[:, hidden:]
+        n = tanh(x_n + r * hn)
+        zero = h * 0
+        tx_rz, tx_n = (zero.repeat(1, 2), zero) if t_gx is None else Split.apply(
+            t_gx, [2 * hidden, hidden], 1)
+        th_rz, th_n = (zero.repeat(1, 2), zero) if t_gh is None else Split.apply(
+            t_gh, [2 * hidden, hidden], 1)
+        drz = SigmoidGrad.apply(tx_rz + th_rz, rz)
+        dr, dz = drz[:, :hidden], drz[:, hidden:]
+        dn = TanhGrad.apply(tx_n + dr * hn + r * th_n, n)
+        out = dn + dz * (h - n) - z * dn
+        return out if t_h is None else out + z * t_h
 
 
 # ---- the functions users call ----------------------------------------------------------------
