@@ -451,11 +451,15 @@ def _jacfwd_forward(func, level: _Level, args: tuple, nums, directions: list, ha
     runs once per direction (and once without tangents when there are none), each run from
     the same random state (Note [Forward products])."""
     api = "jacfwd(f)(*args)"
-    state = default_generator.get_state()
+    try:
+        state = default_generator.get_state()
+    except RuntimeError:  # inside vmap(randomness="error"), where no random op may run anyway
+        state = None
     columns = []
     first = None
     for tangents in directions or [[None] * len(level.inputs)]:
-        default_generator.set_state(state)
+        if state is not None:
+            default_generator.set_state(state)
         run = _forward(func, level, lambda tree: _replace_args(args, nums, tree), tangents,
                        has_aux, False, api)
         first = first or run
