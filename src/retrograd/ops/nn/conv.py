@@ -31,8 +31,8 @@ Note [Flat windows for stride 1]
     start of the next row), so the gradient is first laid out with Wp columns per output row,
     the extra ones zero (their products with w are zero and add nothing). Adding long runs
     instead of Wo-long pieces makes col2im several times faster. A flat buffer has a short
-    zero tail so that the last run stays inside it. (The channels-last layout computes the
-    stride-1 input gradient as a convolution instead, with no col2im at all.)
+    zero tail so that the last run stays inside it. (The channels-last layout does col2im with
+    one product per tap, added straight into the padded gradient: see ``_input_grad_cl``.)
 
 Note [Derivatives of convolution]
     conv(x, w) is bilinear. Its two vector-Jacobian products are again bilinear maps:
