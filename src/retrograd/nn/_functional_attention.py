@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..ops.activation import softmax
+from ..ops.nn.attention import ScaledDotProductAttention
 from ..tensor import Tensor, _wrap
 from ._functional_layers import dropout
 
@@ -55,6 +56,18 @@ def _repeat_heads(t: Tensor, groups: int) -> Tensor:
     return wide.reshape(*shape[:-3], shape[-3] * groups, *shape[-2:])
 
 
+def _fusable(query: Tensor, key: Tensor, value: Tensor, attn_mask) -> bool:
+    """Whether PyTorch's CPU kernel (one fused node) handles this call: 4-d float inputs of
+    one dtype, the same batch dims, and a mask that is constant (bool, or float of their dtype)."""
+    dtype = query._data.dtype
+    if not (query.ndim == key.ndim == value.ndim == 4 and dtype.kind == "f"
+            and key._data.dtype == dtype and value._data.dtype == dtype
+            and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]):
+        return False
+    return attn_mask is None or (not attn_mask.requires_grad and attn_mask._data.dtype in (
+        np.bool_, dtype))
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
                                  scale: float | None = None, enable_gqa: bool = False) -> Tensor:
@@ -72,6 +85,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         groups = query.shape[-3] // key.shape[-3]
         key, value = _repeat_heads(key, groups), _repeat_heads(value, groups)
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if dropout_p == 0.0 and _fusable(query, key, value, attn_mask):
+        mask = attn_mask._data if attn_mask is not None else None
+        if is_causal:
+            mask = np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool))
+        return ScaledDotProductAttention.apply(query, key, value, mask, s)
     scores = (query @ key.transpose(-2, -1)) * s
     weights = attention_weights(_masked_scores(scores, attn_mask, is_causal))
     if dropout_p > 0.0:

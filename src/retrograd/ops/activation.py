@@ -54,6 +54,15 @@ def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
+def softmax_grad_array(g: np.ndarray, yd: np.ndarray, axis: int) -> np.ndarray:
+    """SoftmaxGrad's kernel: y * (g - sum(g * y)) along ``axis``, in one buffer."""
+    gy = np.multiply(g, yd, out=np.empty(np.broadcast_shapes(g.shape, yd.shape), yd.dtype))
+    total = gy.sum(axis=axis, keepdims=True) if yd.ndim else gy.copy()
+    np.subtract(g, total, out=gy)
+    gy *= yd
+    return gy
+
+
 class SoftmaxGrad(Function):
     """out = y * (grad - sum(grad * y)) (softmax's backward from its output y), as one op;
     dgrad = y * (gg - sum(gg * y)),  dy = gg * (grad - sum(grad * y)) - grad * sum(gg * y)"""
@@ -64,12 +73,7 @@ class SoftmaxGrad(Function):
     def forward(ctx, grad, y, axis):
         ctx.save_for_backward(grad, y)
         ctx.axis = axis
-        g, yd = grad._data, y._data
-        gy = np.multiply(g, yd, out=np.empty(np.broadcast_shapes(g.shape, yd.shape), yd.dtype))
-        total = gy.sum(axis=axis, keepdims=True) if yd.ndim else gy.copy()
-        np.subtract(g, total, out=gy)  # y * (grad - sum(grad * y)), in one buffer
-        gy *= yd
-        return gy
+        return softmax_grad_array(grad._data, y._data, axis)
 
     @staticmethod
     def backward(ctx, gg):

@@ -8,6 +8,7 @@ one level up, in ``retrograd.ops``. Of these only the recurrent cells are public
 """
 
 from . import (  # noqa: F401  (rnn_cells registers its functions on import)
+    attention,
     conv,
     embedding,
     loss,

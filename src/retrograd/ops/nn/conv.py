@@ -31,8 +31,8 @@ Note [Flat windows for stride 1]
     start of the next row), so the gradient is first laid out with Wp columns per output row,
     the extra ones zero (their products with w are zero and add nothing). Adding long runs
     instead of Wo-long pieces makes col2im several times faster. A flat buffer has a short
-    zero tail so that the last run stays inside it. (The channels-last layout computes the
-    stride-1 input gradient as a convolution instead, with no col2im at all.)
+    zero tail so that the last run stays inside it. (The channels-last layout does col2im with
+    one product per tap, added straight into the padded gradient: see ``_input_grad_cl``.)
 
 Note [Derivatives of convolution]
     conv(x, w) is bilinear. Its two vector-Jacobian products are again bilinear maps:
@@ -250,33 +250,19 @@ def _forward_cl(a: np.ndarray, w: np.ndarray, geo: ConvGeometry, cols) -> tuple:
 
 
 def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    # With stride 1 the input gradient is itself a convolution (a "full" one): of the output
-    # gradient, padded by reach - padding on each side (reach = d * (k - 1)), with the kernel
-    # flipped and its in/out channels swapped. That is one im2col and one product, with no
-    # col2im adds. (Padding beyond the reach would need a crop: col2im below handles it.)
-    reach_h, reach_w = geo.dh * (geo.kh - 1), geo.dw * (geo.kw - 1)
-    pads = (reach_h - geo.pt, reach_h - geo.pb, reach_w - geo.pl, reach_w - geo.pr)
-    if geo.flat and min(pads) >= 0:
-        top, _, left, _ = pads
-        buf = np.zeros((geo.N, geo.Ho + pads[0] + pads[1], geo.Wo + pads[2] + pads[3], geo.O),
-                       dtype=g.dtype)
-        buf[:, top:top + geo.Ho, left:left + geo.Wo] = _as4d(g, geo).transpose(0, 2, 3, 1)
-        sn, sy, sx, sc = buf.strides
-        view = as_strided(buf, (geo.N, geo.H, geo.W, geo.kh, geo.kw, geo.O),
-                          (sn, sy, sx, geo.dh * sy, geo.dw * sx, sc), writeable=False)
-        cols = np.ascontiguousarray(view).reshape(geo.N * geo.H * geo.W,
-                                                  geo.kh * geo.kw * geo.O)
-        flipped = _as4d(w, geo)[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, geo.C)
-        gx = (cols @ flipped).reshape(geo.N, geo.H, geo.W, geo.C).transpose(0, 3, 1, 2)
-        return np.ascontiguousarray(gx).reshape(geo.x_shape)
-    gcols = (_grad_cl(g, geo) @ _weights_cl(w, geo)).reshape(
-        geo.N, geo.Ho, geo.Wo, geo.kh, geo.kw, geo.C)
-    full = np.zeros((geo.N, geo.Hp, geo.Wp, geo.C), dtype=gcols.dtype)
+    # col2im with one product per kernel tap: tap (i, j) sends g @ w[:, :, i, j] (channels
+    # last) to the input positions it met, added straight into the padded gradient. This
+    # never builds the (N * Ho * Wo, kh * kw * C) column gradient, nor (stride 1) the column
+    # matrix of the padded output gradient, both kh * kw times larger than the input.
+    rows = _grad_cl(g, geo)  # (N * Ho * Wo, O)
+    taps = np.ascontiguousarray(_as4d(w, geo).transpose(2, 3, 0, 1))  # (kh, kw, O, C)
+    full = np.zeros((geo.N, geo.Hp, geo.Wp, geo.C), dtype=np.result_type(g, w))
     hs, ws = geo.sh * (geo.Ho - 1) + 1, geo.sw * (geo.Wo - 1) + 1
-    for i in range(geo.kh):  # one add per kernel tap, over the whole batch at once
+    for i in range(geo.kh):
         for j in range(geo.kw):
             y, x = i * geo.dh, j * geo.dw
-            full[:, y:y + hs:geo.sh, x:x + ws:geo.sw] += gcols[:, :, :, i, j]
+            part = (rows @ taps[i, j]).reshape(geo.N, geo.Ho, geo.Wo, geo.C)
+            full[:, y:y + hs:geo.sh, x:x + ws:geo.sw] += part
     inner = full[:, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W].transpose(0, 3, 1, 2)
     return np.ascontiguousarray(inner).reshape(geo.x_shape)
 

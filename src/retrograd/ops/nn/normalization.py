@@ -66,7 +66,9 @@ def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     them. Written once for tensors (``backward``) and arrays (``fast_backward``)."""
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     axes = ctx.axes
-    xhat = (x - mean) * invstd
+    if ctx.from_x and ctx.param_axes == axes:
+        return _batch_norm_backward(ctx, grad, x - mean, invstd, w)
+    xhat = _times(x - mean, invstd)
     gx = gw = gb = None
     if need_w:
         gw = _sum_over(grad * xhat, ctx.param_axes).reshape(w.shape)
@@ -75,10 +77,84 @@ def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     if need_x:
         g = grad if w is None else grad * w.reshape(ctx.shape)
         if ctx.from_x:
-            gx = (g - _mean_over(g, axes) - xhat * _mean_over(g * xhat, axes)) * invstd
+            gx = _centre_and_scale(g, _mean_over(g, axes), xhat,
+                                   _mean_over_product(g, xhat, axes), invstd)
         else:
             gx = g * invstd
     return gx, gw, gb
+
+
+def _times(a, b):
+    """a * b, of tensors, or of arrays with ``a`` (a temporary) updated in place."""
+    if isinstance(a, np.ndarray):
+        a *= b
+        return a
+    return a * b
+
+
+def _mean_over_product(a, b, axes: tuple):
+    """mean(a * b) over ``axes`` kept as size-1 dims; for arrays reduced over the last
+    dims (layer norm's) as row dot products, without the product's temporary."""
+    if isinstance(a, np.ndarray) and axes == tuple(range(a.ndim - len(axes), a.ndim)):
+        k = int(np.prod(a.shape[a.ndim - len(axes):]))
+        rows = np.einsum("rk,rk->r", a.reshape(-1, k), b.reshape(-1, k))
+        rows *= 1 / k
+        return rows.reshape(a.shape[:a.ndim - len(axes)] + (1,) * len(axes))
+    return _mean_over(a * b, axes)
+
+
+def _centre_and_scale(g, mg, xhat, mgx, invstd):
+    """(g - mg - xhat * mgx) * invstd, of tensors or, in one buffer, arrays."""
+    if isinstance(g, np.ndarray):
+        out = xhat * mgx
+        out += mg
+        np.subtract(g, out, out=out)
+        out *= invstd
+        return out
+    return (g - mg - xhat * mgx) * invstd
+
+
+def _batch_norm_backward(ctx, grad, xc, invstd, w) -> tuple:
+    """``_normalize_backward`` when weight's dims are the normalized ones' complement (batch
+    norm with the batch's statistics), from xc = x - mean. Then gw = invstd * sum(grad * xc)
+    and gb = sum(grad) are the sums the input gradient needs: mean(g) = w gb / M and
+    mean(g xhat) = w gw / M, so dx = grad * A - (xc * B + C) with per-channel
+    A = w invstd, B = w invstd^2 gw / M, C = w invstd gb / M (two passes fewer than the
+    general formula, and no full-size xhat)."""
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    axes = ctx.axes
+    m = xc.numel() // invstd.numel() if not isinstance(xc, np.ndarray) else xc.size // invstd.size
+    gb = _sum_over(grad, axes)
+    gw = _sum_over_product(grad, xc, axes) * invstd.reshape(gb.shape)
+    gx = None
+    if need_x:
+        scale = invstd.reshape(gb.shape) if w is None else w.reshape(gb.shape) * invstd.reshape(
+            gb.shape)
+        b_coef = (scale * invstd.reshape(gb.shape) * gw / m).reshape(ctx.shape)
+        gx = _scale_sub_affine(grad, scale.reshape(ctx.shape), xc, b_coef,
+                               (scale * gb / m).reshape(ctx.shape))
+    return (gx, gw.reshape(w.shape) if need_w else None,
+            gb.reshape(ctx.b_shape) if need_b else None)
+
+
+def _sum_over_product(a, b, axes: tuple):
+    """sum(a * b) over ``axes`` (the channel dim 1 kept), of tensors or, without the product's
+    temporary, arrays."""
+    if isinstance(a, np.ndarray):
+        n, c = a.shape[:2]
+        return np.einsum("ncs,ncs->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+    return (a * b).sum(axes)
+
+
+def _scale_sub_affine(g, a, xc, b, c):
+    """g * a - (xc * b + c), of tensors or arrays (xc, a temporary, updated in place)."""
+    if isinstance(g, np.ndarray):
+        xc *= b
+        xc += c
+        out = g * a
+        out -= xc
+        return out
+    return g * a - (xc * b + c)
 
 
 def _stats_of_x(ctx, x) -> tuple:
