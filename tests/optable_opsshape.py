@@ -4,6 +4,7 @@ strided views, index_add and friends, take/put, scatter_reduce, normal and the r
 
 from __future__ import annotations
 
+import numpy as np
 from optable import Const, OpInfo, distinct, nonzero, v
 
 R3 = (2, 3, 4)
@@ -147,3 +148,11 @@ OPS = [
     OpInfo("log_normal_", _zeroed(lambda x: x.log_normal_()), (v("2d", (2, 3)),),
            "MulBackward0"),
 ]
+
+# zeros among the factors of a product: one zero (only it gets the product of the others) and
+# two zeros (every factor gets 0) at a place; compared with torch at these exact points
+OPS.append(OpInfo(
+    "scatter_reduce-prod-zeros", lambda lib, x, s, i: x.scatter_reduce(0, i, s, "prod"),
+    (v("2d", (3, 4), (2, 4), SR_INDEX),), "ScatterReduceBackward0", nonzero(),
+    kinks=lambda rng, shapes: [np.array([[0., 2, 3, 0], [1, 0.5, 2, 1], [2, 1, 0, 3]]),
+                               np.array([[2., 0, 1.5, 0], [0, 3, 0, 2]])]))

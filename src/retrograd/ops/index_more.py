@@ -408,10 +408,7 @@ class ScatterReduce(Function):
             gx = scaled if include_self else grad
             gs = gather(scaled, d, g_idx)
         elif reduce == "prod":
-            # NOTE: written as out / x; exact where no input of a place is zero
-            out = ScatterReduce.apply(x, d, idx, src, reduce, include_self)
-            gx = grad * out / x
-            gs = gather(grad * out, d, g_idx) / src[sub]
+            gx, gs = _prod_grads(grad, x, src[sub], d, idx, pos, include_self, hit)
         else:  # amax / amin: the gradient is shared evenly among the values equal to out
             out = ScatterReduce.apply(x, d, idx, src, reduce, include_self).detach()
             s_eq = (src[sub] == gather(out, d, g_idx))._data
@@ -426,6 +423,31 @@ class ScatterReduce(Function):
         if gs is not None and gs._data.shape != src._data.shape:
             gs = _pad_to(gs, src._data.shape)
         return gx, None, None, gs, None, None
+
+
+def _prod_grads(grad, x, s, d, idx, pos, include_self, hit):
+    """The gradients of a scatter product: each factor's is grad times the product of the
+    other factors of its place. NOTE: zeros are handled apart (no division by them): with no
+    zero at a place, that is out / factor; with one, only the zero factor gets the product of
+    the others; with two or more, every factor gets 0."""
+    from .elementwise import where
+    from .gather_scatter import gather
+
+    x_zero, s_zero = x._data == 0, s._data == 0
+    zeros = (x_zero & (include_self | (hit == 0))).astype(np.int64)
+    np.add.at(zeros, pos, s_zero.astype(np.int64))
+    one = _wrap(np.ones((), x._data.dtype))
+    x_nz, s_nz = where(_wrap(x_zero), one, x), where(_wrap(s_zero), one, s)
+    rest = ScatterReduce.apply(x_nz, d, idx, s_nz, "prod", include_self)  # nonzero factors
+    g_idx = _wrap(idx)
+    none = _wrap(zeros == 0)
+    gx = grad * where(none, rest / x_nz, rest * _wrap(((zeros == 1) & x_zero).astype(
+        x._data.dtype)))
+    at_s = gather(grad * rest, d, g_idx)
+    s_none = _wrap(np.take_along_axis(zeros, idx, d) == 0) if idx.ndim else none
+    s_one = (np.take_along_axis(zeros, idx, d) == 1) & s_zero
+    gs = where(s_none, at_s / s_nz, at_s * _wrap(s_one.astype(s._data.dtype)))
+    return gx, gs
 
 
 def _pad_to(part: Tensor, shape: tuple) -> Tensor:
