@@ -22,6 +22,7 @@ from ..ops.inplace import apply_inplace
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.unary import sigmoid, tanh  # noqa: F401
 from ..tensor import Tensor
+from ._functional_activation import *  # noqa: F401,F403
 from ._functional_attention import *  # noqa: F401,F403
 from ._functional_layers import *  # noqa: F401,F403
 from ._functional_loss import *  # noqa: F401,F403

@@ -8,10 +8,12 @@ one level up, in ``retrograd.ops``. Of these only the recurrent cells are public
 """
 
 from . import (  # noqa: F401  (rnn_cells registers its functions on import)
+    activations,
     conv,
     embedding,
     loss,
     normalization,
+    padding,
     pooling,
     rnn_cells,
 )
