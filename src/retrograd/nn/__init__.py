@@ -15,8 +15,6 @@ from .activation import (
     Softmax,
     Tanh,
 )
-
-# Layers written alongside this package (recurrent, convolution, ...), imported last.
 from .activation_more import *  # noqa: F401,F403
 from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -39,6 +37,8 @@ from .padding import *  # noqa: F401,F403
 from .parallel import DataParallel
 from .parameter import Buffer, Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+
+# Layers written alongside this package (recurrent, convolution, ...), imported last.
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .transformer import (
