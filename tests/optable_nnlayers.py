@@ -86,3 +86,68 @@ for _nd in (1, 2, 3):
                lambda lib, x, pad: lib.nn.functional.pad(x, pad, mode="circular"),
                _pad_variants(_nd), "CopySlices"),
     ]
+
+
+def _interp(lib, x, **kw):
+    return lib.nn.functional.interpolate(x, **kw)
+
+
+OPS += [
+    OpInfo("conv_transpose2d",
+           lambda lib, x, w, *b, **kw: lib.nn.functional.conv_transpose2d(x, w, *b, **kw),
+           (v("plain", (2, 3, 4, 4), (3, 2, 3, 3), (2,)),
+            v("stride-pad-outpad", (1, 2, 3, 4), (2, 3, 3, 2), (3,), stride=2, padding=1,
+              output_padding=1),
+            v("groups-dilation", (2, 4, 3, 3), (4, 1, 2, 2), groups=2, dilation=2),
+            v("unbatched", (3, 4, 4), (3, 2, 2, 2), grad_fn="SqueezeBackward1")),
+           "ConvolutionBackward0"),
+    OpInfo("conv_transpose1d",
+           lambda lib, x, w, *b, **kw: lib.nn.functional.conv_transpose1d(x, w, *b, **kw),
+           (v("plain", (2, 3, 5), (3, 2, 3), (2,)),
+            v("stride", (2, 2, 4), (2, 3, 2), stride=3, padding=1, output_padding=2)),
+           "ConvolutionBackward0"),
+    OpInfo("group_norm", lambda lib, x, *wb, g: lib.nn.functional.group_norm(x, g, *wb),
+           (v("affine", (2, 4, 3), (4,), (4,), g=2), v("4d", (2, 6, 2, 3), (6,), (6,), g=3),
+            v("no-affine", (3, 4, 5), g=4), v("one-group-2d", (2, 4), g=1)),
+           "NativeGroupNormBackward0"),
+    OpInfo("instance_norm", lambda lib, x, *wb: lib.nn.functional.instance_norm(
+        x, None, None, *wb), (v("3d", (2, 3, 4)), v("affine-4d", (2, 3, 2, 3), (3,), (3,))),
+           "ViewBackward0"),
+    OpInfo("rms_norm", lambda lib, x, *w, shape, **kw: lib.nn.functional.rms_norm(
+        x, shape, *w, **kw), (v("last", (2, 3, 4), (4,), shape=(4,)),
+                              v("two-dims-eps", (2, 3, 4), shape=(3, 4), eps=1e-3)),
+           "MulBackward0"),
+    OpInfo("local_response_norm", lambda lib, x, **kw: lib.nn.functional.local_response_norm(
+        x, **kw), (v("3d", (2, 5, 3), size=3), v("4d-even", (2, 4, 2, 3), size=2, alpha=0.1)),
+           "DivBackward0"),
+    OpInfo("normalize", lambda lib, x, **kw: lib.nn.functional.normalize(x, **kw),
+           (v("dim1", (3, 4)), v("p1-dim0", (3, 4), p=1.0, dim=0)), "DivBackward0", nonzero()),
+    OpInfo("cosine_similarity",
+           lambda lib, x, y, **kw: lib.nn.functional.cosine_similarity(x, y, **kw),
+           (v("dim1", (3, 4), (3, 4)), v("broadcast-last", (2, 3, 4), (4,), dim=-1)),
+           "SumBackward1"),
+    OpInfo("pixel_shuffle", lambda lib, x, r: lib.nn.functional.pixel_shuffle(x, r),
+           (v("4d", (2, 8, 2, 3), r=2), v("3d", (9, 2, 2), r=3)), "PixelShuffleBackward0"),
+    OpInfo("pixel_unshuffle", lambda lib, x, r: lib.nn.functional.pixel_unshuffle(x, r),
+           (v("4d", (2, 2, 4, 6), r=2), v("5d", (1, 2, 1, 3, 3), r=3)),
+           "PixelUnshuffleBackward0"),
+    OpInfo("interpolate-nearest", _interp,
+           (v("2d-scale", (1, 2, 3, 4), scale_factor=2),
+            v("2d-size", (1, 2, 3, 5), size=(4, 3), grad_fn="UpsampleNearest2DBackward0"),
+            v("1d-frac", (2, 2, 5), scale_factor=1.7, grad_fn="UpsampleNearest1DBackward0"),
+            v("3d", (1, 1, 2, 3, 2), size=(3, 4, 5), grad_fn="UpsampleNearest3DBackward0")),
+           "UpsampleNearest2DBackward0"),
+    OpInfo("interpolate-bilinear", _interp,
+           (v("scale", (1, 2, 3, 4), scale_factor=2, mode="bilinear"),
+            v("align", (1, 2, 3, 4), size=(5, 7), mode="bilinear", align_corners=True),
+            v("down", (2, 1, 6, 5), size=(4, 2), mode="bilinear"),
+            v("frac-scale", (1, 1, 3, 4), scale_factor=(1.5, 0.75), mode="bilinear")),
+           "UpsampleBilinear2DBackward0"),
+    OpInfo("interpolate-linear", _interp,
+           (v("scale", (2, 2, 4), scale_factor=3, mode="linear"),
+            v("align", (1, 2, 4), size=7, mode="linear", align_corners=True)),
+           "UpsampleLinear1DBackward0"),
+    OpInfo("interpolate-trilinear", _interp,
+           (v("scale", (1, 1, 2, 3, 2), scale_factor=2, mode="trilinear"),),
+           "UpsampleTrilinear3DBackward0"),
+]

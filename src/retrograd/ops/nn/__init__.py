@@ -10,10 +10,13 @@ one level up, in ``retrograd.ops``. Of these only the recurrent cells are public
 from . import (  # noqa: F401  (rnn_cells registers its functions on import)
     activations,
     conv,
+    conv_transpose,
     embedding,
+    group_norm,
     loss,
     normalization,
     padding,
     pooling,
+    resample,
     rnn_cells,
 )

@@ -17,7 +17,7 @@ import numpy as np
 from ...autograd.forward_ad import linear_jvp
 from ...autograd.function import Function
 
-__all__ = ["ConstantPadNd", "gather_pad", "source_positions"]
+__all__ = ["ConstantPadNd", "gather_pad", "gather_pair", "source_positions"]
 
 
 def _constant_pad(a: np.ndarray, pads: tuple, value) -> np.ndarray:
@@ -118,15 +118,20 @@ class _ScatterPad(Function):
     jvp = linear_jvp
 
 
-def _pair(mode_name: str, nd: int) -> tuple:
-    name = f"{mode_name}Pad{nd}D"
-    pad = type(name, (_GatherPad,), {"node_name": f"{name}Backward0", "__module__": __name__,
+def gather_pair(name: str, module: str = __name__, grad_name: str | None = None) -> tuple:
+    """A gather Function named ``name`` (node ``{name}Backward0``) and its scatter derivative
+    (node ``{name}BackwardBackward0``), each the other's backward."""
+    pad = type(name, (_GatherPad,), {"node_name": f"{name}Backward0", "__module__": module,
                                       "__doc__": _GatherPad.__doc__})
-    grad = type(f"{name}Grad", (_ScatterPad,), {"node_name": f"{name}BackwardBackward0",
-                                               "__module__": __name__,
-                                               "__doc__": _ScatterPad.__doc__})
+    grad = type(f"{name}Grad", (_ScatterPad,), {
+        "node_name": grad_name or f"{name}BackwardBackward0", "__module__": module,
+        "__doc__": _ScatterPad.__doc__})
     pad.grad_op, grad.pad_op = grad, pad
     return pad, grad
+
+
+def _pair(mode_name: str, nd: int) -> tuple:
+    return gather_pair(f"{mode_name}Pad{nd}D")
 
 
 ReflectionPad1D, ReflectionPad1DGrad = _pair("Reflection", 1)
@@ -136,10 +141,8 @@ ReplicationPad1D, ReplicationPad1DGrad = _pair("Replication", 1)
 ReplicationPad2D, ReplicationPad2DGrad = _pair("Replication", 2)
 ReplicationPad3D, ReplicationPad3DGrad = _pair("Replication", 3)
 # PyTorch builds a circular pad from slice copies, so its node is CopySlices
-CircularPad = type("CircularPad", (_GatherPad,), {"node_name": "CopySlices",
-                                                  "__module__": __name__})
-CircularPadGrad = type("CircularPadGrad", (_ScatterPad,), {"__module__": __name__})
-CircularPad.grad_op, CircularPadGrad.pad_op = CircularPadGrad, CircularPad
+CircularPad, CircularPadGrad = gather_pair("CircularPad", grad_name="CircularPadGradBackward0")
+CircularPad.node_name = "CopySlices"
 
 _GATHER = {("reflect", 1): ReflectionPad1D, ("reflect", 2): ReflectionPad2D,
            ("reflect", 3): ReflectionPad3D, ("replicate", 1): ReplicationPad1D,
