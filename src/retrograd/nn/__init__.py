@@ -19,8 +19,12 @@ from .activation_more import *  # noqa: F401,F403
 from .attention import MultiheadAttention
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d
+from .conv_transpose import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .dropout import Dropout
+from .dropout_more import *  # noqa: F401,F403
 from .linear import Flatten, Identity, Linear, Unflatten
+from .loss import *  # noqa: F401,F403
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -33,9 +37,11 @@ from .loss import (
 )
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization_more import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .parallel import DataParallel
 from .parameter import Buffer, Parameter
+from .pixelshuffle import *  # noqa: F401,F403
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 # Layers written alongside this package (recurrent, convolution, ...), imported last.
@@ -48,6 +54,7 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .upsampling import *  # noqa: F401,F403
 
 # PyTorch's per-file layout (``nn.modules.linear.Linear``), built from the classes above.
 # isort: split

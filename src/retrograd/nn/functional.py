@@ -26,6 +26,7 @@ from ._functional_activation import *  # noqa: F401,F403
 from ._functional_attention import *  # noqa: F401,F403
 from ._functional_layers import *  # noqa: F401,F403
 from ._functional_loss import *  # noqa: F401,F403
+from ._functional_loss_more import *  # noqa: F401,F403
 from ._functional_more import *  # noqa: F401,F403
 
 
