@@ -5,7 +5,7 @@ node names are compared with torch's."""
 from __future__ import annotations
 
 import numpy as np
-from optable import OpInfo, away_from, nonzero, on_points, v
+from optable import OpInfo, away_from, distinct, nonzero, on_points, v
 
 F2x3 = (v("2x3", (2, 3)), v("0d", ()))
 
@@ -150,4 +150,17 @@ OPS += [
     OpInfo("interpolate-trilinear", _interp,
            (v("scale", (1, 1, 2, 3, 2), scale_factor=2, mode="trilinear"),),
            "UpsampleTrilinear3DBackward0"),
+]
+
+OPS += [
+    OpInfo("max_pool1d", lambda lib, x, **kw: lib.nn.functional.max_pool1d(x, **kw),
+           (v("k3s2p1", (2, 3, 9), kernel_size=3, stride=2, padding=1),
+            v("unbatched-dilated", (3, 8), kernel_size=2, dilation=2)),
+           "SqueezeBackward1", distinct()),
+    OpInfo("avg_pool1d", lambda lib, x, **kw: lib.nn.functional.avg_pool1d(x, **kw),
+           (v("k3s2", (2, 3, 9), kernel_size=3, stride=2),
+            v("pad-exclude", (3, 8), kernel_size=3, padding=1, count_include_pad=False)),
+           "SqueezeBackward1"),
+    OpInfo("adaptive_avg_pool1d", lambda lib, x, n: lib.nn.functional.adaptive_avg_pool1d(x, n),
+           (v("10to4", (2, 3, 10), n=4),), "SqueezeBackward1"),
 ]

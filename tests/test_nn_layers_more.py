@@ -132,6 +132,13 @@ LAYERS = [
     ("Upsample", (), {"scale_factor": 3, "mode": "linear"}, [(2, 2, 4)]),
     ("UpsamplingNearest2d", (), {"scale_factor": 2}, [(1, 2, 3, 4)]),
     ("UpsamplingBilinear2d", ((5, 6),), {}, [(1, 2, 3, 4)]),
+    ("MaxPool1d", (3,), {"stride": 2, "padding": 1}, [(2, 3, 9)]),
+    ("AvgPool1d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}, [(2, 3, 9)]),
+    ("AdaptiveAvgPool1d", (4,), {}, [(3, 10)]),
+    ("LPPool1d", (2, 3), {}, [(2, 3, 9)]),
+    ("LPPool2d", (3, (2, 3)), {"stride": 2}, [(1, 2, 6, 7)]),
+    ("Bilinear", (3, 4, 5), {}, [(6, 3), (6, 4)]),
+    ("Bilinear", (3, 2, 4), {"bias": False}, [(2, 5, 3), (2, 5, 2)]),
 ]
 
 

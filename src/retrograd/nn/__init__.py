@@ -43,6 +43,7 @@ from .parallel import DataParallel
 from .parameter import Buffer, Parameter
 from .pixelshuffle import *  # noqa: F401,F403
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling_more import *  # noqa: F401,F403
 
 # Layers written alongside this package (recurrent, convolution, ...), imported last.
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase

@@ -28,6 +28,7 @@ from ._functional_layers import *  # noqa: F401,F403
 from ._functional_loss import *  # noqa: F401,F403
 from ._functional_loss_more import *  # noqa: F401,F403
 from ._functional_more import *  # noqa: F401,F403
+from ._functional_pool1d import *  # noqa: F401,F403
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
