@@ -164,3 +164,18 @@ OPS += [
     OpInfo("adaptive_avg_pool1d", lambda lib, x, n: lib.nn.functional.adaptive_avg_pool1d(x, n),
            (v("10to4", (2, 3, 10), n=4),), "SqueezeBackward1"),
 ]
+
+OPS += [
+    OpInfo("unfold", lambda lib, x, **kw: lib.nn.functional.unfold(x, **kw),
+           (v("k2", (2, 3, 4, 5), kernel_size=2),
+            v("overlap-all", (1, 2, 5, 6), kernel_size=(3, 2), dilation=(1, 2), padding=1,
+              stride=(2, 1)),
+            v("unbatched", (2, 3, 3), kernel_size=2)),
+           "Im2ColBackward0"),
+    OpInfo("fold", lambda lib, x, **kw: lib.nn.functional.fold(x, **kw),
+           (v("k2", (2, 12, 12), output_size=(4, 5), kernel_size=2),
+            v("overlap", (1, 12, 18), output_size=(5, 6), kernel_size=(3, 2),
+              dilation=(1, 2), padding=1, stride=(2, 1)),
+            v("unbatched", (8, 6), output_size=(3, 4), kernel_size=2)),
+           "Col2ImBackward0"),
+]

@@ -23,6 +23,7 @@ from .conv_transpose import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import Dropout
 from .dropout_more import *  # noqa: F401,F403
+from .fold import Fold, Unfold
 from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import *  # noqa: F401,F403
 from .loss import (

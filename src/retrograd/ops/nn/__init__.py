@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (rnn_cells registers its functions on import)
     conv,
     conv_transpose,
     embedding,
+    fold,
     group_norm,
     loss,
     normalization,
