@@ -380,3 +380,33 @@ def test_new_names_are_in_nn_modules_layout():
     assert activation.Hardswish is nn.Hardswish
     assert padding.ReflectionPad2d is nn.ReflectionPad2d
     assert upsampling.Upsample is nn.Upsample
+
+
+BAGS = [({"mode": "sum"}, "offsets"), ({"mode": "mean"}, "offsets"), ({"mode": "max"}, "offsets"),
+        ({"mode": "mean", "padding_idx": 2}, "offsets"), ({"mode": "sum"}, "2d"),
+        ({"mode": "sum"}, "weights"), ({"mode": "mean", "include_last_offset": True}, "last")]
+
+
+@pytest.mark.parametrize("kwargs, form", BAGS, ids=[f"{k}-{f}" for k, f in BAGS])
+def test_embedding_bag_matches_torch(torch_ref, kwargs, form):
+    torch_ref.manual_seed(0)
+    ours = nn.EmbeddingBag(10, 3, **kwargs)
+    theirs = torch_ref.nn.EmbeddingBag(10, 3, **kwargs)
+    assert repr(ours) == repr(theirs)
+    _same_weights(ours, theirs)
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9])
+    args = {"offsets": ([np.array([0, 4, 4, 6])], {}), "2d": ([], {}),
+            "last": ([np.array([0, 4, 4, 8])], {}),
+            "weights": ([np.array([0, 3, 3])], {"w": np.linspace(0.5, 2, 8)})}[form]
+    if form == "2d":
+        idx = idx.reshape(2, 4)
+    extra_r, extra_t = {}, {}
+    if "w" in args[1]:
+        extra_r["per_sample_weights"] = _t(retrograd, args[1]["w"].astype(np.float32))
+        extra_t["per_sample_weights"] = _t(torch_ref, args[1]["w"].astype(np.float32))
+    out_r = ours(_t(retrograd, idx), *(_t(retrograd, a) for a in args[0]), **extra_r)
+    out_t = theirs(_t(torch_ref, idx), *(_t(torch_ref, a) for a in args[0]), **extra_t)
+    np.testing.assert_allclose(out_r.detach().numpy(), out_t.detach().numpy(), 1e-6, 1e-6)
+    up = np.random.default_rng(0).standard_normal(tuple(out_t.shape)).astype(np.float32)
+    out_r.backward(_t(retrograd, up)), out_t.backward(_t(torch_ref, up))
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-6, 1e-6)

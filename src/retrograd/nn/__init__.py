@@ -49,6 +49,7 @@ from .pooling_more import *  # noqa: F401,F403
 # Layers written alongside this package (recurrent, convolution, ...), imported last.
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
+from .sparse_more import EmbeddingBag
 from .transformer import (
     Transformer,
     TransformerDecoder,

@@ -30,6 +30,7 @@ from ._functional_loss_more import *  # noqa: F401,F403
 from ._functional_more import *  # noqa: F401,F403
 from ._functional_pool1d import *  # noqa: F401,F403
 from .fold import fold, unfold  # noqa: F401
+from .sparse_more import embedding_bag  # noqa: F401
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
