@@ -179,3 +179,14 @@ OPS += [
             v("unbatched", (8, 6), output_size=(3, 4), kernel_size=2)),
            "Col2ImBackward0"),
 ]
+
+OPS += [
+    OpInfo("adaptive_max_pool2d",
+           lambda lib, x, n: lib.nn.functional.adaptive_max_pool2d(x, n),
+           (v("overlapping", (2, 3, 5, 7), n=(3, 4)), v("unbatched-none", (2, 4, 5), n=(2, None)),
+            v("global", (1, 2, 3, 3), n=1)),
+           "AdaptiveMaxPool2DBackward0", distinct()),
+    OpInfo("adaptive_max_pool1d",
+           lambda lib, x, n: lib.nn.functional.adaptive_max_pool1d(x, n),
+           (v("10to4", (2, 3, 10), n=4),), "SqueezeBackward1", distinct()),
+]

@@ -138,6 +138,8 @@ LAYERS = [
     ("LPPool1d", (2, 3), {}, [(2, 3, 9)]),
     ("LPPool2d", (3, (2, 3)), {"stride": 2}, [(1, 2, 6, 7)]),
     ("Bilinear", (3, 4, 5), {}, [(6, 3), (6, 4)]),
+    ("AdaptiveMaxPool2d", ((3, None),), {}, [(2, 3, 7, 5)]),
+    ("AdaptiveMaxPool1d", (4,), {}, [(2, 3, 9)]),
     ("Unfold", ((2, 3),), {"padding": 1, "stride": 2}, [(2, 3, 5, 6)]),
     ("Fold", ((4, 5), 2), {}, [(2, 8, 12)]),
     ("Bilinear", (3, 2, 4), {"bias": False}, [(2, 5, 3), (2, 5, 2)]),
@@ -410,3 +412,12 @@ def test_embedding_bag_matches_torch(torch_ref, kwargs, form):
     up = np.random.default_rng(0).standard_normal(tuple(out_t.shape)).astype(np.float32)
     out_r.backward(_t(retrograd, up)), out_t.backward(_t(torch_ref, up))
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), 1e-6, 1e-6)
+
+
+def test_adaptive_max_pool_indices_match_torch(torch_ref):
+    x = _x(2, 3, 7, 6)
+    out_r, idx_r = F.adaptive_max_pool2d(_t(retrograd, x), (3, 4), return_indices=True)
+    out_t, idx_t = torch_ref.nn.functional.adaptive_max_pool2d(_t(torch_ref, x), (3, 4), True)
+    np.testing.assert_array_equal(idx_r.numpy(), idx_t.numpy())
+    np.testing.assert_allclose(out_r.numpy(), out_t.numpy())
+    assert idx_r.dtype == retrograd.int64

@@ -5,11 +5,13 @@ a 2-D pool of height 1, whose result is squeezed: PyTorch's node is SqueezeBackw
 from __future__ import annotations
 
 from ..ops.einsum import einsum
-from ..tensor import Tensor
+from ..ops.nn import adaptive_max as _am
+from ..tensor import Tensor, _wrap
 from ._functional_layers import _check_tensor, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
-__all__ = ["adaptive_avg_pool1d", "avg_pool1d", "bilinear", "lp_pool1d", "lp_pool2d",
-           "max_pool1d", "max_pool1d_with_indices"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "avg_pool1d", "bilinear",
+           "lp_pool1d", "lp_pool2d", "max_pool1d", "max_pool1d_with_indices"]
 
 
 def _one(value, name: str) -> int:
@@ -90,3 +92,43 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
                            f"inputs of sizes {list(input1.shape)} and {list(input2.shape)}")
     out = einsum("...i,oij,...j->...o", input1, weight, input2)
     return out if bias is None else out + bias
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """The maximum of each adaptive window of (N, C, H, W) or (C, H, W) input (None in
+    output_size keeps that input size); with return_indices, also each maximum's flat
+    position in its plane."""
+    _check_tensor(input, "adaptive_max_pool2d", "input")
+    if input.ndim not in (3, 4) or any(s == 0 for s in input.shape[-2:]):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
+                           f"{list(input.shape)}")
+    if isinstance(output_size, int):
+        output_size = (output_size, output_size)
+    size = tuple(int(input.shape[-2 + i]) if s is None else int(s)
+                 for i, s in enumerate(output_size))
+    if len(size) != 2 or any(s <= 0 for s in size):
+        raise RuntimeError(f"adaptive_max_pool2d: output_size must be 2 positive sizes, got "
+                           f"{output_size}")
+    pos = _am.adaptive_max_positions(input._data, size)
+    out = _am.AdaptiveMaxPool2D.apply(input, pos)
+    return (out, _wrap(pos)) if return_indices else out
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size,  # noqa: A002
+                                     return_indices: bool = True):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """The maximum of each adaptive window of the last dim."""
+    _check_1d(input, "adaptive_max_pool1d")
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size")),
+                              return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size,  # noqa: A002
+                                     return_indices: bool = True):
+    return adaptive_max_pool1d(input, output_size, True)

@@ -10,7 +10,8 @@ from . import init
 from .module import Module
 from .parameter import _add_weight_and_bias
 
-__all__ = ["AdaptiveAvgPool1d", "AvgPool1d", "Bilinear", "LPPool1d", "LPPool2d", "MaxPool1d"]
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d",
+           "Bilinear", "LPPool1d", "LPPool2d", "MaxPool1d"]
 
 
 def _single(v):
@@ -68,6 +69,27 @@ class AdaptiveAvgPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max pooling of the last dim to ``output_size`` cells."""
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
+    """Max pooling to a fixed (H_out, W_out) (None keeps that input size)."""
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class _LPPoolNd(Module):

@@ -9,6 +9,7 @@ one level up, in ``retrograd.ops``. Of these only the recurrent cells are public
 
 from . import (  # noqa: F401  (rnn_cells registers its functions on import)
     activations,
+    adaptive_max,
     conv,
     conv_transpose,
     embedding,

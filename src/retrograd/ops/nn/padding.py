@@ -118,10 +118,12 @@ class _ScatterPad(Function):
     jvp = linear_jvp
 
 
-def gather_pair(name: str, module: str = __name__, grad_name: str | None = None) -> tuple:
+def gather_pair(name: str, module: str = __name__, grad_name: str | None = None,
+                node_name: str | None = None) -> tuple:
     """A gather Function named ``name`` (node ``{name}Backward0``) and its scatter derivative
     (node ``{name}BackwardBackward0``), each the other's backward."""
-    pad = type(name, (_GatherPad,), {"node_name": f"{name}Backward0", "__module__": module,
+    pad = type(name, (_GatherPad,), {"node_name": node_name or f"{name}Backward0",
+                                      "__module__": module,
                                       "__doc__": _GatherPad.__doc__})
     grad = type(f"{name}Grad", (_ScatterPad,), {
         "node_name": grad_name or f"{name}BackwardBackward0", "__module__": module,
@@ -141,8 +143,8 @@ ReplicationPad1D, ReplicationPad1DGrad = _pair("Replication", 1)
 ReplicationPad2D, ReplicationPad2DGrad = _pair("Replication", 2)
 ReplicationPad3D, ReplicationPad3DGrad = _pair("Replication", 3)
 # PyTorch builds a circular pad from slice copies, so its node is CopySlices
-CircularPad, CircularPadGrad = gather_pair("CircularPad", grad_name="CircularPadGradBackward0")
-CircularPad.node_name = "CopySlices"
+CircularPad, CircularPadGrad = gather_pair("CircularPad", grad_name="CircularPadGradBackward0",
+                                           node_name="CopySlices")
 
 _GATHER = {("reflect", 1): ReflectionPad1D, ("reflect", 2): ReflectionPad2D,
            ("reflect", 3): ReflectionPad3D, ("replicate", 1): ReplicationPad1D,
