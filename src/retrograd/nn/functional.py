@@ -22,9 +22,15 @@ from ..ops.inplace import apply_inplace
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.unary import sigmoid, tanh  # noqa: F401
 from ..tensor import Tensor
+from ._functional_activation import *  # noqa: F401,F403
 from ._functional_attention import *  # noqa: F401,F403
 from ._functional_layers import *  # noqa: F401,F403
 from ._functional_loss import *  # noqa: F401,F403
+from ._functional_loss_more import *  # noqa: F401,F403
+from ._functional_more import *  # noqa: F401,F403
+from ._functional_pool1d import *  # noqa: F401,F403
+from .fold import fold, unfold  # noqa: F401
+from .sparse_more import embedding_bag  # noqa: F401
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

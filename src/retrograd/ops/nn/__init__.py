@@ -8,11 +8,18 @@ one level up, in ``retrograd.ops``. Of these only the recurrent cells are public
 """
 
 from . import (  # noqa: F401  (rnn_cells registers its functions on import)
+    activations,
+    adaptive_max,
     attention,
     conv,
+    conv_transpose,
     embedding,
+    fold,
+    group_norm,
     loss,
     normalization,
+    padding,
     pooling,
+    resample,
     rnn_cells,
 )
