@@ -225,7 +225,8 @@ class NllLoss(_ClassLoss):
         if wrow is not None:
             loss = loss * wrow
         ctx.shape = a.shape
-        ctx.save_for_backward(x)  # (only to tie the gradient to it, as PyTorch's saves it)
+        # x only to tie the gradient to it, weight only for its version check: PyTorch saves both
+        ctx.save_for_backward(x, weight)
         return NllLoss._finish(ctx, loss, target, reduction, a.dtype)
 
     @staticmethod
@@ -241,7 +242,7 @@ class NllLoss(_ClassLoss):
         gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
         gx = _drop_ignored(ctx, gx, at, shape)  # (on gx: +0.0 there, not -1 * 0)
         # PyTorch's fused backward: gx requires grad with x, its derivative is zeros
-        (x,) = ctx.saved_tensors
+        x, _ = ctx.saved_tensors
         return tie((gx,), (x,), "NllLossBackwardBackward0")[0], None, None, None, None
 
     jvp = reduction_jvp
