@@ -142,7 +142,28 @@ def _embedding_0_wide(L):
     return w.grad
 
 
+def _bce_second_order(L, reduction):
+    x = L.tensor([[0.0859, -0.0422, 1.806], [0.3469, -1.9857, 0.4233]], dtype=L.float64,
+                 requires_grad=True)
+    t = L.tensor([[-2.0, 1.0, 0.0], [2.0, -1.0, 0.5]], dtype=L.float64, requires_grad=True)
+    w = L.tensor([0.5, 2.0, 1.5], dtype=L.float64)
+    p = x.reciprocal().sigmoid()  # within 1e-10 of 0 or 1 where x is small
+    loss = L.nn.functional.binary_cross_entropy(p, t.sigmoid(), weight=w, reduction=reduction)
+    gx, gt = L.autograd.grad(loss.sum(), [x, t], create_graph=True)
+    return (gx, gt, *L.autograd.grad((gx * gx).sum() + gt.sum(), [x, t]))
+
+
+def _bce_second_order_at_edges(L):
+    p = L.tensor([0.0, 1.0, 1e-13, 0.3, 1 - 1e-13], dtype=L.float64, requires_grad=True)
+    t = L.tensor([0.2, 0.7, 0.0, 1.0, 0.5], dtype=L.float64, requires_grad=True)
+    (g,) = L.autograd.grad(L.nn.functional.binary_cross_entropy(p, t), p, create_graph=True)
+    return L.autograd.grad(g.sum(), [p, t])
+
+
 FIXED = {
+    "bce-second-order-mean": lambda L: _bce_second_order(L, "mean"),
+    "bce-second-order-none": lambda L: _bce_second_order(L, "none"),
+    "bce-second-order-edges": _bce_second_order_at_edges,
     "elu-alpha-1": lambda L: _elu_orders(L, 1.0),
     "elu-alpha-0.7": lambda L: _elu_orders(L, 0.7),
     "elu-then-sqrt": _elu_then_sqrt,

@@ -58,10 +58,16 @@ def _arith_inplace(x: Tensor, ufunc, other) -> bool:
 
 def _check_operand(x: Tensor, other) -> None:
     """PyTorch's refusal of an operand that overlaps the destination unless it is the same
-    memory laid out the same (``x.add_(x)`` is fine, ``x.add_(x[0])`` is not). Two arrays share
-    memory only when one is a view, hence the cheap test first."""
-    if isinstance(other, Tensor) and (x._data.base is not None or other._data.base is not None):
-        a, b = x._data, other._data
+    memory laid out the same (``x.add_(x)`` is fine, ``x.add_(x[0])`` is not). NumPy points a
+    view's ``base`` at the array owning the memory, so arrays with different owners are apart:
+    that cheap test comes first."""
+    if not isinstance(other, Tensor):
+        return
+    a, b = x._data, other._data
+    owner_a = a if a.base is None else a.base
+    owner_b = b if b.base is None else b.base
+    if owner_a is owner_b or not isinstance(owner_a, np.ndarray) or not isinstance(
+            owner_b, np.ndarray):
         check_source_overlap(a, b, full_ok=a.shape == b.shape and a.strides == b.strides)
 
 
