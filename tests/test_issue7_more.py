@@ -3,7 +3,8 @@ small program run on retrograd and on PyTorch from the same float64 data (values
 whether a gradient requires grad, and error types compared with ``_compare``).
 
 Covered: whole writes (``fill_``, ``zero_``, ``copy_``, ``x[...] = v``) give constant zero
-gradients; elu's derivative at NaN and -0.0 and its second derivative; the full max()/min()
+gradients; elu's derivative at NaN and -0.0 and its second derivative; binary_cross_entropy's
+and pow's (at base 0) second derivatives; the full max()/min()
 selecting its gradient; the 2-norm's gradient at 0; x / y twice at y = 0;
 ``div(rounding_mode="floor")`` with infinities; lstm_cell's o gate when only c' is used;
 embedding with 0-wide weights; scatter with 0-d tensors; overlap checks of binary in-place ops
@@ -160,7 +161,18 @@ def _bce_second_order_at_edges(L):
     return L.autograd.grad(g.sum(), [p, t])
 
 
+def _pow_exponent_at_base_0(L):
+    x = L.tensor([2.0, 0.0], dtype=L.float64)
+    y = L.tensor([[-1.0], [-1.0], [1.0], [0.0]], dtype=L.float64, requires_grad=True)
+    (g,) = L.autograd.grad((x ** y).sum(), y, create_graph=True)
+    a = L.tensor([0.0, 0.0, 2.0], dtype=L.float64, requires_grad=True)
+    b = L.tensor([1.0, 2.0, 0.5], dtype=L.float64, requires_grad=True)
+    (a ** b).backward(L.tensor([INF, 1.0, 1.0], dtype=L.float64))
+    return (g, *L.autograd.grad(g.sum(), y), a.grad, b.grad)
+
+
 FIXED = {
+    "pow-exponent-at-base-0": _pow_exponent_at_base_0,
     "bce-second-order-mean": lambda L: _bce_second_order(L, "mean"),
     "bce-second-order-none": lambda L: _bce_second_order(L, "none"),
     "bce-second-order-edges": _bce_second_order_at_edges,
