@@ -95,9 +95,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
                                                  "F.regression_loss"),
           "NaN where PyTorch's backward selects instead of multiplying by a mask (0 * inf), "
           "or the reverse", "nan-select"),
-    Known(("grad2",), ("F.binary_cross_entropy",),
-          "binary_cross_entropy's second derivative near input 0 or 1 (PyTorch's own "
-          "double-backward formula with (x + 1e-12)^2 (1 - x + 1e-12)^2)", "bce-second-order"),
 ]
 
 
