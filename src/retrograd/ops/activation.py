@@ -18,7 +18,7 @@ from .. import dtypes as _dt
 from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap, _wrap_dim
 from ._registry import expose
 from .elementwise import keep_where, where
 from .erf import erf_array
@@ -418,15 +418,43 @@ class Softplus(Function):
     jvp = elementwise_jvp
 
 
+class EluGrad(Function):
+    """out = grad * alpha exp(x) where x <= 0, else grad (elu's derivative; NaN x passes grad),
+    as one op;  dgrad = the same of gg,  dx = gg * grad * alpha exp(x) where x < 0, else 0
+    (PyTorch's EluBackwardBackward0: the second derivative is 0 at the kink x = 0)"""
+
+    node_name = "EluBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, x, alpha):
+        ctx.save_for_backward(grad, x)
+        ctx.alpha = alpha
+        g, a = grad._data, x._data
+        with np.errstate(invalid="ignore"):  # inf * 0: NaN, as PyTorch
+            left = g * (np.exp(np.minimum(a, 0)) * np.asarray(alpha, dtype=a.dtype))
+        return np.where(a <= 0, left, g)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x = ctx.saved_tensors
+        need_grad, need_x = ctx.needs_input_grad[:2]
+        neg = _wrap(np.asarray(x._data < 0, dtype=x._data.dtype))  # a constant mask
+        return (EluGrad.apply(gg, x, ctx.alpha) if need_grad else None,
+                EluGrad.apply(gg * grad, x, ctx.alpha) * neg if need_x else None, None)
+
+    jvp = elementwise_jvp
+
+
 class Elu(Function):
-    """out = x if x > 0 else alpha * (exp(x) - 1);  dx = grad if x > 0 else grad * alpha exp(x)"""
+    """out = x if x > 0 else alpha * (exp(x) - 1);  dx = grad if x > 0 else grad * alpha exp(x)
+    (see EluGrad)"""
 
     @staticmethod
     def forward(ctx, x, alpha):
         a = x._data
         ctx.save_for_backward(x)
         ctx.alpha = alpha
-        neg = np.expm1(np.minimum(a, 0))  # cannot overflow
+        neg = np.expm1(np.where(a > 0, 0, a))  # cannot overflow; elu(-0.0) is -0.0
         neg *= np.asarray(alpha, dtype=a.dtype)
         return np.where(a > 0, a, neg)
 
@@ -434,7 +462,7 @@ class Elu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         # NOTE: at x = 0 the left branch is taken: the slope there is alpha, as in PyTorch
-        return where(x > 0, grad, grad * (x.exp() * ctx.alpha)), None
+        return EluGrad.apply(grad, x, ctx.alpha), None
 
     jvp = elementwise_jvp
 

@@ -126,7 +126,7 @@ class Mul(Function):
 
 
 class Div(Function):
-    """out = x / y;  dx = grad / y,  dy = -grad * x / y**2"""
+    """out = x / y;  dx = grad / y,  dy = -grad * (x / y) / y"""
 
     saved_names = ('self', 'other')
 
@@ -146,7 +146,8 @@ class Div(Function):
     def grads(grad, x, y, need: tuple) -> tuple:
         """The derivatives, written with operators: the same lines serve tensors (backward)
         and arrays (fast_backward)."""
-        return (grad / y if need[0] else None), (-grad * x / (y * y) if need[1] else None)
+        # NOTE: dy as PyTorch rounds it, -grad * ((x / y) / y) (also its infinities at y = 0)
+        return (grad / y if need[0] else None), (-grad * (x / y / y) if need[1] else None)
 
     @staticmethod
     def backward(ctx, grad):
@@ -174,6 +175,9 @@ class DivRounded(Function):
     @staticmethod
     def forward(ctx, x, y, rounding_mode):
         a, b = promote(x, y)
+        if rounding_mode == "floor" and a.dtype.kind == "f":
+            # NOTE: PyTorch's floor division (as //): from fmod, so inf // -1 is NaN, 5 // inf 0
+            return quiet(np.floor_divide, a, b)
         q = quiet(np.true_divide, a, b)
         q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
         if a.dtype.kind in "iu":  # int / int gives int, as PyTorch

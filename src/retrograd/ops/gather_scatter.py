@@ -199,18 +199,57 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
     return Gather.apply(x, _gather_key(x, d, idx))
 
 
+def _scatter_check(shape: tuple, d: int, idx: np.ndarray, src_shape) -> None:
+    """PyTorch's shape checks of scatter, with 0-d tensors counted as 1-d of size 1 (none when
+    index is empty)."""
+    if idx.size == 0:
+        return
+    n = max(len(shape), 1)
+    if max(idx.ndim, 1) != n:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if src_shape is not None and max(len(src_shape), 1) != n:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    ishape, xs = idx.shape or (1,), shape or (1,)
+    ss = (src_shape or (1,)) if src_shape is not None else None
+    if any((j != d and ishape[j] > xs[j]) or (ss is not None and ishape[j] > ss[j])
+           for j in range(n)):
+        raise RuntimeError(
+            f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} apart "
+            f"from dimension {d}" + (f" and to be no larger size than src {list(src_shape)}"
+                                     if src_shape is not None else ""))
+
+
 def _scatter_args(x: Tensor, dim: int, index: Tensor, src, fn: str):
     idx = _index_tensor(index, fn)
     d = _wrap_dim(dim, x._data.ndim)
-    if isinstance(src, Tensor):
-        if src._data.dtype != x._data.dtype:
-            raise RuntimeError(f"{fn}(): Expected self.dtype to be equal to src.dtype")
+    tensor_src = isinstance(src, Tensor)
+    if tensor_src and src._data.dtype != x._data.dtype:
+        raise RuntimeError(f"{fn}(): Expected self.dtype to be equal to src.dtype")
+    _scatter_check(x._data.shape, d, idx, src._data.shape if tensor_src else None)
+    if idx.size == 0:  # nothing written: an empty key of x's rank
+        idx = np.zeros((0,) * max(x._data.ndim, 1), dtype=np.int64)
+    if tensor_src and src._data.ndim == 0:  # counted as 1-d of size 1, as PyTorch
+        src = src.reshape(1)
+    idx = idx.reshape(idx.shape or (1,))
+    if tensor_src:
         key = _gather_key(x, d, idx, src._data.shape)
         if src._data.shape != idx.shape:  # only the part of src under index is used
             src = Slice.apply(src, _Key(tuple(slice(0, s) for s in idx.shape), cls=Slice))
     else:
         key = _gather_key(x, d, idx)
     return key, src
+
+
+def _scatter_0d(cls, x: Tensor, dim: int, index: Tensor, src, fn: str, accumulate: bool):
+    """Scatter into x; a 0-d x is scattered into as a 1-d tensor of size 1."""
+    if x._data.ndim == 0:
+        if isinstance(src, Tensor) and src._data.dtype == x._data.dtype:  # (dtype checked below)
+            _scatter_check((), 0, _index_tensor(index, fn), src._data.shape)
+        return _scatter_0d(cls, x.reshape(1), dim, index, src, fn, accumulate).reshape(())
+    key, src = _scatter_args(x, dim, index, src, fn)
+    if cls is None:
+        cls = Scatter if isinstance(src, Tensor) else ScatterValue
+    return cls.apply(x, src, key, accumulate)
 
 
 def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
@@ -222,17 +261,14 @@ def scatter(x: Tensor, dim: int, index: Tensor, src=None, *, value=None,
         src = value
     if src is None:
         raise TypeError("scatter() needs src (a tensor) or value (a number)")
-    key, src = _scatter_args(x, dim, index, src, "scatter")
-    cls = Scatter if isinstance(src, Tensor) else ScatterValue
-    return cls.apply(x, src, key, False)
+    return _scatter_0d(None, x, dim, index, src, "scatter", False)
 
 
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
-    key, src = _scatter_args(x, dim, index, src, "scatter_add")
-    return ScatterAdd.apply(x, src, key, True)
+    return _scatter_0d(ScatterAdd, x, dim, index, src, "scatter_add", True)
 
 
 def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:

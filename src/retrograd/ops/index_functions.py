@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 
 if TYPE_CHECKING:
     from .index_key import _Key
@@ -195,7 +195,11 @@ class IndexPut(Function):
         need_x, need_v = ctx.needs_input_grad[:2]
         key = ctx.key
         gx = gv = None
-        if need_x:
+        if need_x and ctx._function.overwrites_all and not ctx.accumulate:
+            # NOTE: x is wholly overwritten: its gradient is constant zeros, as PyTorch's
+            # (not grad * 0, which requires grad under create_graph and is NaN at inf)
+            gx = _wrap(np.zeros_like(grad._data))
+        elif need_x:
             gx = grad if ctx.accumulate else IndexPut.apply(grad, 0, key, False)
         if need_v:
             gv = read(grad, key)
@@ -206,6 +210,7 @@ class IndexPut(Function):
 
     jvp = linear_jvp
     jvp_values = (1,)  # a number written (x[k] = 2.0) has tangent 0
+    overwrites_all = False  # the key covers all of x (copy_, fill_, x[...] = v)
 
 
 class IndexPutOnView(IndexPut):
@@ -219,15 +224,18 @@ class CopyWhole(IndexPut):
     """out = v broadcast to x's shape (x[...] = v);  as IndexPut"""
 
     node_name = "CopyBackwards"
+    overwrites_all = True
 
 
 class FillWhole(IndexPut):
     """out = a number or 0-dim v everywhere (x[...] = v);  as IndexPut"""
 
     node_name = "FillBackward3"
+    overwrites_all = True
 
 
 class FillScalar(IndexPut):
     """out = a number everywhere (x.fill_(c));  dx = zeros"""
 
     node_name = "FillBackward2"
+    overwrites_all = True

@@ -37,9 +37,10 @@ def setitem(x: Tensor, key, value) -> None:
     k = parse_key(x, key)
     if not isinstance(value, (Tensor, bool, int, float)):
         value = _wrap(np.asarray(value, dtype=x._data.dtype))
-    # PyTorch's copy_ (basic key) or index_put_ (advanced; one value through a mask is a fill)
+    # PyTorch's copy_ (basic key) or index_put_ (advanced; one value through a mask is a fill,
+    # unless x is 0-d)
     if isinstance(value, Tensor) and (k.adv is None or value._data.size != 1
-                                      or not _has_mask(key)):
+                                      or not _has_mask(key) or x._data.ndim == 0):
         dst = x._data if k.basic is None else x._data[k.basic]
         check_source_overlap(dst, value._data, full_ok=k.adv is None)
     if needs_record(x, value):

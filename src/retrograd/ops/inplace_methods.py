@@ -10,7 +10,7 @@ import numpy as np
 from .. import grad_mode
 from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .elementwise import add, div, mul, sub
 from .index_functions import CopyWhole, FillScalar, FillWhole
@@ -56,25 +56,44 @@ def _arith_inplace(x: Tensor, ufunc, other) -> bool:
     return True
 
 
+def _check_operand(x: Tensor, other) -> None:
+    """PyTorch's refusal of an operand that overlaps the destination unless it is the same
+    memory laid out the same (``x.add_(x)`` is fine, ``x.add_(x[0])`` is not). NumPy points a
+    view's ``base`` at the array owning the memory, so arrays with different owners are apart:
+    that cheap test comes first."""
+    if not isinstance(other, Tensor):
+        return
+    a, b = x._data, other._data
+    owner_a = a if a.base is None else a.base
+    owner_b = b if b.base is None else b.base
+    if owner_a is owner_b or not isinstance(owner_a, np.ndarray) or not isinstance(
+            owner_b, np.ndarray):
+        check_source_overlap(a, b, full_ok=a.shape == b.shape and a.strides == b.strides)
+
+
 def add_(x: Tensor, other, *, alpha=1) -> Tensor:
+    _check_operand(x, other)
     if alpha == 1 and _arith_inplace(x, np.add, other):
         return x
     return apply_inplace(x, lambda s, o: add(s, o, alpha=alpha), other)
 
 
 def sub_(x: Tensor, other, *, alpha=1) -> Tensor:
+    _check_operand(x, other)
     if alpha == 1 and _arith_inplace(x, np.subtract, other):
         return x
     return apply_inplace(x, lambda s, o: sub(s, o, alpha=alpha), other)
 
 
 def mul_(x: Tensor, other) -> Tensor:
+    _check_operand(x, other)
     if _arith_inplace(x, np.multiply, other):
         return x
     return apply_inplace(x, mul, other)
 
 
 def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
+    _check_operand(x, other)
     if rounding_mode is None and x._data.dtype.kind == "f" and _arith_inplace(
             x, np.true_divide, other):
         return x
@@ -82,6 +101,7 @@ def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
 
 
 def pow_(x: Tensor, exponent) -> Tensor:
+    _check_operand(x, exponent)
     return apply_inplace(x, power, exponent)
 
 
@@ -111,7 +131,7 @@ class Zero(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return _wrap(np.zeros_like(grad._data))  # constant zeros, as PyTorch (no 0 * inf)
 
     jvp = linear_jvp
 

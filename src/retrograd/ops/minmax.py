@@ -81,14 +81,17 @@ class return_types:  # noqa: N801 - PyTorch's name
 # ---- max, min, amax, amin -------------------------------------------------------------------
 
 
-def share_evenly(grad: Tensor, x: Tensor, out: Tensor, axes=None) -> Tensor:
+def share_evenly(grad: Tensor, x: Tensor, out: Tensor, axes=None, select: bool = False) -> Tensor:
     """The gradient of a max/min-like reduction: ``grad`` split evenly among the elements that
-    equal the result (``out``, with reduced dims kept as size 1)."""
+    equal the result (``out``, with reduced dims kept as size 1); ``select``: 0 elsewhere even
+    for an infinite or NaN grad (PyTorch's full max/min), else a product with the mask."""
     mask = x == out
     if x._data.dtype.kind == "f" and np.isnan(out._data).any():
         # NOTE: a NaN result came from the NaNs in the input; they take the gradient
         mask = mask | (x.isnan() & out.isnan())
     count = mask.sum() if axes is None else mask.sum(axes, keepdim=True)
+    if select:
+        return where(mask, grad / count, 0.0)
     return (grad / count) * mask
 
 
@@ -108,7 +111,7 @@ class MaxAll(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         # NOTE: ties split the gradient evenly, as PyTorch's full max/min does
-        return share_evenly(grad, x, out)
+        return share_evenly(grad, x, out, select=True)
 
     jvp = reduction_jvp
 

@@ -135,8 +135,9 @@ class Pow(Function):
         if need_x:
             gx = where(y == 0, 0.0, grad * y * x ** (y - 1))
         if need_y:
-            # NOTE: d/dy x**y at x == 0 is taken as 0 for y >= 0 (PyTorch's choice)
-            gy = where((x == 0) & (y >= 0), 0.0, grad * out * x.log())
+            # NOTE: d/dy x**y at x == 0 is taken as 0 for y >= 0 (PyTorch's choice), and grad
+            # multiplies the selection, as PyTorch's (an infinite grad gives NaN there)
+            gy = grad * where((x == 0) & (y >= 0), 0.0, out * x.log())
         return gx, gy
 
     jvp = elementwise_jvp

@@ -194,8 +194,9 @@ def norm_grad(x: Tensor, g: Tensor, o: Tensor, p: float, axes) -> Tensor:
     """The gradient of ``o``, the p-norm (p != 0) of x over ``axes`` (kept as size 1), for
     the incoming ``g``: ``g * sign(x) |x|^(p-1) / o^(p-1)``. Also ``dist``'s."""
     if p == 2:
-        # NOTE: the gradient at the zero vector is taken as 0, as in PyTorch
-        return where(o == 0, 0.0, g / o) * x
+        # NOTE: the gradient at the zero vector is taken as 0, as in PyTorch (whose product
+        # with g makes an infinite g NaN there)
+        return g * where(o == 0, 0.0, x / o)
     if p == 1:
         return g * x.sign()
     if p in (float("inf"), float("-inf")):

@@ -57,7 +57,7 @@ class EmbeddingDenseBackward(Function):
     def forward(ctx, g, idx, num, padding_idx, scale_grad_by_freq):
         a = g._data
         dim = a.shape[-1]
-        rows = a.reshape(-1, dim)
+        rows = a.reshape(idx.size, dim)  # (not -1: dim may be 0)
         scale = _row_scale(idx, num, padding_idx, scale_grad_by_freq)
         if scale is not None:
             rows = rows * scale.astype(a.dtype)[:, None]

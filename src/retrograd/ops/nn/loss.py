@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.forward_ad import reduction_jvp
+from ...autograd.forward_ad import elementwise_jvp, reduction_jvp
 from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
@@ -225,7 +225,8 @@ class NllLoss(_ClassLoss):
         if wrow is not None:
             loss = loss * wrow
         ctx.shape = a.shape
-        ctx.save_for_backward(x)  # (only to tie the gradient to it, as PyTorch's saves it)
+        # x only to tie the gradient to it, weight only for its version check: PyTorch saves both
+        ctx.save_for_backward(x, weight)
         return NllLoss._finish(ctx, loss, target, reduction, a.dtype)
 
     @staticmethod
@@ -241,7 +242,7 @@ class NllLoss(_ClassLoss):
         gx = _wrap(_unrows(pick, shape)) * _ClassLoss._coef_like(ctx, grad, shape)
         gx = _drop_ignored(ctx, gx, at, shape)  # (on gx: +0.0 there, not -1 * 0)
         # PyTorch's fused backward: gx requires grad with x, its derivative is zeros
-        (x,) = ctx.saved_tensors
+        x, _ = ctx.saved_tensors
         return tie((gx,), (x,), "NllLossBackwardBackward0")[0], None, None, None, None
 
     jvp = reduction_jvp
@@ -358,12 +359,46 @@ class BinaryCrossEntropy(Function):
             g = g * weight
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+            gx = BinaryCrossEntropyGrad.apply(g, x, t)
         if ctx.needs_input_grad[1]:
             gt = g * ((-x).log1p() - x.log())
         return gx, gt, None, None
 
     jvp = reduction_jvp
+
+
+_BCE_EPS = 1e-12
+
+
+class BinaryCrossEntropyGrad(Function):
+    """out = g (x - t) / max(x (1 - x), 1e-12) (binary_cross_entropy's dx), as one op;
+    dg = gg (x - t) / max(x (1 - x), 1e-12),  dt = -gg g / max(x (1 - x), 1e-12),
+    dx = gg g (x^2 - 2 x t + t) / ((x + 1e-12)^2 (1 - x + 1e-12)^2): PyTorch's own second
+    derivative (the derivative of the quotient, with the clamp replaced by those shifts)"""
+
+    node_name = "BinaryCrossEntropyBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, t):
+        ctx.save_for_backward(g, x, t)
+        a, b = x._data, t._data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g._data * (a - b) / np.maximum(a * (1 - a), _BCE_EPS)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x, t = ctx.saved_tensors
+        need_g, need_x, need_t = ctx.needs_input_grad[:3]
+        denom = (x * (1 - x)).clamp(min=_BCE_EPS) if need_g or need_t else None
+        dg = gg * (x - t) / denom if need_g else None
+        dt = -gg * g / denom if need_t else None
+        dx = None
+        if need_x:
+            shifted = (x + _BCE_EPS) ** 2 * (1 - x + _BCE_EPS) ** 2
+            dx = gg * g * (x * x - 2 * x * t + t) / shifted
+        return dg, dx, dt
+
+    jvp = elementwise_jvp
 
 
 class BinaryCrossEntropyWithLogits(Function):

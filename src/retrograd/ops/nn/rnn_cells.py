@@ -40,7 +40,7 @@ from .._registry import expose
 from ..activation import _check_float
 from ..join import Cat, Split
 from ..products import Linear, LinearNoBias
-from ..unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh
+from ..unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh, zeros_of
 
 
 def _sigmoid_via_tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -72,7 +72,9 @@ def _lstm_grads(i, f, g, o, tc, c, gh, gc, tanh_grad, gate_grad) -> tuple:
     dc = None if gh is None else tanh_grad(gh * o, tc)
     if gc is not None:
         dc = gc if dc is None else dc + gc
-    d_o = o * 0 if gh is None else gh * tc
+    # NOTE: no gh: the o gate's gradient is exactly 0 (None here), as PyTorch's split of the
+    # gates fills it with zeros: not 0 * slope, which is NaN where the gate is NaN
+    d_o = None if gh is None else gh * tc
     return gate_grad(dc * g, dc * c, dc * i, d_o), dc * f
 
 
@@ -108,7 +110,8 @@ class LstmCell(Function):
 
         def gate_grad(d_i, d_f, d_g, d_o):
             return Cat.apply(SigmoidGrad.apply(d_i, i), SigmoidGrad.apply(d_f, f),
-                             TanhGrad.apply(d_g, g), SigmoidGrad.apply(d_o, o), 1, None)
+                             TanhGrad.apply(d_g, g),
+                             zeros_of(o) if d_o is None else SigmoidGrad.apply(d_o, o), 1, None)
 
         return _lstm_grads(i, f, g, o, tc, c, gh, gc, TanhGrad.apply, gate_grad)
 
@@ -119,10 +122,13 @@ class LstmCell(Function):
         hidden = tc.shape[-1]
 
         def gate_grad(*d):  # the same kernels, on the four blocks at once but for the tanh one
-            d = np.concatenate(d, 1)
+            no_o = d[3] is None
+            d = np.concatenate(d[:3] + (np.zeros_like(d[0]) if no_o else d[3],), 1)
             out = SigmoidGrad.kernel(d, act)
             tanh_block = slice(2 * hidden, 3 * hidden)
             out[:, tanh_block] = TanhGrad.kernel(d[:, tanh_block], act[:, tanh_block])
+            if no_o:
+                out[:, 3 * hidden:] = 0
             return out
 
         d_gates, dc = _lstm_grads(*_blocks(act, hidden), tc, c._data, _array(gh), _array(gc),
