@@ -16,6 +16,8 @@ from __future__ import annotations
 import pytest
 from test_issue7_formulas import _compare
 
+import retrograd
+
 INF = float("inf")
 NAN = float("nan")
 
@@ -288,3 +290,15 @@ def _nll_weight_changed(L):
 def test_nll_loss_checks_its_weight_version(torch_ref):
     err = _compare(torch_ref, _nll_weight_changed)
     assert err[0] is RuntimeError
+
+
+def test_layer_norm_bias_written_in_place_before_backward_raises(torch_ref):
+    """layer_norm saves its bias as PyTorch does, so an in-place write to it is reported."""
+    for lib in (retrograd, torch_ref):
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        b = lib.zeros(3, dtype=lib.float64, requires_grad=True) * 1
+        y = lib.nn.functional.layer_norm(x, (3,), lib.ones(3, dtype=lib.float64), b)
+        with lib.no_grad():
+            b.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()

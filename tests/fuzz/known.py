@@ -84,9 +84,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("grad", "grad-nan"), VIEWS,
           "a view taken before its base began requiring grad (through an in-place op) does not "
           "require grad: its gradient path is lost", "stale-view-requires-grad", also=INPLACE),
-    Known(("backward-no-raise",), INPLACE,
-          "missing version checks (tensors PyTorch saves and retrograd does not: layer_norm's "
-          "bias)", "missing-checks"),
     Known(("grad2", "grad2-nan", "grad-requires_grad"),
           ("*relu*", "F.leaky_relu", "F.relu6", "F.hardtanh"),
           "double backward through relu/leaky_relu/relu6/hardtanh: None or 'does not require "

@@ -181,7 +181,7 @@ class _Normalization(Function):
 
     @staticmethod
     def fast_backward(ctx, grad):  # the same formula on arrays, forward's statistics constant
-        x, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors[:2]
         grads = _normalize_backward(ctx, grad._data, x._data, *ctx.stats,
                                     None if w is None else w._data)
         return tuple(None if g is None else _wrap(g) for g in grads) + (
@@ -266,6 +266,7 @@ class LayerNorm(_Normalization):
         ctx.param_axes = tuple(range(a.ndim - nd))
         ctx.b_shape = None if b is None else b._data.shape
         out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+        ctx.save_for_backward(x, w, b)  # b too: PyTorch saves it, so writing to it is caught
         # its saved statistics require grad when b does (Note [Fused backward's requires_grad])
         ctx.bias = b if b is not None and b.requires_grad else None
         return out
