@@ -213,3 +213,30 @@ OPS += [
     OpInfo("diff-prepend", lambda lib, x, p: lib.diff(x, dim=0, prepend=p),
            (v("prepend", (3, 2), (1, 2)),), "SubBackward0"),
 ]
+
+
+def _svd(lib, x, **kw):
+    u, s, vh = lib.linalg.svd(x, full_matrices=False)
+    return s, u @ vh  # each singular pair's sign is arbitrary: u_i v_i^T is not
+
+
+def _svd_full(lib, x):
+    u, s, vh = lib.linalg.svd(x)
+    k = s.shape[-1]
+    return s, u[..., :, :k] @ vh[..., :k, :]
+
+
+OPS += [
+    OpInfo("linalg.svd", _svd, (v("tall", (4, 3)), v("wide", (2, 4)), v("batched", (2, 3, 3))),
+           "LinalgSvdBackward0", distinct()),
+    OpInfo("linalg.svd-full", _svd_full, (v("tall", (4, 2)),), "LinalgSvdBackward0", distinct()),
+    OpInfo("svdvals", lambda lib, x: lib.linalg.svdvals(x), (v("3x2", (3, 2)),),
+           "LinalgSvdBackward0", distinct()),
+    OpInfo("svd-old", lambda lib, x: (lambda r: (r.S, r.U @ r.V.mT))(lib.svd(x)),
+           (v("3x3", (3, 3)),), "LinalgSvdBackward0", distinct()),
+    OpInfo("pinverse", lambda lib, x: lib.pinverse(x) * 1, (v("3x2", (3, 2)),), "MulBackward0",
+           distinct()),
+    OpInfo("linalg.qr", lambda lib, x: tuple(lib.linalg.qr(x)),
+           (v("tall", (4, 3)), v("square-batched", (2, 3, 3))), "LinalgQrBackward0"),
+    OpInfo("qr-old", lambda lib, x: tuple(x.qr()), (v("tall", (3, 2)),), "LinalgQrBackward0"),
+]

@@ -672,10 +672,184 @@ def solve(a: Tensor, b: Tensor, *, left: bool = True, out=None) -> Tensor:
     return LinalgSolveEx.apply(a, b, vector)
 
 
+# ---- svd and qr ---------------------------------------------------------------------------------
+
+
+def _named3(name: str, fields: tuple) -> type:
+    def make(cls, a, b, c):
+        return tuple.__new__(cls, (a, b, c))
+
+    def rep(self) -> str:
+        inner = ",\n".join(f"{f}={t!r}" for f, t in zip(fields, self))
+        return f"torch.return_types.{name}(\n{inner})"
+
+    body = {"__slots__": (), "__new__": make, "__repr__": rep, "__module__": __name__}
+    for i, f in enumerate(fields):
+        body[f] = property(lambda self, i=i: self[i])
+    return type(name, (tuple,), body)
+
+
+linalg_svd_result = _named3("linalg_svd", ("U", "S", "Vh"))
+svd_result = _named3("svd", ("U", "S", "V"))
+
+
+linalg_qr_result = type("linalg_qr", (tuple,), {
+    "__slots__": (), "__module__": __name__,
+    "Q": property(lambda self: self[0]), "R": property(lambda self: self[1]),
+    "__repr__": lambda self: f"torch.return_types.linalg_qr(\nQ={self[0]!r},\nR={self[1]!r})"})
+
+
+class LinalgSvd(Function):
+    """(U, S, Vh) with x = U diag(S) Vh (reduced to k = min(m, n) for the gradient);
+    dx = U [(F o (U^T gU - gU^T U)) S + diag(gS) + S (F o (V^T gV - gV^T V))] Vh
+         + (I - U U^T) gU S^-1 Vh + U S^-1 gV^T (I - V V^T),  F_ij = 1 / (s_j^2 - s_i^2)"""
+
+    @staticmethod
+    def forward(ctx, x, full_matrices):
+        u, s, vh = np.linalg.svd(x._data, full_matrices=full_matrices)
+        dt = x._data.dtype
+        u, s, vh = u.astype(dt, copy=False), s.astype(dt, copy=False), vh.astype(dt, copy=False)
+        ctx.save_for_backward(u, s, vh)  # (the outputs: differentiable again through them)
+        ctx.k = s.shape[-1]
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        u, s, vh = ctx.saved_tensors
+        k = ctx.k
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        v = _mT(vh)
+        if gu is not None:
+            gu = gu[..., :, :k]
+        if gvh is not None:
+            gvh = gvh[..., :k, :]
+        eye = _wrap(np.eye(k, dtype=s._data.dtype))
+        inner = None
+        if gs is not None:
+            inner = gs.unsqueeze(-2) * eye
+        if gu is not None or gvh is not None:
+            s2 = s * s
+            gaps = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye  # s_j^2 - s_i^2, 1 on the diagonal
+            f = (1 - eye) / gaps
+        if gu is not None:
+            ut_gu = _mT(u) @ gu
+            term = (f * (ut_gu - _mT(ut_gu))) * s.unsqueeze(-2)
+            inner = term if inner is None else inner + term
+        if gvh is not None:
+            gv = _mT(gvh)
+            vt_gv = _mT(v) @ gv
+            term = s.unsqueeze(-1) * (f * (vt_gv - _mT(vt_gv)))
+            inner = term if inner is None else inner + term
+        out = u @ inner @ vh
+        sinv = 1 / s
+        m, n = u.shape[-2], v.shape[-2]
+        if gu is not None and m > k:
+            out = out + (gu - u @ (_mT(u) @ gu)) * sinv.unsqueeze(-2) @ vh
+        if gvh is not None and n > k:
+            out = out + (u * sinv.unsqueeze(-2)) @ (gvh - (gvh @ v) @ vh)
+        return out, None
+
+
+def _svd_check(x: Tensor, fn: str) -> None:
+    a = x._data
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.{fn}: The input tensor A must have at least 2 dimensions.")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{fn}: Expected a floating point or complex tensor as input. "
+                           f"Got {str(x.dtype)[6:].title()}")
+
+
+def linalg_svd(x: Tensor, full_matrices: bool = True, *, driver=None, out=None):
+    """(U, S, Vh) with x = U diag(S) Vh; singular values descending."""
+    _svd_check(x, "svd")
+    return linalg_svd_result(*LinalgSvd.apply(x, bool(full_matrices)))
+
+
+def svdvals(x: Tensor, *, driver=None, out=None) -> Tensor:
+    """The singular values of x, descending."""
+    _svd_check(x, "svdvals")
+    return LinalgSvd.apply(x, False)[1]
+
+
+def svd(x: Tensor, some: bool = True, compute_uv: bool = True):
+    """(U, S, V) with x = U diag(S) V^T (the older interface of ``linalg.svd``)."""
+    _svd_check(x, "svd")
+    u, s, vh = LinalgSvd.apply(x, not some)
+    if not compute_uv:
+        return svd_result(u.detach() * 0, s, _mT(vh).detach() * 0)
+    return svd_result(u, s, _mT(vh))
+
+
+class LinalgQr(Function):
+    """(Q, R) with x = Q R (m >= n, reduced);  dx = (gQ + Q copyltu(M)) R^-T,
+    M = R gR^T - gQ^T Q,  copyltu(M) = tril(M) + tril(M, -1)^T"""
+
+    @staticmethod
+    def forward(ctx, x, mode):
+        q, r = np.linalg.qr(x._data, mode=mode)
+        dt = x._data.dtype
+        q, r = q.astype(dt, copy=False), r.astype(dt, copy=False)
+        ctx.save_for_backward(q, r)
+        ctx.mode = mode
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        q, r = ctx.saved_tensors
+        m, n = q.shape[-2], r.shape[-1]
+        if m < n or (ctx.mode == "complete" and m > n):
+            raise NotImplementedError(
+                "The derivative of linalg.qr is implemented only for mode='reduced' (or "
+                "square inputs) with at least as many rows as columns.")
+        mm = None
+        if gr is not None:
+            mm = r @ _mT(gr)
+        if gq is not None:
+            term = _mT(gq) @ q
+            mm = -term if mm is None else mm - term
+        b = q @ (mm.tril() + _mT(mm.tril(-1)))
+        if gq is not None:
+            b = gq + b
+        return b @ _mT(inverse(r)), None
+
+
+def linalg_qr(x: Tensor, mode: str = "reduced", *, out=None):
+    """(Q, R) with x = Q R, Q with orthonormal columns and R upper triangular."""
+    _svd_check(x, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    if mode == "r":
+        q, r = LinalgQr.apply(x, "reduced")
+        return linalg_qr_result((_wrap(np.empty((0,), x._data.dtype)), r))
+    return linalg_qr_result(LinalgQr.apply(x, mode))
+
+
+def qr(x: Tensor, some: bool = True):
+    """(Q, R) with x = Q R (``some=False``: Q square)."""
+    q, r = linalg_qr(x, "reduced" if some else "complete")
+    return qr_result((q, r))
+
+
+qr_result = type("qr", (tuple,), {
+    "__slots__": (), "__module__": __name__,
+    "Q": property(lambda self: self[0]), "R": property(lambda self: self[1]),
+    "__repr__": lambda self: f"torch.return_types.qr(\nQ={self[0]!r},\nR={self[1]!r})"})
+
+
+def pinverse(x: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The pseudo-inverse, V diag(1/s) U^T over the singular values above rcond * max(s)."""
+    u, s, vh = LinalgSvd.apply(x, False)
+    cutoff = s.amax(-1, keepdim=True) * rcond
+    big = s > cutoff
+    sinv = where(big, 1 / where(big, s, 1.0), 0.0)
+    return (_mT(vh) * sinv.unsqueeze(-2)) @ _mT(u)
+
+
 expose({
     "diagonal": diagonal, "diag_embed": diag_embed, "diag": diag, "diagflat": diagflat,
     "trace": trace, "baddbmm": baddbmm, "addbmm": addbmm, "addmv": addmv, "vdot": vdot,
     "cross": cross, "kron": kron, "matrix_power": matrix_power, "cholesky": cholesky,
-    "slogdet": slogdet, "logdet": logdet,
+    "slogdet": slogdet, "logdet": logdet, "svd": svd, "qr": qr, "pinverse": pinverse,
 })
 expose({"tensordot": tensordot, "cdist": cdist, "chain_matmul": chain_matmul}, method=False)
