@@ -240,3 +240,9 @@ OPS += [
            (v("tall", (4, 3)), v("square-batched", (2, 3, 3))), "LinalgQrBackward0"),
     OpInfo("qr-old", lambda lib, x: tuple(x.qr()), (v("tall", (3, 2)),), "LinalgQrBackward0"),
 ]
+
+OPS += [
+    OpInfo("aminmax", lambda lib, x, **kw: tuple(lib.aminmax(x, **kw)),
+           (v("all", (2, 3)), v("dim-keepdim", (3, 4), dim=1, keepdim=True)), "AminmaxBackward0",
+           distinct(), kinks=on_points(-1.0, 0.0, 1.0)),
+]

@@ -260,3 +260,50 @@ def test_slogdet_logdet_cholesky_solve(torch_ref):
           torch_ref.linalg.cholesky(torch_ref.tensor(s), upper=True))
     _same(retrograd.linalg.solve(retrograd.tensor(s), retrograd.tensor([[1.0, 2.0]]), left=False),
           torch_ref.linalg.solve(torch_ref.tensor(s), torch_ref.tensor([[1.0, 2.0]]), left=False))
+
+
+def test_histc_bincount_bucketize_searchsorted_match_torch(torch_ref):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 5, 50)
+    for kw in ({}, {"bins": 7, "min": 0, "max": 4}, {"bins": 3, "min": 1, "max": 1}):
+        _same(retrograd.histc(retrograd.tensor(x), **kw), torch_ref.histc(torch_ref.tensor(x),
+                                                                            **kw))
+    idx = rng.integers(0, 6, 20)
+    w = rng.uniform(0, 1, 20).astype(np.float32)
+    for kw in ({}, {"minlength": 9}):
+        np.testing.assert_array_equal(retrograd.bincount(retrograd.tensor(idx), **kw).numpy(),
+                                      torch_ref.bincount(torch_ref.tensor(idx), **kw).numpy())
+    _same(retrograd.bincount(retrograd.tensor(idx), retrograd.tensor(w)),
+          torch_ref.bincount(torch_ref.tensor(idx), torch_ref.tensor(w)), rtol=1e-6)
+    b = [1.0, 2.0, 2.0, 3.0]
+    q = [[0.0, 1.0, 2.0], [2.5, 3.0, 9.0]]
+    for right in (False, True):
+        for fn in ("bucketize", "searchsorted"):
+            args_r = (retrograd.tensor(q), retrograd.tensor(b))
+            args_t = (torch_ref.tensor(q), torch_ref.tensor(b))
+            if fn == "searchsorted":
+                args_r, args_t = args_r[::-1], args_t[::-1]
+            got = getattr(retrograd, fn)(*args_r, right=right)
+            want = getattr(torch_ref, fn)(*args_t, right=right)
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+            assert str(got.dtype) == str(want.dtype)
+    seq = [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
+    got = retrograd.searchsorted(retrograd.tensor(seq), retrograd.tensor([[3.0], [7.0]]),
+                                 side="right", out_int32=True)
+    want = torch_ref.searchsorted(torch_ref.tensor(seq), torch_ref.tensor([[3.0], [7.0]]),
+                                  side="right", out_int32=True)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert str(got.dtype) == "torch.int32"
+    with pytest.raises(RuntimeError):
+        retrograd.bincount(retrograd.tensor([-1, 2]))
+
+
+def test_aminmax_named_and_tie_gradients_match_torch(torch_ref):
+    r, t = _both(torch_ref, [[1.0, 5.0, 5.0], [0.0, 0.0, 2.0]])
+    got, want = retrograd.aminmax(r), torch_ref.aminmax(t)
+    assert type(got).__name__ == "aminmax" and repr(got).startswith("torch.return_types.aminmax")
+    _same(got.min, want.min)
+    _same(got.max, want.max)
+    (got.min + 2 * got.max).backward()
+    (want.min + 2 * want.max).backward()
+    _same(r.grad, t.grad)

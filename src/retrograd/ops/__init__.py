@@ -6,6 +6,7 @@ the subpackage ``ops/nn/``."""
 from ..tensor import Tensor
 from . import (  # noqa: F401  (each module registers its ops on import)
     activation,
+    binning,
     compare,
     copies,
     division,
