@@ -8,6 +8,7 @@ import numpy as np
 from optable import (
     BINARY,
     UNARY,
+    Const,
     Fixed,
     OpInfo,
     _each,
@@ -245,4 +246,16 @@ OPS += [
     OpInfo("aminmax", lambda lib, x, **kw: tuple(lib.aminmax(x, **kw)),
            (v("all", (2, 3)), v("dim-keepdim", (3, 4), dim=1, keepdim=True)), "AminmaxBackward0",
            distinct(), kinks=on_points(-1.0, 0.0, 1.0)),
+]
+
+OPS += [
+    OpInfo("quantile", lambda lib, x, **kw: lib.quantile(x, **kw) * 1,
+           (v("all", (2, 5), q=0.3), v("dim-keepdim", (3, 4), q=0.7, dim=1, keepdim=True),
+            v("nearest", (6,), q=0.5, interpolation="nearest"),
+            v("midpoint", (2, 3), q=0.5, dim=0, interpolation="midpoint")),
+           "MulBackward0", distinct()),
+    OpInfo("quantile-tensor-q", lambda lib, x, q, **kw: x.quantile(q, **kw) * 1,
+           (v("dim", (3, 4), Const([0.1, 0.5, 0.9]), dim=1),), "MulBackward0", distinct()),
+    OpInfo("nanquantile", lambda lib, x, **kw: lib.nanquantile(x, 0.4, **kw) * 1,
+           (v("dim", (3, 4), dim=1),), "MulBackward0", distinct(0.5)),
 ]

@@ -307,3 +307,21 @@ def test_aminmax_named_and_tie_gradients_match_torch(torch_ref):
     (got.min + 2 * got.max).backward()
     (want.min + 2 * want.max).backward()
     _same(r.grad, t.grad)
+
+
+@pytest.mark.parametrize("fn", ["quantile", "nanquantile"])
+def test_quantiles_match_torch_with_nan_and_every_interpolation(torch_ref, fn):
+    a = np.random.default_rng(1).standard_normal((3, 5))
+    a[1, 2] = NAN
+    a[2] = NAN
+    for q in (0.3, [0.1, 0.5, 0.95]):
+        for kw in ({}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"keepdim": True}):
+            for how in ("linear", "lower", "higher", "midpoint", "nearest"):
+                rq = retrograd.tensor(q, dtype=retrograd.float64) if isinstance(q, list) else q
+                tq = torch_ref.tensor(q, dtype=torch_ref.float64) if isinstance(q, list) else q
+                r, t = _both(torch_ref, a)
+                got = getattr(retrograd, fn)(r, rq, interpolation=how, **kw)
+                want = getattr(torch_ref, fn)(t, tq, interpolation=how, **kw)
+                _same(got, want)
+    with pytest.raises(RuntimeError, match=r"\[0, 1\]"):
+        getattr(retrograd, fn)(retrograd.tensor(a), 1.5)

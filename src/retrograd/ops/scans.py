@@ -479,9 +479,80 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
     return x
 
 
+# ---- quantiles -------------------------------------------------------------------------------
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x: Tensor, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool):
+    fn = "nanquantile" if ignore_nan else "quantile"
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"{fn}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{fn}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest. Got {interpolation}")
+    scalar_q = not isinstance(q, Tensor)
+    qa = np.asarray(q if scalar_q else q._data, dtype=a.dtype).reshape(-1)
+    if not isinstance(q, Tensor) or q._data.ndim == 0:
+        scalar_q = True
+    elif q._data.ndim > 1:
+        raise RuntimeError(f"{fn}() q must be a scalar or 1D tensor")
+    if ((qa < 0) | (qa > 1)).any():
+        raise RuntimeError(f"{fn}() q values must be in the range [0, 1]")
+    if a.size == 0:
+        raise RuntimeError(f"{fn}() input tensor must be non-empty")
+    if dim is None:
+        flat = x.reshape(-1)
+    else:
+        axis = one_dim(dim, a.ndim, fn) if a.ndim else 0
+        flat = x.movedim(axis, -1) if a.ndim else x.reshape(1)
+    srt = flat.sort(-1).values  # NaN sorts last
+    nan = np.isnan(flat._data)
+    n = flat.shape[-1]
+    count = (n - nan.sum(-1, keepdims=True)) if ignore_nan else np.full(nan.shape[:-1] + (1,), n)
+    pos = qa * np.maximum(count - 1, 0)  # (..., Q)
+    lo = np.floor(pos)
+    hi = np.ceil(pos)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos)  # (halves to even, as PyTorch's round)
+    weight = pos - lo if interpolation == "linear" else np.full(pos.shape, 0.5 if
+                                                                 interpolation == "midpoint"
+                                                                 else 0.0)
+    below = srt.gather(-1, _wrap(lo.astype(np.int64)))
+    above = srt.gather(-1, _wrap(hi.astype(np.int64)))
+    out = below.lerp(above, _wrap(weight.astype(a.dtype)))
+    if not ignore_nan and nan.any():
+        out = where(_wrap(nan.any(-1, keepdims=True)), float("nan"), out)
+    if keepdim:
+        if dim is None:
+            out = out.reshape((1,) * a.ndim + (qa.size,))
+        elif a.ndim:
+            out = out.unsqueeze(axis)
+    out = out.movedim(-1, 0) if out.ndim > 1 else out
+    return out.squeeze(0) if scalar_q else out
+
+
+def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles of x (over ``dim``, or all elements); NaN if a slice holds NaN."""
+    return _quantile(x, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(x: Tensor, q, dim=None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """``quantile`` ignoring NaN values."""
+    return _quantile(x, q, dim, keepdim, interpolation, True)
+
+
 expose({
     "cumprod": cumprod, "logcumsumexp": logcumsumexp, "cummax": cummax, "cummin": cummin,
     "median": median, "nanmedian": nanmedian, "kthvalue": kthvalue, "mode": mode,
     "nansum": nansum, "nanmean": nanmean, "count_nonzero": count_nonzero, "diff": diff,
+    "quantile": quantile, "nanquantile": nanquantile,
 })
 expose({"std_mean": std_mean, "var_mean": var_mean}, method=False)
