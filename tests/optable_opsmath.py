@@ -259,3 +259,8 @@ OPS += [
     OpInfo("nanquantile", lambda lib, x, **kw: lib.nanquantile(x, 0.4, **kw) * 1,
            (v("dim", (3, 4), dim=1),), "MulBackward0", distinct(0.5)),
 ]
+
+OPS += [
+    OpInfo("cholesky-old", lambda lib, x: lib.cholesky(_spd(x)), (v("3x3", (3, 3)),),
+           "CholeskyBackward0"),
+]
