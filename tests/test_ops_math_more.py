@@ -325,3 +325,22 @@ def test_quantiles_match_torch_with_nan_and_every_interpolation(torch_ref, fn):
                 _same(got, want)
     with pytest.raises(RuntimeError, match=r"\[0, 1\]"):
         getattr(retrograd, fn)(retrograd.tensor(a), 1.5)
+
+
+def test_gamma_family_special_values_and_accuracy(torch_ref):
+    import math
+    x = [0.0, -0.0, -1.0, -2.5, 0.5, 1.0, 2.0, 1e-3, 100.0, INF, NAN]
+    for fn in ("lgamma", "digamma"):
+        _same(getattr(retrograd, fn)(retrograd.tensor(x, dtype=retrograd.float64)),
+              getattr(torch_ref, fn)(torch_ref.tensor(x, dtype=torch_ref.float64)), rtol=1e-12)
+    for n in (1, 2, 3):
+        got = retrograd.polygamma(n, retrograd.tensor([0.0, 0.75, 7.5]))
+        want = torch_ref.polygamma(n, torch_ref.tensor([0.0, 0.75, 7.5]))
+        _same(got, want, rtol=1e-6)
+    # exact values: trigamma(2) = pi^2/6 - 1, polygamma(2, 1) = -2 zeta(3)
+    t2 = retrograd.polygamma(1, retrograd.tensor(2.0, dtype=retrograd.float64)).item()
+    assert abs(t2 - (math.pi ** 2 / 6 - 1)) < 1e-14
+    p2 = retrograd.polygamma(2, retrograd.tensor(1.0, dtype=retrograd.float64)).item()
+    assert abs(p2 + 2 * 1.2020569031595942) < 1e-14
+    with pytest.raises(RuntimeError):
+        retrograd.polygamma(-1, retrograd.tensor([1.0]))

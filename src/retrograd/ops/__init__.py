@@ -33,6 +33,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     scans,
     shape,
     sorting,
+    special,
     statistics,
     triangular,
     unary,
