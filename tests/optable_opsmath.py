@@ -284,3 +284,8 @@ OPS += [
     OpInfo("polygamma-method", lambda lib, x: x.polygamma(3), (v("2x3", (2, 3)),),
            "PolygammaBackward0", _gamma_domain),
 ]
+
+OPS += [
+    OpInfo("block_diag", lambda lib, *ts: lib.block_diag(*ts),
+           (v("mixed", (2, 3), (3,), (), (2, 2)), v("one", (2, 2))), "BlockDiagBackward0"),
+]

@@ -344,3 +344,16 @@ def test_gamma_family_special_values_and_accuracy(torch_ref):
     assert abs(p2 + 2 * 1.2020569031595942) < 1e-14
     with pytest.raises(RuntimeError):
         retrograd.polygamma(-1, retrograd.tensor([1.0]))
+
+
+def test_float_power_computes_in_float64_like_torch(torch_ref):
+    r, t = _both(torch_ref, [0.5, 1.5, 2.0], dtype="float32")
+    re, te = _both(torch_ref, [2.0, -1.0, 0.5], dtype="float32")
+    got, want = retrograd.float_power(r, re), torch_ref.float_power(t, te)
+    _same(got, want, rtol=1e-12)
+    assert type(got.grad_fn).__name__ == type(want.grad_fn).__name__
+    got.sum().backward()
+    want.sum().backward()
+    _same(r.grad, t.grad, rtol=1e-6)
+    _same(re.grad, te.grad, rtol=1e-6)
+    _same(r.float_power(3), t.float_power(3), rtol=1e-12)

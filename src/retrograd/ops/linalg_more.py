@@ -846,10 +846,54 @@ def pinverse(x: Tensor, rcond: float = 1e-15) -> Tensor:
     return (_mT(vh) * sinv.unsqueeze(-2)) @ _mT(u)
 
 
+# ---- block_diag ---------------------------------------------------------------------------------
+
+
+class BlockDiag(Function):
+    """out = the matrices (0-d: 1x1, 1-d: one row) along the diagonal of zeros;
+    d(tensor i) = its block of grad"""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        from .join import _result_dtype
+
+        mats = [np.reshape(t._data, (1, -1) if t._data.ndim < 2 else t._data.shape)
+                for t in tensors]
+        if not tensors:
+            return np.zeros((1, 0), dtype=np.float32)
+        rows = sum(m.shape[0] for m in mats)
+        cols = sum(m.shape[1] for m in mats)
+        out = np.zeros((rows, cols), dtype=_result_dtype(tensors))
+        ctx.blocks = []
+        r = c = 0
+        for t, m in zip(tensors, mats):
+            out[r:r + m.shape[0], c:c + m.shape[1]] = m
+            ctx.blocks.append((r, c, m.shape, t._data.shape))
+            r, c = r + m.shape[0], c + m.shape[1]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(grad[r:r + h, c:c + w].reshape(shape)
+                     for r, c, (h, w), shape in ctx.blocks)
+
+    jvp = linear_jvp
+
+
+def block_diag(*tensors) -> Tensor:
+    """The block-diagonal matrix of the given tensors (each at most 2-d)."""
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t._data.ndim} dimensions")
+    return BlockDiag.apply(*tensors)
+
+
 expose({
     "diagonal": diagonal, "diag_embed": diag_embed, "diag": diag, "diagflat": diagflat,
     "trace": trace, "baddbmm": baddbmm, "addbmm": addbmm, "addmv": addmv, "vdot": vdot,
     "cross": cross, "kron": kron, "matrix_power": matrix_power, "cholesky": cholesky,
     "slogdet": slogdet, "logdet": logdet, "svd": svd, "qr": qr, "pinverse": pinverse,
 })
-expose({"tensordot": tensordot, "cdist": cdist, "chain_matmul": chain_matmul}, method=False)
+expose({"tensordot": tensordot, "cdist": cdist, "chain_matmul": chain_matmul,
+        "block_diag": block_diag}, method=False)
