@@ -6,6 +6,7 @@ the subpackage ``ops/nn/``."""
 from ..tensor import Tensor
 from . import (  # noqa: F401  (each module registers its ops on import)
     activation,
+    binning,
     compare,
     copies,
     division,
@@ -19,6 +20,8 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     inplace_methods,
     join,
     linalg,
+    linalg_more,
+    math_more,
     matrix_functions,
     minmax,
     misc,
@@ -29,9 +32,11 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     random_more,
     reduce,
     sampling,
+    scans,
     shape,
     shape_more,
     sorting,
+    special,
     statistics,
     tensor_info,
     triangular,
