@@ -210,6 +210,11 @@ def test_forward_ad_matches_finite_differences_and_torch(case_id, op, var, reque
             want = _torch_jvp_by_reverse_mode(torch, op, var, t_inputs, t_tangents)
     except (NotImplementedError, RuntimeError) as e:  # torch can't: finite differences only
         pytest.skip(f"torch gives no jvp here: {e}")
+    if not FULL and any(w is not None and np.isnan(w).any() and not np.isnan(g).any()
+                        for g, w in zip(got, want) if g is not None):
+        # (torch's logcumsumexp backward takes log(grad): NaN for the probes this route uses;
+        # finite differences above agreed, and RETROGRAD_FORWARD_AD_FULL=1 asks torch directly)
+        pytest.skip("torch's reverse-mode route gives NaN here; finite differences agreed")
     _compare(got, want, "forward AD vs torch", atol=1e-10, rtol=1e-7)
 
 

@@ -25,11 +25,17 @@ class _Draw(Function):
 
     @staticmethod
     def forward(ctx, *args):
+        ctx.out_shape = np.shape(args[-1])
         return args[-1]
 
     @staticmethod
     def backward(ctx, grad):
         return tuple(zeros_of(grad) if need else None for need in ctx.needs_input_grad)
+
+    @staticmethod
+    def jvp(ctx, *tangents):  # the draws do not move with the parameters
+        t = next(t for t in tangents if t is not None)
+        return _wrap(np.zeros(ctx.out_shape, dtype=t._data.dtype))
 
 
 class Normal(_Draw):

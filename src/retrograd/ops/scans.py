@@ -130,6 +130,20 @@ class Logcumsumexp(Function):
         diff = where(upper, xl.unsqueeze(-1) - out.unsqueeze(-2), float("-inf"))
         return _back((diff.exp() * gl.unsqueeze(-2)).sum(-1), axis), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        # dout_k = sum_{j <= k} exp(x_j - out_k) t_j: backward's weights, transposed
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0:
+            return tx
+        axis = ctx.axis
+        out = _last(Logcumsumexp.apply(x, axis), axis)
+        xl, tl = _last(x, axis), _last(tx, axis)
+        n = xl.shape[-1]
+        lower = _wrap(np.tril(np.ones((n, n), dtype=bool)))  # [k, j]: j <= k
+        diff = where(lower, xl.unsqueeze(-2) - out.unsqueeze(-1), float("-inf"))
+        return _back((diff.exp() * tl.unsqueeze(-2)).sum(-1), axis)
+
 
 def logcumsumexp(x: Tensor, dim) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``, without overflow."""
