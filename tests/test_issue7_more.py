@@ -302,3 +302,26 @@ def test_layer_norm_bias_written_in_place_before_backward_raises(torch_ref):
             b.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.sum().backward()
+
+
+def test_nll_loss_ignored_rows_are_zero_even_when_they_hold_nan(torch_ref):
+    for reduction in ("sum", "mean", "none"):
+        got = [lib.nn.functional.nll_loss(
+            lib.tensor([[-1.0], [NAN], [2.0]], dtype=lib.float64), lib.tensor([0, 0, 0]),
+            reduction=reduction, ignore_index=0) for lib in (retrograd, torch_ref)]
+        assert got[0].tolist() == got[1].tolist()
+
+
+def test_layer_norm_backward_of_an_empty_batch(torch_ref):
+    for lib in (retrograd, torch_ref):
+        x = lib.zeros(0, 3, dtype=lib.float64, requires_grad=True)
+        lib.nn.functional.layer_norm(x, (3,)).backward(lib.zeros(0, 3, dtype=lib.float64))
+        assert tuple(x.grad.shape) == (0, 3)
+
+
+def test_layer_norm_over_an_empty_normalized_shape(torch_ref):
+    for lib in (retrograd, torch_ref):
+        x = lib.zeros(0, 3, 1, dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.layer_norm(x.logsumexp(-1), (0, 3))
+        y.backward(lib.zeros(0, 3, dtype=lib.float64))
+        assert tuple(x.grad.shape) == (0, 3, 1)

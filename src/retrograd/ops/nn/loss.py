@@ -224,6 +224,8 @@ class NllLoss(_ClassLoss):
         loss = -a2[np.arange(a2.shape[0]), tc]
         if wrow is not None:
             loss = loss * wrow
+        if valid is not None:  # ignored rows are 0 even when they hold NaN or inf (not 0 * NaN)
+            loss = np.where(valid, loss, 0.0).astype(loss.dtype, copy=False)
         ctx.shape = a.shape
         # x only to tie the gradient to it, weight only for its version check: PyTorch saves both
         ctx.save_for_backward(x, weight)

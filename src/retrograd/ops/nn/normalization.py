@@ -95,7 +95,8 @@ def _times(a, b):
 def _mean_over_product(a, b, axes: tuple):
     """mean(a * b) over ``axes`` kept as size-1 dims; for arrays reduced over the last
     dims (layer norm's) as row dot products, without the product's temporary."""
-    if isinstance(a, np.ndarray) and axes == tuple(range(a.ndim - len(axes), a.ndim)):
+    if (isinstance(a, np.ndarray) and a.size  # (an empty tensor: no rows to reshape into)
+            and axes == tuple(range(a.ndim - len(axes), a.ndim))):
         k = int(np.prod(a.shape[a.ndim - len(axes):]))
         rows = np.einsum("rk,rk->r", a.reshape(-1, k), b.reshape(-1, k))
         rows *= 1 / k
