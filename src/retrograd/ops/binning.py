@@ -141,6 +141,16 @@ class Aminmax(Function):
             out = term if out is None else out + term
         return out, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):  # each result moves with the mean tangent of the elements equal to it
+        x, lo, hi = ctx.saved_tensors
+        outs = []
+        for r in (lo, hi):
+            hit = x == kept(ctx, r)
+            share = (tx * hit).sum(ctx.axes, keepdim=True) / hit.sum(ctx.axes, keepdim=True)
+            outs.append(share.reshape(r.shape))
+        return tuple(outs)
+
 
 def aminmax(x: Tensor, *, dim=None, keepdim: bool = False):
     """``(min, max)`` over ``dim`` (all elements by default)."""
