@@ -443,28 +443,36 @@ class Cdist(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        p = ctx.p
         need_x, need_y = ctx.needs_input_grad[:2]
-        d = x.unsqueeze(-2) - y.unsqueeze(-3)
-        g = grad.unsqueeze(-1)
-        if p == 0:
-            w = d * 0
-        elif p == 1:
-            w = d.sign()
-        else:
-            out = Cdist.apply(x, y, p).unsqueeze(-1)
-            if p == float("inf"):
-                hit = d.abs() == out
-                w = where(hit, d.sign(), 0.0) / hit.sum(-1, keepdim=True)
-            elif p == 2:
-                w = d / where(out == 0, 1.0, out) * (out != 0)
-            else:
-                safe = where(out == 0, 1.0, out)
-                w = d.sign() * d.abs() ** (p - 1) / safe ** (p - 1) * (out != 0)
-        gd = g * w
+        gd = grad.unsqueeze(-1) * _cdist_weights(x, y, ctx.p)
         return (gd.sum(-2) if need_x else None), (-gd.sum(-3) if need_y else None), None
 
-    # (not elementwise and not linear: no forward-mode rule yet)
+    @staticmethod
+    def jvp(ctx, tx, ty, _):  # dout_ij = sum_k w_ijk (tx_ik - ty_jk), backward's weights
+        x, y = ctx.saved_tensors
+        if tx is None:
+            td = -ty.unsqueeze(-3)
+        else:
+            td = tx.unsqueeze(-2) if ty is None else tx.unsqueeze(-2) - ty.unsqueeze(-3)
+        return (_cdist_weights(x, y, ctx.p) * td).sum(-1)
+
+
+def _cdist_weights(x: Tensor, y: Tensor, p: float) -> Tensor:
+    """d out_ij / d x_ik (= -d out_ij / d y_jk), shaped [..., i, j, k]: sign(d) |d|^(p-1) /
+    out^(p-1) for d = x_i - y_j (0 where out is 0; ties shared for p = inf)."""
+    d = x.unsqueeze(-2) - y.unsqueeze(-3)
+    if p == 0:
+        return d * 0
+    if p == 1:
+        return d.sign()
+    out = Cdist.apply(x, y, p).unsqueeze(-1)
+    if p == float("inf"):
+        hit = d.abs() == out
+        return where(hit, d.sign(), 0.0) / hit.sum(-1, keepdim=True)
+    if p == 2:
+        return d / where(out == 0, 1.0, out) * (out != 0)
+    safe = where(out == 0, 1.0, out)
+    return d.sign() * d.abs() ** (p - 1) / safe ** (p - 1) * (out != 0)
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
