@@ -14,6 +14,7 @@ from ._registry import expose
 from .elementwise import where
 from .matrix_functions import _check_square, inverse
 from .shape import Reshape
+from .unary import zeros_of
 
 # ---- diagonals -------------------------------------------------------------------------------
 
@@ -621,6 +622,12 @@ class LinalgSlogdet(Function):
             return None
         return glog.unsqueeze(-1).unsqueeze(-1) * _mT(inverse(x))
 
+    @staticmethod
+    def jvp(ctx, t):  # dlog|det x| = trace(x^-1 t) = sum(x^-T * t); the sign does not move
+        (x,) = ctx.saved_tensors
+        dlog = (_mT(inverse(x)) * t).sum((-2, -1))
+        return zeros_of(dlog), dlog
+
 
 def slogdet(x: Tensor) -> slogdet_result:
     """(sign, log |det x|) of a square matrix (batched)."""
@@ -669,6 +676,16 @@ class LinalgSolveEx(Function):
         if ctx.vector:
             gb = gb.squeeze(-1)
         return ga, (gb if need_b else None), None
+
+    @staticmethod
+    def jvp(ctx, ta, tb, _):  # A X = B:  dX = A^-1 (dB - dA X)
+        a, out = ctx.saved_tensors
+        x = out.unsqueeze(-1) if ctx.vector else out
+        rhs = None if tb is None else (tb.unsqueeze(-1) if ctx.vector else tb)
+        if ta is not None:
+            rhs = -(ta @ x) if rhs is None else rhs - ta @ x
+        dx = LinalgSolveEx.apply(a, rhs, False)
+        return dx.squeeze(-1) if ctx.vector else dx
 
 
 def solve(a: Tensor, b: Tensor, *, left: bool = True, out=None) -> Tensor:
