@@ -565,6 +565,15 @@ class LinalgCholeskyEx(Function):
         s = _mT(inv) @ _phi(_mT(low) @ grad) @ inv
         return (s + _mT(s)) * 0.5, None
 
+    @staticmethod
+    def jvp(ctx, t, _):  # dL = L phi(L^-1 sym(t) L^-T): backward's formula, transposed
+        (low,) = ctx.saved_tensors
+        if ctx.upper:
+            low = _mT(low)
+        inv = inverse(low)
+        d = low @ _phi(inv @ ((t + _mT(t)) * 0.5) @ _mT(inv))
+        return _mT(d) if ctx.upper else d
+
 
 class Cholesky(LinalgCholeskyEx):
     node_name = "CholeskyBackward0"
