@@ -424,6 +424,18 @@ class ScatterReduce(Function):
             gs = _pad_to(gs, src._data.shape)
         return gx, None, None, gs, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, _d, _idx, tsrc, *_):
+        # each element of x and src reaches one place of out, so backward of ones gives its
+        # weight d out / d element; out's tangent sums the weighted tangents into their places
+        d, idx, reduce, include_self, pos, hit, count = ctx.args
+        x = ctx.saved_tensors[0]
+        gx, _, _, gs, _, _ = ScatterReduce.backward(ctx, _wrap(np.ones_like(x._data)))
+        out = _wrap(np.zeros_like(x._data)) if tx is None else tx * gx
+        if tsrc is not None:
+            out = ScatterReduce.apply(out, d, idx, tsrc * gs, "sum", True)
+        return out
+
 
 def _prod_grads(grad, x, s, d, idx, pos, include_self, hit):
     """The gradients of a scatter product: each factor's is grad times the product of the
