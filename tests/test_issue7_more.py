@@ -327,3 +327,30 @@ def test_layer_norm_over_an_empty_normalized_shape(torch_ref):
         y = lib.nn.functional.layer_norm(x.logsumexp(-1), (0, 3))
         y.backward(lib.zeros(0, 3, dtype=lib.float64))
         assert tuple(x.grad.shape) == (0, 3, 1)
+
+
+def test_gather_input_written_before_backward_raises(torch_ref):
+    """gather saves its input, as PyTorch's does, so an in-place write to it is reported."""
+    for lib in (retrograd, torch_ref):
+        x = lib.tensor([[1.0], [2.0], [3.0]], dtype=lib.float64, requires_grad=True)
+        h = x / 3
+        out = h.gather(1, lib.tensor([[0], [0], [0]]))
+        h.div_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_batch_norm_running_stats_written_before_backward_raise_in_eval(torch_ref):
+    for lib in (retrograd, torch_ref):
+        mean = lib.tensor([-2.0, -1.0], dtype=lib.float64)
+        var = lib.tensor([1.0, 2.0], dtype=lib.float64)
+        bias = lib.zeros(2, dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.batch_norm(lib.ones(3, 2, dtype=lib.float64), mean, var,
+                                         bias=bias, training=False)
+        mean.div_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        # training updates the running statistics without making backward refuse
+        m = lib.nn.BatchNorm1d(2).double()
+        x = lib.ones(4, 2, dtype=lib.float64, requires_grad=True)
+        (m(x).sum() + m(x * 2).sum()).backward()

@@ -24,6 +24,16 @@ from .inplace import apply_inplace, broadcasts_to
 class Gather(Index):
     """out[i][j] = x[i][index[i][j]] (for dim 1; a copy);  dx = zeros with grad added at index"""
 
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.save_for_backward(x)  # only for its version check: PyTorch's gather saves its input
+        return Index.forward(ctx, x, key)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.saved_tensors  # noqa: B018  (raises if x was modified in place since forward)
+        return Index.backward(ctx, grad)
+
 
 class IndexSelect(Index):
     """out = x.index_select(dim, index) (a copy);  dx = zeros with grad added at index"""

@@ -238,7 +238,10 @@ class BatchNorm(_Normalization):
             xc = a - mean
         ctx.param_axes = axes
         ctx.b_shape = None if b is None else b._data.shape
-        return _normalize(ctx, x, w, b, xc, mean, var, eps, axes, shape, training)
+        out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, shape, training)
+        if not training:  # PyTorch saves the running statistics it normalized with: writing
+            ctx.save_for_backward(x, w, running_mean, running_var)  # them is then reported
+        return out
 
 
 def _blend(running, batch: np.ndarray, momentum: float) -> None:
