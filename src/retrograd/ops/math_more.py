@@ -200,35 +200,29 @@ class Hypot(Function):
 
 
 class Logaddexp(Function):
-    """out = log(exp(x) + exp(y));  dx = grad / (1 + exp(y - x)),  dy = grad / (1 + exp(x - y))"""
+    """out = log(exp(x) + exp(y));  dx = grad / (1 + exp(y - x)),  dy = grad / (1 + exp(x - y))
+    (``Logaddexp2`` the same in base 2: ``exp`` names the power each uses)"""
 
     saved_names = ("self", "other")
     forward = staticmethod(_float_forward(np.logaddexp))
+    exp = staticmethod(lambda t: t.exp())
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        return ((grad / ((y - x).exp() + 1) if need_x else None),
-                (grad / ((x - y).exp() + 1) if need_y else None))
+        exp = ctx._function.exp
+        return ((grad / (exp(y - x) + 1) if need_x else None),
+                (grad / (exp(x - y) + 1) if need_y else None))
 
     jvp = elementwise_jvp
 
 
-class Logaddexp2(Function):
+class Logaddexp2(Logaddexp):
     """out = log2(2**x + 2**y);  dx = grad / (1 + 2**(y - x)),  dy = grad / (1 + 2**(x - y))"""
 
-    saved_names = ("self", "other")
     forward = staticmethod(_float_forward(np.logaddexp2))
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        return ((grad / ((y - x).exp2() + 1) if need_x else None),
-                (grad / ((x - y).exp2() + 1) if need_y else None))
-
-    jvp = elementwise_jvp
+    exp = staticmethod(lambda t: t.exp2())
 
 
 def _xlogy_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
