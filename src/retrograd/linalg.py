@@ -7,13 +7,14 @@ module only gives them the names programs call: ``torch.linalg.eigvalsh(X)``,
 
 from __future__ import annotations
 
-from .ops.linalg_more import linalg_cholesky as cholesky
+from .ops.decompositions import linalg_cholesky as cholesky
+from .ops.decompositions import linalg_qr as qr
+from .ops.decompositions import linalg_slogdet_fn as slogdet
+from .ops.decompositions import linalg_svd as svd
+from .ops.decompositions import pinverse as pinv
+from .ops.decompositions import solve, svdvals
 from .ops.linalg_more import linalg_cross as cross
-from .ops.linalg_more import linalg_qr as qr
-from .ops.linalg_more import linalg_slogdet_fn as slogdet
-from .ops.linalg_more import linalg_svd as svd
-from .ops.linalg_more import matrix_power, multi_dot, solve, svdvals
-from .ops.linalg_more import pinverse as pinv
+from .ops.linalg_more import matrix_power, multi_dot
 from .ops.matrix_functions import det, eigh, eigvalsh, matrix_exp
 from .ops.matrix_functions import inverse as inv
 from .ops.statistics import vector_norm

@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (each module registers its ops on import)
     binning,
     compare,
     copies,
+    decompositions,
     division,
     einsum,
     elementwise,
