@@ -1,5 +1,6 @@
 """Op-table entries for the math names issue 8 found missing (ops/math_more.py,
-ops/scans.py, ops/linalg_more.py, ops/decompositions.py): hyperbolic and inverse trigonometric functions, atan2,
+ops/scans.py, ops/linalg_more.py, ops/decompositions.py): hyperbolic and inverse
+trigonometric functions, atan2,
 lerp, addcmul/addcdiv, logaddexp, ..., cumprod, median, diag/diagonal/trace, the products."""
 
 from __future__ import annotations
