@@ -21,10 +21,15 @@ from __future__ import annotations
 import numbers
 import warnings
 
+import numpy as np
+
+from ..autograd.function import dual
 from ..ops.join import Cat, Stack, Unbind
 from ..ops.linalg import linear
 from ..ops.nn.rnn_cells import GruCell, LstmCell
+from ..ops.nn.rnn_fused import LstmLayer
 from ..ops.products import Linear, LinearNoBias
+from ..ops.shape import Transpose
 from ..ops.unary import Relu, Tanh
 from ..tensor import Tensor
 from . import functional as F
@@ -84,6 +89,17 @@ def _direction(mode: str, x: Tensor, time_dim: int, weights: tuple, h: Tensor, c
     if reverse:
         outs.reverse()
     return Stack.apply(*outs, time_dim), h, c
+
+
+def _fused_layers(module, x: Tensor, h0: Tensor | None, c0: Tensor | None) -> bool:
+    """Whether ``module`` runs each layer as one ``LstmLayer`` op (ops/nn/rnn_fused.py): an
+    LSTM in float32 without projections, where PyTorch's CPU build runs its fused layer too
+    (so the nodes users see agree), and not under forward-mode AD or vmap (whose tangents and
+    batched arrays the op-by-op loop carries)."""
+    if module.mode != "LSTM" or module.proj_size or x._data.dtype != np.float32 or dual.level:
+        return False
+    tensors = [x, *module._flat_weights, h0, c0]
+    return all(t is None or t._data.__class__ is np.ndarray for t in tensors)
 
 
 class RNNBase(Module):
@@ -293,6 +309,9 @@ class RNNBase(Module):
                                f"than 0, got input of shape {list(x._data.shape)} (the "
                                f"sequence is dim {time_dim})")
         batch = x._data.shape[1 - time_dim]
+        fused = _fused_layers(self, x, h0, c0)
+        if fused and time_dim == 1:  # the fused layers run time-major, as PyTorch's do
+            x = Transpose.apply(x, 0, 1)
         h0s = Unbind.apply(h0, 0) if h0 is not None else None
         c0s = Unbind.apply(c0, 0) if c0 is not None else None
         h_zero = c_zero = None
@@ -308,8 +327,13 @@ class RNNBase(Module):
                 k = layer * directions + direction
                 h = h0s[k] if h0s is not None else h_zero
                 c = (c0s[k] if c0s is not None else c_zero) if lstm else None
-                out, h, c = _direction(self.mode, layer_input, time_dim, self._weights(k), h, c,
-                                       direction == 1)
+                if fused:
+                    w_ih, w_hh, b_ih, b_hh, _ = self._weights(k)
+                    out, h, c = LstmLayer.apply(layer_input, w_ih, w_hh, b_ih, b_hh, h, c,
+                                                direction == 1)
+                else:
+                    out, h, c = _direction(self.mode, layer_input, time_dim, self._weights(k),
+                                           h, c, direction == 1)
                 outs.append(out)
                 hs.append(h)
                 cs.append(c)
@@ -317,6 +341,8 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         h_n = Stack.apply(*hs, 0)
+        if fused and time_dim == 1:
+            layer_input = Transpose.apply(layer_input, 0, 1)
         return layer_input, h_n, (Stack.apply(*cs, 0) if lstm else None)
 
 

@@ -78,6 +78,21 @@ def _lstm_grads(i, f, g, o, tc, c, gh, gc, tanh_grad, gate_grad) -> tuple:
     return gate_grad(dc * g, dc * c, dc * i, d_o), dc * f
 
 
+def lstm_cell_grads(gates, c, gh, gc) -> tuple:
+    """LstmCell's derivative on tensors, (d gates, d c), the activations recomputed from the
+    cell's inputs with tensor ops (Note [Cell backward]); also used by ``LstmLayer``."""
+    i, f, g, o = Split.apply(gates, [c.shape[-1]] * 4, 1)
+    i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
+    tc = tanh(f * c + i * g)
+
+    def gate_grad(d_i, d_f, d_g, d_o):
+        return Cat.apply(SigmoidGrad.apply(d_i, i), SigmoidGrad.apply(d_f, f),
+                         TanhGrad.apply(d_g, g),
+                         zeros_of(o) if d_o is None else SigmoidGrad.apply(d_o, o), 1, None)
+
+    return _lstm_grads(i, f, g, o, tc, c, gh, gc, TanhGrad.apply, gate_grad)
+
+
 class LstmCell(Function):
     """h, c' = o * tanh(c'), f * c + i * g, where (i, f, g, o) = (sigmoid, sigmoid, tanh,
     sigmoid) of the column blocks of ``gates``;  dc' = gc + gh * o * (1 - tanh(c')^2),
@@ -103,17 +118,7 @@ class LstmCell(Function):
 
     @staticmethod
     def backward(ctx, gh, gc):
-        gates, c = ctx.saved_tensors
-        i, f, g, o = Split.apply(gates, [c.shape[-1]] * 4, 1)
-        i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
-        tc = tanh(f * c + i * g)
-
-        def gate_grad(d_i, d_f, d_g, d_o):
-            return Cat.apply(SigmoidGrad.apply(d_i, i), SigmoidGrad.apply(d_f, f),
-                             TanhGrad.apply(d_g, g),
-                             zeros_of(o) if d_o is None else SigmoidGrad.apply(d_o, o), 1, None)
-
-        return _lstm_grads(i, f, g, o, tc, c, gh, gc, TanhGrad.apply, gate_grad)
+        return lstm_cell_grads(*ctx.saved_tensors, gh, gc)
 
     @staticmethod
     def fast_backward(ctx, gh, gc):
