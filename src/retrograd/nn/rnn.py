@@ -91,12 +91,16 @@ def _direction(mode: str, x: Tensor, time_dim: int, weights: tuple, h: Tensor, c
     return Stack.apply(*outs, time_dim), h, c
 
 
+_FUSED_DTYPES = (np.float32,)  # (the tests add float64 to check the fused op against the loop)
+
+
 def _fused_layers(module, x: Tensor, h0: Tensor | None, c0: Tensor | None) -> bool:
     """Whether ``module`` runs each layer as one ``LstmLayer`` op (ops/nn/rnn_fused.py): an
     LSTM in float32 without projections, where PyTorch's CPU build runs its fused layer too
     (so the nodes users see agree), and not under forward-mode AD or vmap (whose tangents and
     batched arrays the op-by-op loop carries)."""
-    if module.mode != "LSTM" or module.proj_size or x._data.dtype != np.float32 or dual.level:
+    if (module.mode != "LSTM" or module.proj_size or x._data.dtype not in _FUSED_DTYPES
+            or dual.level):
         return False
     tensors = [x, *module._flat_weights, h0, c0]
     return all(t is None or t._data.__class__ is np.ndarray for t in tensors)
@@ -312,8 +316,12 @@ class RNNBase(Module):
         fused = _fused_layers(self, x, h0, c0)
         if fused and time_dim == 1:  # the fused layers run time-major, as PyTorch's do
             x = Transpose.apply(x, 0, 1)
-        h0s = Unbind.apply(h0, 0) if h0 is not None else None
-        c0s = Unbind.apply(c0, 0) if c0 is not None else None
+        if fused:  # one layer's state is h0[k] (SelectBackward0), as PyTorch indexes it
+            h0s = None if h0 is None else [h0[k] for k in range(h0._data.shape[0])]
+            c0s = None if c0 is None else [c0[k] for k in range(c0._data.shape[0])]
+        else:
+            h0s = Unbind.apply(h0, 0) if h0 is not None else None
+            c0s = Unbind.apply(c0, 0) if c0 is not None else None
         h_zero = c_zero = None
         if h0s is None:
             h_zero = _zeros((batch, self.proj_size or self.hidden_size), x)

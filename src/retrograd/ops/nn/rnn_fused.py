@@ -108,7 +108,8 @@ class LstmLayer(Function):
         h_n = h_all[steps * (1 - back)].copy()
         c_n = c_all[steps * (1 - back)].copy()
         if any(ctx.needs_input_grad):
-            ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+            # (the output too: its memory is h_all's, so changing it in place must be caught)
+            ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out)
             ctx._arrays = (acts, h_all, c_all, tc_all)
             ctx.reverse = reverse
             ctx.set_materialize_grads(False)
@@ -171,7 +172,7 @@ class LstmLayer(Function):
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
-        x, w_ih, w_hh, b_ih, b_hh, h0, c0 = ctx.saved_tensors
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0, _ = ctx.saved_tensors
         steps = x.shape[0]
         order = range(steps - 1, -1, -1) if ctx.reverse else range(steps)
         # the steps again, op by op: their gates and previous states (recorded when create_graph)
