@@ -14,6 +14,11 @@ How a layer runs (one direction of one layer):
 Everything is recorded as ordinary ops, so gradients of any order flow through the loop, and a
 step costs two graph nodes. A reverse direction walks the same slices backwards; a deeper layer
 reads the (dropped-out, in training) output of the one below.
+
+An LSTM in float32 without projections runs each layer and direction as one op instead
+(``ops/nn/rnn_fused.py``: ``MkldnnRnnLayerBackward0``, time-major, as PyTorch's CPU build
+does there; see ``_fused_layers``): the same three steps on arrays, and backward through time
+in one loop with each weight gradient one product over all steps.
 """
 
 from __future__ import annotations
