@@ -4,7 +4,9 @@
 own fused layer (oneDNN: float32 without projections), so the graph a user sees has PyTorch's
 nodes: ``MkldnnRnnLayerBackward0`` with the inputs (input, w_ih, w_hh, b_ih, b_hh, h_0, c_0)
 and the outputs (output, h_n, c_n). Elsewhere (float64, ``proj_size``, forward-mode AD, vmap)
-nn.LSTM records the loop op by op (``nn/rnn.py``), as PyTorch does there.
+nn.LSTM records the loop op by op (``nn/rnn.py``), as PyTorch does there. (A PackedSequence in
+float32 takes this op too, per group of equal lengths; PyTorch's packed loop is op by op, but
+neither graph is the other's there anyway.)
 
 How it computes, on arrays, time-major (T, B, .) with gates (i, f, g, o) of width H each:
     forward   the input projection of all steps, ``x @ W_ih^T + b_ih + b_hh``, is one matmul;
@@ -50,14 +52,13 @@ from .rnn_cells import LstmCell, lstm_cell_grads
 
 
 def _gate_scales(hidden: int, dtype) -> tuple:
-    """(weight scale, post-tanh scale, post-tanh shift) per gate column: Note [Sigmoid gates
-    through one tanh]."""
-    half = np.full(4 * hidden, 0.5, dtype)
-    one_on_g = half.copy()
-    one_on_g[2 * hidden:3 * hidden] = 1
-    shift = half.copy()
+    """(scale, shift) per gate column, (1/2, 1/2, 1, 1/2) and (1/2, 1/2, 0, 1/2) on the blocks
+    i, f, g, o: Note [Sigmoid gates through one tanh]."""
+    scale = np.full(4 * hidden, 0.5, dtype)
+    scale[2 * hidden:3 * hidden] = 1
+    shift = np.full(4 * hidden, 0.5, dtype)
     shift[2 * hidden:3 * hidden] = 0
-    return one_on_g, one_on_g, shift
+    return scale, shift
 
 
 class LstmLayer(Function):
@@ -74,7 +75,7 @@ class LstmLayer(Function):
         xa, w_ih_a, w_hh_a = x._data, w_ih._data, w_hh._data
         steps, batch, _ = xa.shape
         hidden = w_hh_a.shape[1]
-        scale, mul, shift = _gate_scales(hidden, xa.dtype)
+        scale, shift = _gate_scales(hidden, xa.dtype)
         # acts: the gate pre-activations, overwritten step by step by the activations
         acts = np.matmul(xa.reshape(steps * batch, xa.shape[2]), (w_ih_a * scale[:, None]).T)
         acts = acts.reshape(steps, batch, 4 * hidden)
@@ -95,7 +96,7 @@ class LstmLayer(Function):
             np.matmul(w_hh_s, h_all[t + back].T, out=rec)
             a += rec.T
             np.tanh(a, out=a)
-            a *= mul
+            a *= scale
             a += shift
             i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
             c = c_all[t + 1 - back]
