@@ -129,7 +129,8 @@ class LstmLayer(Function):
         dtype = acts.dtype
         a4 = acts.reshape(steps, batch, 4, hidden)
         # Note [Layer backward]: m = the gate gradients per unit of (dc, dc, dc, dh)
-        m = acts * (1 - acts)  # sigmoid's slope; g's is 1 - g^2
+        m = 1 - acts
+        m *= acts  # sigmoid's slope; g's is 1 - g^2
         m4 = m.reshape(steps, batch, 4, hidden)
         np.multiply(a4[:, :, 2], a4[:, :, 2], out=m4[:, :, 2])
         np.subtract(1, m4[:, :, 2], out=m4[:, :, 2])
