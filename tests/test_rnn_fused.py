@@ -237,10 +237,6 @@ def test_forward_mode_ad_takes_the_loop(fused64, rng):
     np.testing.assert_allclose(jvp.detach().numpy(), numeric.numpy(), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "the op-by-op loop fails under vmap on main too: Linear's forward adds the batched step "
-    "slice into an unbatched product in place (ops/products.py); nn.LSTM leaves the fused op "
-    "there, so this passes once that is fixed"))
 def test_vmap_per_sample_gradients_take_the_loop(rng):
     m = nn.LSTM(I, H)
     params = {k: p.detach() for k, p in m.named_parameters()}

@@ -268,7 +268,10 @@ class Linear(Function):
         _, need_x, need_w = ctx.needs_input_grad  # save only what the needed gradients use
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
         out = matmul2d(x._data, w._data.T)
-        out += b._data
+        if out.__class__ is np.ndarray and b._data.__class__ is np.ndarray:
+            out += b._data  # into the fresh product: no second temporary
+        else:  # a vmap batched operand may carry the batch (an in-place add cannot grow out)
+            out = out + b._data
         return out
 
     @staticmethod
