@@ -236,9 +236,13 @@ def _weights_cl(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return np.ascontiguousarray(_as4d(w, geo).transpose(0, 2, 3, 1)).reshape(geo.O, -1)
 
 
-def _grad_cl(g: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """An output gradient (N, O, Ho, Wo) as (N * Ho * Wo, O)."""
-    return np.ascontiguousarray(_as4d(g, geo).transpose(0, 2, 3, 1)).reshape(-1, geo.O)
+def _grad_t(g: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """An output gradient (N, O, Ho, Wo) as (O, N * Ho * Wo): a copy that moves whole
+    Ho * Wo runs, about twice as fast as a channels-last copy; its transpose (a view) serves
+    as the (N * Ho * Wo, O) matrix, and as the contiguous left factor it makes the weight
+    gradient's product faster than a transposed channels-last one."""
+    g3 = g.reshape(geo.N, geo.O, geo.Ho * geo.Wo)
+    return np.ascontiguousarray(g3.transpose(1, 0, 2)).reshape(geo.O, g3.shape[0] * g3.shape[2])
 
 
 def _forward_cl(a: np.ndarray, w: np.ndarray, geo: ConvGeometry, cols) -> tuple:
@@ -254,7 +258,7 @@ def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarra
     # last) to the input positions it met, added straight into the padded gradient. This
     # never builds the (N * Ho * Wo, kh * kw * C) column gradient, nor (stride 1) the column
     # matrix of the padded output gradient, both kh * kw times larger than the input.
-    rows = _grad_cl(g, geo)  # (N * Ho * Wo, O)
+    rows = _grad_t(g, geo).T  # (N * Ho * Wo, O)
     taps = np.ascontiguousarray(_as4d(w, geo).transpose(2, 3, 0, 1))  # (kh, kw, O, C)
     full = np.zeros((geo.N, geo.Hp, geo.Wp, geo.C), dtype=np.result_type(g, w))
     hs, ws = geo.sh * (geo.Ho - 1) + 1, geo.sw * (geo.Wo - 1) + 1
@@ -270,7 +274,7 @@ def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarra
 def _weight_grad_cl(a: np.ndarray, g: np.ndarray, geo: ConvGeometry, cols) -> np.ndarray:
     if cols is None:
         cols = im2col_cl(_as4d(a, geo), geo)
-    gw = _grad_cl(g, geo).T @ cols  # (O, kh * kw * C)
+    gw = _grad_t(g, geo) @ cols  # (O, kh * kw * C)
     gw = gw.reshape(geo.O, geo.kh, geo.kw, geo.C).transpose(0, 3, 1, 2)
     return np.ascontiguousarray(gw).reshape(geo.w_shape)
 
