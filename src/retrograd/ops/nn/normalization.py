@@ -253,10 +253,10 @@ class BatchNorm(_Normalization):
 
 def _channel_stats(a: np.ndarray, axes: tuple) -> tuple:
     """(mean, a - mean, biased variance) over all dims but the channels (dim 1), the
-    statistics shaped to broadcast against ``a``. For float32/64 the sums are einsum's
-    (one pass each, no temporary for the squares; several times faster than reducing over
-    axes (0, 2, ...), and as accurate for these sizes)."""
-    if a.dtype not in (np.float32, np.float64) or not a.size:
+    statistics shaped to broadcast against ``a``. For contiguous float32/64 the sums are
+    einsum's (one pass each, no temporary for the squares; several times faster than reducing
+    over axes (0, 2, ...), and as accurate for these sizes); other layouts keep theirs."""
+    if a.dtype not in (np.float32, np.float64) or not a.size or not a.flags.c_contiguous:
         mean = a.mean(axis=axes, keepdims=True)
         xc = a - mean
         return mean, xc, (xc * xc).mean(axis=axes, keepdims=True)

@@ -187,7 +187,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad, *_grad_of_indices):
         if ctx.idx is None:  # Note [Max pooling positions]
-            gx = MaxPoolGrad.apply(grad, None, ctx.geo, _flat_positions(ctx.k, ctx.geo))
+            gx = MaxPoolGrad.apply(grad, None, ctx.geo, ctx.k)
         else:
             gx = MaxPoolGrad.apply(grad, ctx.idx, ctx.geo)
         (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
@@ -232,7 +232,7 @@ def _flat_positions(k: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     positions]; windows inside the input)."""
     offsets = (np.arange(geo.kh)[:, None] * (geo.dh * geo.W)
                + np.arange(geo.kw) * geo.dw).ravel()
-    flat = offsets.take(k)
+    flat = np.take(offsets, k)  # (the function, not the method: vmap can run it per sample)
     flat += _window_starts(geo)
     return flat.reshape(-1)
 
@@ -249,11 +249,12 @@ class MaxPoolGrad(Function):
     ctx_arrays = ("flat",)
 
     @staticmethod
-    def forward(ctx, g, idx, geo, flat=None):
+    def forward(ctx, g, idx, geo, k=None):
         ctx.geo = geo
-        if flat is None:  # (else the flat positions of idx, given)
-            flat = (idx + _plane_offsets(geo)).reshape(-1)
-        ctx.flat = flat
+        if idx is None:  # given the tap index k instead (Note [Max pooling positions])
+            ctx.flat = flat = _flat_positions(k, geo)
+        else:
+            ctx.flat = flat = (idx + _plane_offsets(geo)).reshape(-1)
         gx = np.zeros(geo.N * geo.C * geo.H * geo.W, dtype=g._data.dtype)
         gv = g._data.reshape(-1)
         overlap = geo.sh < geo.dh * (geo.kh - 1) + 1 or geo.sw < geo.dw * (geo.kw - 1) + 1
