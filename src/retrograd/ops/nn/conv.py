@@ -236,9 +236,13 @@ def _weights_cl(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return np.ascontiguousarray(_as4d(w, geo).transpose(0, 2, 3, 1)).reshape(geo.O, -1)
 
 
-def _grad_cl(g: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """An output gradient (N, O, Ho, Wo) as (N * Ho * Wo, O)."""
-    return np.ascontiguousarray(_as4d(g, geo).transpose(0, 2, 3, 1)).reshape(-1, geo.O)
+def _grad_t(g: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """An output gradient (N, O, Ho, Wo) as (O, N * Ho * Wo): a copy that moves whole
+    Ho * Wo runs, about twice as fast as a channels-last copy; its transpose (a view) serves
+    as the (N * Ho * Wo, O) matrix, and as the contiguous left factor it makes the weight
+    gradient's product faster than a transposed channels-last one."""
+    g3 = g.reshape(geo.N, geo.O, geo.Ho * geo.Wo)
+    return np.ascontiguousarray(g3.transpose(1, 0, 2)).reshape(geo.O, g3.shape[0] * g3.shape[2])
 
 
 def _forward_cl(a: np.ndarray, w: np.ndarray, geo: ConvGeometry, cols) -> tuple:
@@ -249,12 +253,12 @@ def _forward_cl(a: np.ndarray, w: np.ndarray, geo: ConvGeometry, cols) -> tuple:
     return rows, cols
 
 
-def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry, gt=None) -> np.ndarray:
     # col2im with one product per kernel tap: tap (i, j) sends g @ w[:, :, i, j] (channels
     # last) to the input positions it met, added straight into the padded gradient. This
     # never builds the (N * Ho * Wo, kh * kw * C) column gradient, nor (stride 1) the column
     # matrix of the padded output gradient, both kh * kw times larger than the input.
-    rows = _grad_cl(g, geo)  # (N * Ho * Wo, O)
+    rows = (_grad_t(g, geo) if gt is None else gt).T  # (N * Ho * Wo, O)
     taps = np.ascontiguousarray(_as4d(w, geo).transpose(2, 3, 0, 1))  # (kh, kw, O, C)
     full = np.zeros((geo.N, geo.Hp, geo.Wp, geo.C), dtype=np.result_type(g, w))
     hs, ws = geo.sh * (geo.Ho - 1) + 1, geo.sw * (geo.Wo - 1) + 1
@@ -267,10 +271,11 @@ def _input_grad_cl(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarra
     return np.ascontiguousarray(inner).reshape(geo.x_shape)
 
 
-def _weight_grad_cl(a: np.ndarray, g: np.ndarray, geo: ConvGeometry, cols) -> np.ndarray:
+def _weight_grad_cl(a: np.ndarray, g: np.ndarray, geo: ConvGeometry, cols,
+                    gt=None) -> np.ndarray:
     if cols is None:
         cols = im2col_cl(_as4d(a, geo), geo)
-    gw = _grad_cl(g, geo).T @ cols  # (O, kh * kw * C)
+    gw = (_grad_t(g, geo) if gt is None else gt) @ cols  # (O, kh * kw * C)
     gw = gw.reshape(geo.O, geo.kh, geo.kw, geo.C).transpose(0, 3, 1, 2)
     return np.ascontiguousarray(gw).reshape(geo.w_shape)
 
@@ -297,6 +302,22 @@ class Convolution(Function):
         gw = ConvWeight.apply(x, grad, geo, cols._data) if need_w else None
         gb = ConvBiasGrad.apply(grad) if need_b else None
         return tie((gx, gw, gb), (grad, x, w), "ConvolutionBackwardBackward0") + (None,)
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        # Note [Fast backward]: in the channels-last layout the input and weight gradients
+        # share one (O, N * Ho * Wo) copy of the output gradient; otherwise as backward
+        geo = ctx.geo
+        if not geo.cl:
+            return Convolution.backward(ctx, grad)
+        x, w, cols = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        g = grad._data
+        gt = _grad_t(g, geo)
+        gx = _wrap(_input_grad_cl(g, w._data, geo, gt)) if need_x else None
+        gw = _wrap(_weight_grad_cl(x._data, g, geo, cols._data, gt)) if need_w else None
+        gb = _wrap(ConvBiasGrad.kernel(g)) if need_b else None
+        return gx, gw, gb, None
 
     @staticmethod
     def jvp(ctx, t_x, t_w, t_b, _):  # conv(t_x, w) + conv(x, t_w) + t_b
@@ -377,11 +398,15 @@ class ConvBiasGrad(Function):
     node_name = "ConvolutionBackwardBackward0"
 
     @staticmethod
+    def kernel(a: np.ndarray) -> np.ndarray:
+        # NOTE: einsum's summing loop is several times faster than sum over axes (0, 2, 3).
+        return np.einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:])))
+
+    @staticmethod
     def forward(ctx, g):
         a = g._data
         ctx.shape = a.shape
-        # NOTE: einsum's summing loop is several times faster than sum over axes (0, 2, 3).
-        return np.einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:])))
+        return ConvBiasGrad.kernel(a)
 
     @staticmethod
     def backward(ctx, grad):

@@ -125,7 +125,7 @@ def _batch_norm_backward(ctx, grad, xc, invstd, w) -> tuple:
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     axes = ctx.axes
     m = xc.numel() // invstd.numel() if not isinstance(xc, np.ndarray) else xc.size // invstd.size
-    gb = _sum_over(grad, axes)
+    gb = _channel_sum(grad, axes)
     gw = _sum_over_product(grad, xc, axes) * invstd.reshape(gb.shape)
     gx = None
     if need_x:
@@ -136,6 +136,15 @@ def _batch_norm_backward(ctx, grad, xc, invstd, w) -> tuple:
                                (scale * gb / m).reshape(ctx.shape))
     return (gx, gw.reshape(w.shape) if need_w else None,
             gb.reshape(ctx.b_shape) if need_b else None)
+
+
+def _channel_sum(a, axes: tuple):
+    """The sum over ``axes`` (all but the channel dim 1), of a tensor or (einsum, faster than
+    reducing over axes (0, 2, ...)) a float array."""
+    if (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.ndim > 1
+            and a.size):
+        return np.einsum("ncs->c", a.reshape(a.shape[0], a.shape[1], -1))
+    return _sum_over(a, axes)
 
 
 def _sum_over_product(a, b, axes: tuple):
@@ -225,9 +234,7 @@ class BatchNorm(_Normalization):
         axes = (0,) + tuple(range(2, a.ndim))
         shape = (1, -1) + (1,) * (a.ndim - 2)
         if training:
-            mean = a.mean(axis=axes, keepdims=True)
-            xc = a - mean
-            var = (xc * xc).mean(axis=axes, keepdims=True)
+            mean, xc, var = _channel_stats(a, axes)
             if running_mean is not None:
                 count = a.size // a.shape[1]
                 _blend(running_mean, mean, momentum)
@@ -242,6 +249,27 @@ class BatchNorm(_Normalization):
         if not training:  # PyTorch saves the running statistics it normalized with: writing
             ctx.save_for_backward(x, w, running_mean, running_var)  # them is then reported
         return out
+
+
+def _channel_stats(a: np.ndarray, axes: tuple) -> tuple:
+    """(mean, a - mean, biased variance) over all dims but the channels (dim 1), the
+    statistics shaped to broadcast against ``a``. For contiguous float32/64 the sums are
+    einsum's (one pass each, no temporary for the squares; several times faster than reducing
+    over axes (0, 2, ...), and as accurate for these sizes); other layouts keep theirs."""
+    if a.dtype not in (np.float32, np.float64) or not a.size or not a.flags.c_contiguous:
+        mean = a.mean(axis=axes, keepdims=True)
+        xc = a - mean
+        return mean, xc, (xc * xc).mean(axis=axes, keepdims=True)
+    n, c = a.shape[:2]
+    a3 = a.reshape(n, c, -1)
+    m = a3.shape[0] * a3.shape[2]
+    shape = (1, c) + (1,) * (a.ndim - 2)
+    mean = np.einsum("ncs->c", a3)
+    mean /= m
+    xc = a3 - mean[:, None]
+    var = np.einsum("ncs,ncs->c", xc, xc)
+    var /= m
+    return mean.reshape(shape), xc.reshape(a.shape), var.reshape(shape)
 
 
 def _blend(running, batch: np.ndarray, momentum: float) -> None:

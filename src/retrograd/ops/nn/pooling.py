@@ -101,8 +101,8 @@ def _lowest(dtype):
 def _max_over_taps(taps: list, want_tap: bool) -> tuple:
     """(max, index of the tap holding it) over the taps (Note [Max pooling ties]); the index
     is None unless wanted."""
-    best = taps[0].copy()
-    for tap in taps[1:]:
+    best = np.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
+    for tap in taps[2:]:
         np.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
     if not want_tap:
         return best, None
@@ -115,7 +115,9 @@ def _max_over_taps(taps: list, want_tap: bool) -> tuple:
     # The first tap equal to the max, without a pass per tap over two full index arrays:
     # k = ne0 * (1 + ne1 * (1 + ... ne_{n-2})) with ne_t = (tap_t != max) is 0 if tap 0 holds
     # the max, else 1 if tap 1 does, ..., else n - 1.
-    k = np.not_equal(taps[-2], best).view(np.int8).astype(small)
+    k = np.not_equal(taps[-2], best).view(np.int8)  # (a new array: updated in place)
+    if small is not np.int8:
+        k = k.astype(small)
     for tap in taps[-3::-1]:
         k += 1
         k *= np.not_equal(tap, best)
@@ -161,7 +163,7 @@ class MaxPool2d(Function):
     """out = max over each window, indices = where it was;  dx = grad routed to those indices"""
 
     node_name = "MaxPool2DWithIndicesBackward0"
-    ctx_arrays = ("idx",)
+    ctx_arrays = ("idx", "k")
 
     @staticmethod
     def forward(ctx, x, geo, want_indices):
@@ -173,22 +175,66 @@ class MaxPool2d(Function):
         out = out4.reshape(geo.out_shape())
         if k is None:
             return out
-        idx = _plane_positions(k, out4, geo).reshape(geo.out_shape())
         ctx.geo = geo
-        ctx.idx = idx
         ctx.save_for_backward(x)  # as PyTorch: for its version check, and tie (below)
+        if not want_indices and geo.fits():  # Note [Max pooling positions]
+            ctx.k, ctx.idx = k, None
+            return out
+        idx = _plane_positions(k, out4, geo).reshape(geo.out_shape())
+        ctx.idx = idx
         return (out, idx) if want_indices else out
 
     @staticmethod
     def backward(ctx, grad, *_grad_of_indices):
-        gx = MaxPoolGrad.apply(grad, ctx.idx, ctx.geo)
+        if ctx.idx is None:  # Note [Max pooling positions]
+            gx = MaxPoolGrad.apply(grad, None, ctx.geo, ctx.k)
+        else:
+            gx = MaxPoolGrad.apply(grad, ctx.idx, ctx.geo)
         (x,) = ctx.saved_tensors  # Note [Fused backward's requires_grad]
         return tie((gx,), (x,), "MaxPool2DWithIndicesBackwardBackward0")[0], None, None
 
     @staticmethod
     def jvp(ctx, t, *_):  # the tangent at the positions forward picked (not the indices)
-        flat = (ctx.idx + _plane_offsets(ctx.geo)).reshape(-1)
+        if ctx.idx is None:
+            flat = _flat_positions(ctx.k, ctx.geo)
+        else:
+            flat = (ctx.idx + _plane_offsets(ctx.geo)).reshape(-1)
         return t.reshape(-1)[_wrap(flat)].reshape(ctx.geo.out_shape())
+
+
+# Note [Max pooling positions]
+#     When every window lies inside the input and the indices are not returned, forward keeps
+#     only the tap index k of each window's maximum (int8) and backward turns it into flat
+#     positions in the whole input at once, ``_window_starts`` (cached per geometry) plus the
+#     tap's offset: one gather and one add, instead of building in-plane indices in forward
+#     and adding the plane offsets in backward. Both give the same positions.
+
+_STARTS: dict = {}
+
+
+def _window_starts(geo: PoolGeometry) -> np.ndarray:
+    """Flat position in the whole (N, C, H, W) input of the first element of every window,
+    (N, C, Ho, Wo) int64; cached per geometry (a few of them)."""
+    key = (geo.N, geo.C, geo.H, geo.W, geo.Ho, geo.Wo, geo.sh, geo.sw)
+    starts = _STARTS.get(key)
+    if starts is None:
+        plane = np.arange(geo.Ho)[:, None] * (geo.sh * geo.W) + np.arange(geo.Wo) * geo.sw
+        starts = _plane_offsets(geo) + plane
+        starts.flags.writeable = False
+        if len(_STARTS) >= 8:
+            _STARTS.clear()
+        _STARTS[key] = starts
+    return starts
+
+
+def _flat_positions(k: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Flat positions in the whole input of tap k of every window (Note [Max pooling
+    positions]; windows inside the input)."""
+    offsets = (np.arange(geo.kh)[:, None] * (geo.dh * geo.W)
+               + np.arange(geo.kw) * geo.dw).ravel()
+    flat = np.take(offsets, k)  # (the function, not the method: vmap can run it per sample)
+    flat += _window_starts(geo)
+    return flat.reshape(-1)
 
 
 def _plane_offsets(geo: PoolGeometry) -> np.ndarray:
@@ -203,9 +249,12 @@ class MaxPoolGrad(Function):
     ctx_arrays = ("flat",)
 
     @staticmethod
-    def forward(ctx, g, idx, geo):
+    def forward(ctx, g, idx, geo, k=None):
         ctx.geo = geo
-        ctx.flat = flat = (idx + _plane_offsets(geo)).reshape(-1)
+        if idx is None:  # given the tap index k instead (Note [Max pooling positions])
+            ctx.flat = flat = _flat_positions(k, geo)
+        else:
+            ctx.flat = flat = (idx + _plane_offsets(geo)).reshape(-1)
         gx = np.zeros(geo.N * geo.C * geo.H * geo.W, dtype=g._data.dtype)
         gv = g._data.reshape(-1)
         overlap = geo.sh < geo.dh * (geo.kh - 1) + 1 or geo.sw < geo.dw * (geo.kw - 1) + 1
@@ -219,7 +268,7 @@ class MaxPoolGrad(Function):
     def backward(ctx, grad):
         geo = ctx.geo
         picked = grad.reshape(-1)[_wrap(ctx.flat)]
-        return picked.reshape(geo.out_shape()), None, None
+        return picked.reshape(geo.out_shape()), None, None, None
 
     jvp = linear_jvp
 
