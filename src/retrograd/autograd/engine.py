@@ -59,6 +59,7 @@ Note [Threads]
 
 from __future__ import annotations
 
+import sys
 import threading
 from heapq import heappop, heappush
 
@@ -67,7 +68,7 @@ import numpy as np
 from .. import grad_mode
 from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
-from ..ops.shape import SumToSize
+from ..ops.shape import SumToSize, sum_to_array
 from ..tensor import Tensor, _wrap
 from . import anomaly_mode as _anomaly
 from .function import dual
@@ -118,7 +119,9 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
                     "grad can be implicitly created only for scalar outputs; this output has "
                     f"shape {list(out.shape)}, so pass backward(gradient) with a tensor of that "
                     "shape (the vector of the vector-Jacobian product).")
-            g = _wrap(np.ones(out._data.shape, out._data.dtype))
+            shape, dtype = out._data.shape, out._data.dtype
+            # (np.array for the usual 0-d loss: np.ones costs several times more)
+            g = _wrap(np.ones(shape, dtype) if shape else np.array(1, dtype))
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradients must be Tensors or None, got {type(g).__name__}")
@@ -166,8 +169,12 @@ def _seq(node) -> int:
     return node._sequence_nr
 
 
-def _sum_to(grad: Tensor, shape: tuple, node, in_grads: tuple = ()) -> Tensor:
-    """Sum a broadcast gradient back to ``shape`` (see Note [One place for shapes and dtypes])."""
+def _sum_to(grad: Tensor, shape: tuple, node, in_grads: tuple = (),
+            arrays: bool = False) -> Tensor:
+    """Sum a broadcast gradient back to ``shape`` (see Note [One place for shapes and dtypes]).
+
+    ``arrays``: nothing is recorded (no create_graph, no forward-mode AD), so SumToSize's
+    kernel runs on the array directly, without going through ``apply``."""
     gshape = grad._data.shape
     lead = len(gshape) - len(shape)
     if lead < 0 or (gshape[lead:] != shape and any(
@@ -177,6 +184,8 @@ def _sum_to(grad: Tensor, shape: tuple, node, in_grads: tuple = ()) -> Tensor:
             f"Function {type(node).__name__} returned an invalid gradient at index {index} - got "
             f"{list(gshape)} but expected shape compatible with {list(shape)} (the gradient for "
             f"input {index} of forward must have that input's shape, or one that sums to it).")
+    if arrays and grad._data.__class__ is np.ndarray:
+        return _wrap(sum_to_array(grad._data, shape))
     return SumToSize.apply(grad, shape)
 
 
@@ -242,6 +251,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 if node not in needed or node.__class__ is AccumulateGrad:
                     continue
             if node.__class__ is AccumulateGrad:
+                # (drop the loop's own references to gradients: Note [Stealing gradients])
+                in_grads = g = prev = data = None
                 _accumulate(node._variable(), grads[0], create_graph)
                 if node._post_acc_hooks or node._post_hooks:
                     _run_accumulate_hooks(node, grads)
@@ -278,7 +289,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 shape, dtype = nxt._outputs_meta[nr]
                 data = g._data
                 if data.shape != shape:
-                    g = _sum_to(g, shape, node, in_grads)
+                    g = _sum_to(g, shape, node, in_grads, not (create_graph or dual.level))
                 if data.dtype is not dtype and data.dtype != dtype:
                     g = g.to(FROM_NUMPY[dtype])
                 buf = buffers.get(nxt)
@@ -458,7 +469,8 @@ def _from_vmap(g: Tensor, t: Tensor, accumulate: bool) -> Tensor:
 
 
 def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> None:
-    """Add ``g`` into ``var.grad``; the first gradient stored is a fresh copy, never an alias.
+    """Add ``g`` into ``var.grad``; the first gradient stored is never an alias of an array
+    anyone else can reach (a fresh copy, or the engine's own: Note [Stealing gradients]).
 
     Atomic with respect to other threads accumulating into the same tensor (Note [Threads]).
     """
@@ -466,15 +478,66 @@ def _accumulate(var: Tensor | None, g: Tensor | None, create_graph: bool) -> Non
         return
     if g._data.__class__ is not np.ndarray:
         g = _from_vmap(g, var, True)
-    with _grad_lock(var):
+        steal = False
+    else:
+        steal = not create_graph
+    lock = _GRAD_LOCKS[(id(var) >> 4) & 63]  # (_grad_lock, inline)
+    with lock:
         current = var._grad
         if current is None:
-            var._grad = g if create_graph else _wrap(g._data.copy())
+            if create_graph:
+                var._grad = g
+            elif steal and _unshared(g):
+                var._grad = _wrap(g._data)
+            else:
+                var._grad = _wrap(g._data.copy())
         elif create_graph or current._requires_grad:
             var._grad = current + g
         else:
             current._data += g._data
             current._bump_version()
+
+
+# Note [Stealing gradients]
+#     The first gradient stored in a ``.grad`` must not be an array someone else can reach
+#     (a later backward adds into it in place). Copying it is safe but costs a pass over every
+#     parameter per step; PyTorch instead takes the gradient as it is when nothing else holds
+#     it, and so do we: when the array owns its memory (no view, C-contiguous like a copy,
+#     writable) and neither it nor its tensor is referenced by anything but the engine's
+#     buffer, the new ``.grad`` wraps that very array. The references are counted with
+#     ``sys.getrefcount``; what the engine itself holds at that point (the popped buffer, the
+#     arguments on the way) is measured once at import by ``_calibrate``, so the test does not
+#     depend on the interpreter's way of counting. Anything else holding the gradient (a hook
+#     that kept it, another edge given the same tensor, a view, a saved tensor, ``autograd.grad``'s
+#     results) adds a reference, and the gradient is copied as before.
+
+_getrefcount = sys.getrefcount
+
+
+def _unshared(g: Tensor) -> bool:
+    """Only the engine's buffer holds ``g`` and only ``g`` holds its array (see above)."""
+    data = g._data
+    return (_getrefcount(g) <= _LONE_TENSOR and _getrefcount(data) <= _LONE_ARRAY
+            and data.base is None and data.flags.c_contiguous and data.flags.writeable)
+
+
+def _counts(g: Tensor) -> tuple:
+    data = g._data
+    return _getrefcount(g), _getrefcount(data)
+
+
+def _calibrate() -> tuple:
+    """The reference counts ``_unshared`` sees for a gradient held by nothing but a buffer,
+    reached through the same calls as from the engine's loop (list item -> _accumulate's
+    argument -> _unshared's argument)."""
+    def accumulate(var, g, create_graph):
+        return _counts(g)
+
+    buffer = [_wrap(np.zeros(2))]
+    return accumulate(None, buffer[0], False)
+
+
+_LONE_TENSOR, _LONE_ARRAY = _calibrate()
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,

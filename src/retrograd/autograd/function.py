@@ -133,7 +133,8 @@ class Function(metaclass=FunctionMeta):
                 ctx._edge_nrs, ctx.needs_input_grad = _slots_cache.get(slots) or _slots_for(slots)
                 ctx._sequence_nr = next(sequence)
         if not record:
-            ctx.needs_input_grad = (False,) * len(args)
+            n = len(args)
+            ctx.needs_input_grad = _NO_GRADS[n] if n < 8 else (False,) * n
         if dual.level:  # forward-mode AD is on: Note [Forward-mode AD] in forward_ad.py
             return dual.apply(cls, ctx, args, record)
         if cls._builtin:
@@ -186,6 +187,7 @@ dual.level = 0
 
 # (edge slots, needs_input_grad) shared between nodes: Note [Few long-lived objects per node]
 _slots_cache: dict = {}
+_NO_GRADS = tuple((False,) * n for n in range(8))  # needs_input_grad of an unrecorded op
 
 
 def _slots_for(key: tuple) -> tuple:

@@ -168,6 +168,18 @@ class Expand(Function):
     jvp = linear_jvp
 
 
+def sum_to_array(a: np.ndarray, shape: tuple):
+    """SumToSize's kernel: ``a`` summed down to ``shape`` (also used by the engine directly)."""
+    in_shape = a.shape
+    lead = a.ndim - len(shape)
+    if in_shape[lead:] == shape:  # only leading dims were added (a bias): one reduction
+        return _add_reduce(a, axis=0) if lead == 1 else a.sum(axis=tuple(range(lead)))
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and in_shape[lead + i] != 1)
+    out = a.sum(axis=axes, keepdims=True) if axes else a
+    return np.asarray(out.reshape(shape) if lead else out)
+
+
 class SumToSize(Function):
     """out = x summed down to ``shape`` (undoes broadcasting);  dx = grad expanded back"""
 
@@ -175,15 +187,8 @@ class SumToSize(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        a = x._data
-        ctx.in_shape = in_shape = a.shape
-        lead = a.ndim - len(shape)
-        if in_shape[lead:] == shape:  # only leading dims were added (a bias): one reduction
-            return _add_reduce(a, axis=0) if lead == 1 else a.sum(axis=tuple(range(lead)))
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(shape) if s == 1 and in_shape[lead + i] != 1)
-        out = a.sum(axis=axes, keepdims=True) if axes else a
-        return np.asarray(out.reshape(shape) if lead else out)
+        ctx.in_shape = x._data.shape
+        return sum_to_array(x._data, shape)
 
     @staticmethod
     def backward(ctx, grad):
