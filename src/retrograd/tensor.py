@@ -18,6 +18,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from . import grad_mode
+from ._base_views import follow_base
 from ._tensor_str import tensor_repr
 from ._types import CPU, Size, device
 
@@ -164,8 +165,8 @@ class Tensor:
             fn = _view_grad_fn(self)
             if fn is not None:
                 return fn
-            if self._no_grad_view:  # no node, no AccumulateGrad: its gradient is dropped
-                return None
+            if self._no_grad_view or self._base._requires_grad:  # no node, no AccumulateGrad:
+                return None  # its gradient is dropped (Note [Views of a base that needs no grad])
         return self._accumulator or self._get_accumulator()
 
     @property
@@ -190,6 +191,8 @@ class Tensor:
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(this one is {self.dtype}); convert it first, e.g. with .float().")
         self._requires_grad = bool(requires_grad)
+        if "_views" in self.__dict__:  # Note [Views of a base that needs no grad]
+            follow_base(self)
         return self
 
     @property

@@ -54,7 +54,17 @@ def setitem(x: Tensor, key, value) -> None:
                 cls = FillWhole
         else:
             cls = IndexPut if k.basic is None else IndexPutOnView
+        # PyTorch writes into the view x[key] unless that is x itself; making it reads (and
+        # rebuilds, when stale) x's grad_fn, and x keeps that node, not the write's: a node
+        # still unset stays so (Note [Views of a base that needs no grad]).
+        sub = x._base is not None and not (k.basic is None or k.cls is Alias or (
+            k.cls is Slice and k.dense))
+        unset = sub and x.grad_fn is None
+        version = x._fn_version
         apply_inplace(x, lambda s, v: cls.apply(s, v, k, False), value)
+        if unset:
+            x._view_fn = None
+            x._fn_version = version
         return
     # Nothing to record: write straight into x's memory (no snapshot, no copy of x).
     _put(writable_array(x), k, value._data if isinstance(value, Tensor) else value, False)

@@ -1,0 +1,45 @@
+"""Views whose ``requires_grad`` follows their base's.
+
+Note [Views of a base that needs no grad]
+    A view of a floating-point tensor requires grad when its base does, whenever the view was
+    made: ``v = x.view(2); x.mul_(w)`` (``w`` requiring grad) makes x require grad, and v with
+    it; v's grad_fn is then rebuilt from x's history when read (Note [Stale views] in
+    tensor.py), and ``requires_grad_()`` on a leaf base switches its views' flag too (a
+    gradient reaching such a view, which has no node, is dropped, as PyTorch drops it).
+    ``Function.apply`` reads the flag from a slot, so rather than asking every view's base
+    there, a base that needs no grad keeps weak references to the views made of it, and the
+    few places that make a base start (or stop) requiring grad set the flag of those views:
+    ``follow_base``. A view that has a node of its own (``_view_fn``) keeps its flag.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+_ref = weakref.ref
+
+
+def note_view(root, view) -> None:
+    """Remember ``view``, a floating-point view made of ``root`` while it needs no grad."""
+    views = root.__dict__.get("_views")
+    if views is None:
+        root.__dict__["_views"] = [_ref(view)]
+        return
+    n = len(views)
+    if n >= 16 and not n & (n - 1):  # at each power of two: drop the views that are gone
+        views[:] = [r for r in views if r() is not None]
+    views.append(_ref(view))
+
+
+def follow_base(root) -> None:
+    """The views ``note_view`` remembered for ``root`` take its ``requires_grad``."""
+    views = root.__dict__.get("_views")
+    if not views:
+        return
+    flag = root._requires_grad
+    for r in views:
+        v = r()
+        if v is not None and v._view_fn is None and v._base is root:
+            v._requires_grad = flag
+    if flag and root._grad_fn is not None:  # a non-leaf never stops requiring grad
+        del root.__dict__["_views"]
