@@ -139,6 +139,27 @@ def test_setitem_with_a_grad_value_leaves_the_view_node_unset(L):
     np.testing.assert_allclose(g.numpy(), 3.0)
 
 
+def test_a_custom_function_marking_the_base_dirty(L):
+    class AddW(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            x.add_(w)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    w = _t(L, [1.0, 2.0], True)
+    x0 = _t(L, [0.0, 0.0])
+    v = x0.view(1, 2)
+    AddW.apply(x0, w)
+    assert v.requires_grad
+    (g,) = L.autograd.grad((v * v).sum(), w)
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+
+
 # ---- requires_grad_() on a leaf base ----------------------------------------------------------
 
 
@@ -153,6 +174,20 @@ def test_requires_grad_on_the_base_switches_its_views(L):
         v.add_(1)
     x0.requires_grad_(False)
     assert not v.requires_grad
+
+
+@pytest.mark.parametrize("how", ["backward", "grad_of_base", "grad_of_view"])
+def test_a_view_without_node_is_no_root_nor_input(L, how):
+    x0 = _t(L, [1.0, 1.0])
+    v = x0.view(2)
+    x0.requires_grad_()
+    with pytest.raises(RuntimeError):
+        if how == "backward":
+            v.backward(_t(L, [1.0, 1.0]))  # "does not require grad and does not have a grad_fn"
+        else:
+            L.autograd.grad(v.sum(), x0 if how == "grad_of_base" else v)  # "not used"
+    v.sum().backward()  # nothing reaches a leaf, and no AccumulateGrad was made for v
+    assert x0.grad is None and v.grad is None
 
 
 # ---- views made under no_grad ------------------------------------------------------------------

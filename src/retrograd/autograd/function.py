@@ -37,7 +37,7 @@ import functools
 import numpy as np
 
 from .. import grad_mode
-from .._base_views import note_view
+from .._base_views import follow_base, note_view
 from ..tensor import Tensor, _wrap
 from .graph import (
     HookedSaved,
@@ -385,6 +385,8 @@ def _rebase_dirty(x: Tensor, ctx: Node, i: int) -> None:
         x.grad_fn = ctx
         x._output_nr = i
         x._requires_grad = True
+        if "_views" in x.__dict__:  # Note [Views of a base that needs no grad]
+            follow_base(x)
         return
     from ..ops.inplace import _inplace_on_view  # the same history as a built-in in-place op
 
