@@ -21,9 +21,9 @@ _ref = weakref.ref
 
 def note_view(root, view) -> None:
     """Remember ``view``, a floating-point view made of ``root`` while it needs no grad."""
-    views = root.__dict__.get("_views")
+    views = root._views
     if views is None:
-        root.__dict__["_views"] = [_ref(view)]
+        root._views = [_ref(view)]
         return
     n = len(views)
     if n >= 16 and not n & (n - 1):  # at each power of two: drop the views that are gone
@@ -33,13 +33,10 @@ def note_view(root, view) -> None:
 
 def follow_base(root) -> None:
     """The views ``note_view`` remembered for ``root`` take its ``requires_grad``."""
-    views = root.__dict__.get("_views")
-    if not views:
-        return
     flag = root._requires_grad
-    for r in views:
+    for r in root._views:
         v = r()
         if v is not None and v._view_fn is None and v._base is root:
             v._requires_grad = flag
     if flag and root._grad_fn is not None:  # a non-leaf never stops requiring grad
-        del root.__dict__["_views"]
+        root._views = None

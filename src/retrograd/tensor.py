@@ -51,6 +51,7 @@ class Tensor:
     _fn_version = 0  # for views: the version of their memory when ``_view_fn`` was set
     _no_grad_view = False  # for views: made with grad mode off (or from such a view)
     _fw_grad = None  # the tangent, while a forward-mode dual level is active (forward_ad.py)
+    _views = None  # for bases that need no grad: weak references to their views (_base_views.py)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):
@@ -191,7 +192,7 @@ class Tensor:
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(this one is {self.dtype}); convert it first, e.g. with .float().")
         self._requires_grad = bool(requires_grad)
-        if "_views" in self.__dict__:  # Note [Views of a base that needs no grad]
+        if self._views is not None:  # Note [Views of a base that needs no grad]
             follow_base(self)
         return self
 

@@ -385,7 +385,7 @@ def _rebase_dirty(x: Tensor, ctx: Node, i: int) -> None:
         x.grad_fn = ctx
         x._output_nr = i
         x._requires_grad = True
-        if "_views" in x.__dict__:  # Note [Views of a base that needs no grad]
+        if x._views is not None:  # Note [Views of a base that needs no grad]
             follow_base(x)
         return
     from ..ops.inplace import _inplace_on_view  # the same history as a built-in in-place op

@@ -298,7 +298,7 @@ def _take_history(x: Tensor, t: Tensor) -> None:
     x.grad_fn = t.grad_fn
     x._output_nr = t._output_nr
     x._requires_grad = t._requires_grad
-    if "_views" in x.__dict__:  # Note [Views of a base that needs no grad]
+    if x._views is not None:  # Note [Views of a base that needs no grad]
         follow_base(x)
 
 
