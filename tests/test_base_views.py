@@ -160,6 +160,20 @@ def test_a_custom_function_marking_the_base_dirty(L):
     np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
 
 
+@pytest.mark.parametrize("key", ["slice", "slice_past_end", "ellipsis"])
+@pytest.mark.parametrize("value", ["scalar", "vector"])
+def test_setitem_of_a_whole_slice_is_copy_or_fill(L, key, value):
+    k = {"slice": slice(None), "slice_past_end": slice(0, 5), "ellipsis": Ellipsis}[key]
+    x1 = _t(L, [[1.0, 2.0], [3.0, 4.0]], True)
+    v0 = x1 * 2
+    v0[k] = _t(L, [0.5, 1.5]) if value == "vector" else 0.5
+    name = "CopyBackwards" if value == "vector" else "FillBackward3"
+    assert type(v0.grad_fn).__name__ == name
+    (g,) = L.autograd.grad((v0 * v0).sum(), x1, create_graph=True)
+    assert not g.requires_grad  # x is wholly overwritten: constant zeros (seed 3's reproducer)
+    np.testing.assert_array_equal(g.numpy(), np.zeros((2, 2)))
+
+
 # ---- requires_grad_() on a leaf base ----------------------------------------------------------
 
 
