@@ -7,9 +7,13 @@ Note [Views of a base that needs no grad]
     tensor.py), and ``requires_grad_()`` on a leaf base switches its views' flag too (a
     gradient reaching such a view, which has no node, is dropped, as PyTorch drops it).
     ``Function.apply`` reads the flag from a slot, so rather than asking every view's base
-    there, a base that needs no grad keeps weak references to the views made of it, and the
-    few places that make a base start (or stop) requiring grad set the flag of those views:
-    ``follow_base``. A view that has a node of its own (``_view_fn``) keeps its flag.
+    there, a base that needs no grad keeps weak references to the views made of it (in
+    ``_views``, filled by ``Function.apply``'s view outputs), and the few places that make a
+    base start (or stop) requiring grad set the flag of those views with ``follow_base``: an
+    in-place op taking its new history (``_take_history`` in ops/inplace.py), a custom
+    Function's ``mark_dirty``, ``requires_grad_()``. A view that has a node of its own
+    (``_view_fn``) keeps its flag. A non-leaf never stops requiring grad, so its list is then
+    dropped; a list is pruned of dead references each time its length reaches a power of two.
 """
 
 from __future__ import annotations
