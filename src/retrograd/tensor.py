@@ -18,6 +18,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from . import grad_mode
+from ._base_views import follow_base
 from ._tensor_str import tensor_repr
 from ._types import CPU, Size, device
 
@@ -50,6 +51,7 @@ class Tensor:
     _fn_version = 0  # for views: the version of their memory when ``_view_fn`` was set
     _no_grad_view = False  # for views: made with grad mode off (or from such a view)
     _fw_grad = None  # the tangent, while a forward-mode dual level is active (forward_ad.py)
+    _views = None  # for bases that need no grad: weak references to their views (_base_views.py)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):
@@ -164,8 +166,8 @@ class Tensor:
             fn = _view_grad_fn(self)
             if fn is not None:
                 return fn
-            if self._no_grad_view:  # no node, no AccumulateGrad: its gradient is dropped
-                return None
+            if self._no_grad_view or self._base._requires_grad:  # no node, no AccumulateGrad:
+                return None  # its gradient is dropped (Note [Views of a base that needs no grad])
         return self._accumulator or self._get_accumulator()
 
     @property
@@ -190,6 +192,8 @@ class Tensor:
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(this one is {self.dtype}); convert it first, e.g. with .float().")
         self._requires_grad = bool(requires_grad)
+        if self._views is not None:  # Note [Views of a base that needs no grad]
+            follow_base(self)
         return self
 
     @property

@@ -78,16 +78,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
           "log_softmax/nll_loss chain gives inf - inf = NaN (an infinite incoming gradient)",
           "fused-cross-entropy"),
     # ---- open defects (README: what is left to fix) ----
-    Known(("no-raise",), INPLACE,
-          "an in-place op on a view taken before its base began requiring grad: PyTorch "
-          "treats the view as a leaf that requires grad and refuses", "stale-view-requires-grad"),
-    Known(("grad", "grad-nan"), VIEWS,
-          "a view taken before its base began requiring grad (through an in-place op) does not "
-          "require grad: its gradient path is lost", "stale-view-requires-grad", also=INPLACE),
-    Known(("grad2", "grad2-nan", "grad-requires_grad"),
-          ("*relu*", "F.leaky_relu", "F.relu6", "F.hardtanh"),
-          "double backward through relu/leaky_relu/relu6/hardtanh: None or 'does not require "
-          "grad' where PyTorch gives zeros", "double-backward-kinks"),
     Known(("grad-nan", "grad2-nan"), MASKING + ("F.conv2d", "prod", "mul", "div*",
                                                  "F.regression_loss"),
           "NaN where PyTorch's backward selects instead of multiplying by a mask (0 * inf), "

@@ -106,8 +106,9 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise TypeError(f"outputs must be Tensors, got {type(out).__name__}")
-        if not out._requires_grad or (  # (Note [Views made under no_grad])
-                out._no_grad_view and out.grad_fn is None):
+        if not out._requires_grad or (  # a view whose gradient is dropped: Notes [Views made
+                out._base is not None and out.grad_fn is None  # under no_grad], [Views of a
+                and out._gradient_edge() is None):  # base that needs no grad]
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn; "
                 "it was not computed from a tensor with requires_grad=True (or was computed "
@@ -141,7 +142,11 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list
 def _slot_of(t: Tensor) -> tuple:
     """The (node, output_nr) where gradients for ``t`` arrive."""
     fn = t.grad_fn
-    return (t._get_accumulator(), 0) if fn is None else (fn, t._output_nr)
+    if fn is not None:
+        return fn, t._output_nr
+    if t._base is not None and t._gradient_edge() is None:  # a view whose gradient is dropped:
+        return AccumulateGrad(t), 0  # a node that no edge reaches (nor kept with the view)
+    return t._get_accumulator(), 0
 
 
 def _needed_nodes(roots, targets: set) -> set:

@@ -37,6 +37,7 @@ import functools
 import numpy as np
 
 from .. import grad_mode
+from .._base_views import follow_base, note_view
 from ..tensor import Tensor, _wrap
 from .graph import (
     HookedSaved,
@@ -238,6 +239,8 @@ def _wrap_outputs(out, ctx: Node | None, cls, args: tuple):
                 t._view_fn = t._grad_fn
                 t._grad_fn = None
             t._fn_version = counter[0]
+            if not root._requires_grad and t._data.dtype.kind == "f":
+                note_view(root, t)  # Note [Views of a base that needs no grad]
     if ctx is not None:
         ctx._outputs_meta = output_meta(*[t._data for t in results])
         if ctx._packed is not None:
@@ -384,6 +387,8 @@ def _rebase_dirty(x: Tensor, ctx: Node, i: int) -> None:
         x.grad_fn = ctx
         x._output_nr = i
         x._requires_grad = True
+        if x._views is not None:  # Note [Views of a base that needs no grad]
+            follow_base(x)
         return
     from ..ops.inplace import _inplace_on_view  # the same history as a built-in in-place op
 

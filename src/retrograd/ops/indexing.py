@@ -45,8 +45,10 @@ def setitem(x: Tensor, key, value) -> None:
         check_source_overlap(dst, value._data, full_ok=k.adv is None)
     if needs_record(x, value):
         # PyTorch's node: copy_ on the whole tensor, index_put_ on it, or either on a view.
+        # (x[...] and x[:] write into x itself, as copy_ and fill_ do.)
+        whole = k.cls is Alias or (k.cls is Slice and k.dense)
         if k.adv is None:
-            if k.cls is not Alias:
+            if not whole:
                 cls = IndexPutOnView
             elif isinstance(value, Tensor) and value._data.ndim:
                 cls = CopyWhole
@@ -54,7 +56,16 @@ def setitem(x: Tensor, key, value) -> None:
                 cls = FillWhole
         else:
             cls = IndexPut if k.basic is None else IndexPutOnView
+        # PyTorch writes into the view x[key] unless that is x itself; making it reads (and
+        # rebuilds, when stale) x's grad_fn, and x keeps that node, not the write's: a node
+        # still unset stays so (Note [Views of a base that needs no grad]).
+        sub = x._base is not None and not (k.basic is None or whole)
+        unset = sub and x.grad_fn is None
+        version = x._fn_version
         apply_inplace(x, lambda s, v: cls.apply(s, v, k, False), value)
+        if unset:
+            x._view_fn = None
+            x._fn_version = version
         return
     # Nothing to record: write straight into x's memory (no snapshot, no copy of x).
     _put(writable_array(x), k, value._data if isinstance(value, Tensor) else value, False)

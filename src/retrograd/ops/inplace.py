@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.array_utils import byte_bounds as _byte_bounds
 
 from .. import grad_mode
+from .._base_views import follow_base
 from ..autograd.forward_ad import linear_jvp, set_tangent, without_dual
 from ..autograd.function import Function, dual
 from ..autograd.graph import SavedOutput
@@ -30,7 +31,14 @@ _state = grad_mode.state
 
 
 def _check_leaf(x: Tensor) -> None:
-    if x.grad_fn is None and x._requires_grad:
+    base = x._base
+    if base is None:
+        fn = x._grad_fn
+    else:  # the view's node as last set, not rebuilt (PyTorch's check); a view of a leaf that
+        fn = x._view_fn  # requires grad gets its own error (in _inplace_on_view)
+        if fn is None and base._grad_fn is None and base._requires_grad:
+            return
+    if fn is None and x._requires_grad:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. Do the "
             "update under `with torch.no_grad():` (as optimizers do), or use an out-of-place "
@@ -290,6 +298,8 @@ def _take_history(x: Tensor, t: Tensor) -> None:
     x.grad_fn = t.grad_fn
     x._output_nr = t._output_nr
     x._requires_grad = t._requires_grad
+    if x._views is not None:  # Note [Views of a base that needs no grad]
+        follow_base(x)
 
 
 def _saved_output_follows(result: Tensor, x: Tensor) -> None:
@@ -440,6 +450,8 @@ class ViewOfBase(Function):
     def backward(ctx, grad):
         shape, dtype = ctx.base_meta
         zeros = _wrap(np.zeros(shape, np.result_type(dtype, grad._data.dtype)))
+        if not grad._data.size:  # an empty view: zeros, outside any graph (as PyTorch)
+            return zeros, None
         return CopyViewIntoBase.apply(zeros, grad, ctx.chain), None
 
     jvp = linear_jvp
