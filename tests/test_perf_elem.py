@@ -17,13 +17,13 @@ def test_rows_added_by_levels_equal_np_add_at_bitwise(kind, dtype):
            "positions": np.tile(np.arange(7), 10),
            "many-repeats": np.concatenate([rng.integers(0, num, 20),
                                            np.full(3 * MAX_LEVELS, 2)])}[kind]
-    rows = rng.standard_normal((idx.size, 3, 2)).astype(dtype)
+    rows = rng.standard_normal((idx.size, 8, 4)).astype(dtype)  # wide enough for levels
     rows[5, 0, 0] = np.inf
     rows[9, 1, 1] = -0.0
     rows[11, 2, 0] = np.nan
-    want = np.zeros((num, 3, 2), dtype)
+    want = np.zeros((num, 8, 4), dtype)
     np.add.at(want, idx, rows)
-    got = np.zeros((num, 3, 2), dtype)
+    got = np.zeros((num, 8, 4), dtype)
     add_rows_at(got, idx, rows)
     np.testing.assert_array_equal(got, want)
     assert np.array_equal(np.signbit(got), np.signbit(want))
@@ -167,3 +167,42 @@ def test_large_attention_matches_torch(torch_ref):
                                atol=1e-5)
     for t, tt in zip(ins, tins):
         np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("spread", [1.0, 50.0])
+def test_cross_entropy_log_softmax_rows_match_torch(torch_ref, spread):
+    # spread 1: shifted by the global max; 50: the span is too wide, each row by its own max
+    rng = np.random.default_rng(9)
+    a = (rng.standard_normal((300, 40)) * spread).astype(np.float32)
+    y = rng.integers(0, 40, 300)
+    x = retrograd.tensor(a, requires_grad=True)
+    tx = torch_ref.tensor(a, requires_grad=True)
+    loss = retrograd.nn.functional.cross_entropy(x, retrograd.tensor(y), label_smoothing=0.1)
+    tloss = torch_ref.nn.functional.cross_entropy(tx, torch_ref.tensor(y), label_smoothing=0.1)
+    loss.backward()
+    tloss.backward()
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_chunked_gelu_tanh_matches_torch(torch_ref, dtype):
+    from retrograd.ops.gelu_tanh import MIN_SIZE
+    rng = np.random.default_rng(10)
+    a = (rng.standard_normal(MIN_SIZE + 1001) * 3).astype(dtype)
+    g = rng.standard_normal(a.size).astype(dtype)
+    tol = 1e-5 if dtype == "float32" else 1e-12  # (PyTorch's float32 is 3e-6 from exact)
+    for grad in (g, None):  # a full incoming gradient, and sum's broadcast one
+        x = retrograd.tensor(a, requires_grad=True)
+        tx = torch_ref.tensor(a, requires_grad=True)
+        out = retrograd.nn.functional.gelu(x, approximate="tanh")
+        tout = torch_ref.nn.functional.gelu(tx, approximate="tanh")
+        if grad is None:
+            out.sum().backward()
+            tout.sum().backward()
+        else:
+            out.backward(retrograd.tensor(grad))
+            tout.backward(torch_ref.tensor(grad))
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=tol,
+                                   atol=tol)
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=tol)

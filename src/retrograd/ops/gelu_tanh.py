@@ -17,8 +17,11 @@ _K = math.sqrt(2 / math.pi)
 _C = 0.044715
 
 
+MIN_SIZE = 4 * CHUNK  # below this the whole-array passes stay in the cache anyway
+
+
 def fits(a: np.ndarray) -> bool:
-    return a.dtype in (np.float32, np.float64) and a.size > 0
+    return a.dtype in (np.float32, np.float64) and a.size >= MIN_SIZE
 
 
 def _chunks(n: int):

@@ -79,3 +79,18 @@ def row_sums(a: np.ndarray) -> np.ndarray:
     if k and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
         return (a.reshape(-1, k) @ np.ones(k, dtype=a.dtype)).reshape(a.shape[:-1] + (1,))
     return np.add.reduce(a, axis=-1, keepdims=True)
+
+
+def log_softmax_rows(x: np.ndarray) -> np.ndarray:
+    """log_softmax over the rows of a 2-d float array, as a new array: shifted by the global
+    max when the span allows (Note [Softmax rows]), by each row's max otherwise; the sums of
+    exponentials by ``row_sums``."""
+    if x.size and x.dtype in (np.float32, np.float64):
+        top = np.maximum.reduce(x, axis=None)
+        if top - np.minimum.reduce(x, axis=None) < SPAN:  # (False for NaN)
+            out = np.subtract(x, top)
+            out -= np.log(row_sums(np.exp(out)))
+            return out
+    out = x - x.max(axis=1, keepdims=True)
+    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
+    return out
