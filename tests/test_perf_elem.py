@@ -206,3 +206,20 @@ def test_chunked_gelu_tanh_matches_torch(torch_ref, dtype):
         np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=tol,
                                    atol=tol)
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_row_kernels_leave_vmap_batches_to_their_rules():
+    # a vmap batch never takes the global-shift or chunked paths (its max would mix samples)
+    from retrograd.func import vmap
+    rng = np.random.default_rng(11)
+    x = retrograd.tensor((rng.standard_normal((3, 300, 40)) * [[[1]], [[30]], [[1]]])
+                         .astype(np.float32))
+    y = retrograd.tensor(rng.integers(0, 40, (3, 300)))
+    got = vmap(retrograd.nn.functional.cross_entropy)(x, y).numpy()
+    want = [retrograd.nn.functional.cross_entropy(x[i], y[i]).item() for i in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    a = retrograd.tensor(rng.standard_normal((2, 140_000)).astype(np.float32))
+    for approximate in ("none", "tanh"):
+        got = vmap(lambda t: retrograd.nn.functional.gelu(t, approximate=approximate))(a)
+        want = retrograd.nn.functional.gelu(a, approximate=approximate)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)

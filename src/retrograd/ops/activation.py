@@ -302,7 +302,7 @@ class Gelu(Function):
             out = aux + 1
             out *= a
             out *= 0.5
-        elif a.dtype == np.float32:
+        elif a.__class__ is np.ndarray and a.dtype == np.float32:
             out, aux = gelu_f32(a)  # Note [float32 erf]
         else:
             aux = erf_array(a * _SQRT1_2)
@@ -337,7 +337,8 @@ class GeluGrad(Function):
         ctx.approximate = approximate
         ctx._saved_aux = aux
         a = x._data
-        if approximate == "tanh" and gelu_tanh.fits(a) and aux.dtype == a.dtype:
+        if (approximate == "tanh" and gelu_tanh.fits(a) and aux.__class__ is np.ndarray
+                and aux.dtype == a.dtype and grad._data.__class__ is np.ndarray):
             return gelu_tanh.gelu_tanh_grad(grad._data, a, aux)
         if approximate == "tanh":
             # NOTE: (1 + t) / 2 + x (1 - t^2) u' / 2 = (1 + t) (1 + x (1 - t) u') / 2, computed
@@ -355,7 +356,8 @@ class GeluGrad(Function):
             slope *= 0.5
             slope *= grad._data
             return slope
-        if a.dtype == np.float32 and aux.dtype == np.float32:
+        if (a.__class__ is np.ndarray and aux.__class__ is np.ndarray
+                and a.dtype == aux.dtype == np.float32 and grad._data.__class__ is np.ndarray):
             return gelu_grad_f32(grad._data, a, aux)
         slope = _square(a)
         slope *= -0.5

@@ -21,7 +21,8 @@ MIN_SIZE = 4 * CHUNK  # below this the whole-array passes stay in the cache anyw
 
 
 def fits(a: np.ndarray) -> bool:
-    return a.dtype in (np.float32, np.float64) and a.size >= MIN_SIZE
+    return (a.__class__ is np.ndarray and a.dtype in (np.float32, np.float64)
+            and a.size >= MIN_SIZE)  # (not a vmap batch: its own rules handle those)
 
 
 def _chunks(n: int):

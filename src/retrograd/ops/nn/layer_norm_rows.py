@@ -23,8 +23,8 @@ import numpy as np
 
 def rows_fit(a: np.ndarray, nd: int) -> bool:
     """Whether ``a`` can take the row kernels: a float array with rows to normalize."""
-    return (a.dtype.kind == "f" and a.dtype.itemsize >= 4 and a.flags.c_contiguous
-            and a.size > 0 and nd <= a.ndim)
+    return (a.__class__ is np.ndarray and a.dtype.kind == "f" and a.dtype.itemsize >= 4
+            and a.flags.c_contiguous and a.size > 0 and nd <= a.ndim)
 
 
 def _ones(n: int, dtype) -> np.ndarray:

@@ -26,7 +26,8 @@ def add_rows_at(out: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:
     """``out[idx[k]] += rows[k]`` for every k in order, repeated indices adding up, in place
     (``idx`` 1-d integers, ``rows`` of shape (len(idx), ...)); Note [Rows added by levels]."""
     n = idx.size
-    if n < MIN_ROWS or rows.ndim < 2 or rows.size < MIN_WIDTH * n:
+    if (n < MIN_ROWS or rows.__class__ is not np.ndarray or rows.ndim < 2
+            or rows.size < MIN_WIDTH * n):
         np.add.at(out, idx, rows)  # few or narrow rows: np.add.at is as fast
         return
     order = np.argsort(idx, kind="stable")
