@@ -19,9 +19,11 @@ from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap, _wrap_dim
+from . import gelu_tanh, softmax_rows
 from ._registry import expose
 from .elementwise import keep_where, where
 from .erf import erf_array
+from .erf_f32 import gelu_f32, gelu_grad_f32
 from .reduce import type_name
 from .unary import sigmoid, zeros_of
 
@@ -39,6 +41,8 @@ def _check_float(x: Tensor, fn: str) -> None:
 def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     if a.size == 0 or a.ndim == 0:
         return np.asarray(np.exp(a - a))
+    if softmax_rows.fits(a, axis):  # Note [Softmax rows]
+        return softmax_rows.softmax_last(a)
     # NOTE: shifting by the max keeps exp from overflowing; it cancels in the ratio
     out = a - np.maximum.reduce(a, axis=axis, keepdims=True)
     np.exp(out, out=out)
@@ -56,6 +60,8 @@ def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
 
 def softmax_grad_array(g: np.ndarray, yd: np.ndarray, axis: int) -> np.ndarray:
     """SoftmaxGrad's kernel: y * (g - sum(g * y)) along ``axis``, in one buffer."""
+    if (g.shape == yd.shape and g.dtype == yd.dtype and softmax_rows.fits(yd, axis)):
+        return softmax_rows.softmax_grad_last(g, yd)
     gy = np.multiply(g, yd, out=np.empty(np.broadcast_shapes(g.shape, yd.shape), yd.dtype))
     total = gy.sum(axis=axis, keepdims=True) if yd.ndim else gy.copy()
     np.subtract(g, total, out=gy)
@@ -288,12 +294,16 @@ class Gelu(Function):
         a = x._data
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        if approximate == "tanh":
+        if approximate == "tanh" and gelu_tanh.fits(a):
+            out, aux = gelu_tanh.gelu_tanh(a)
+        elif approximate == "tanh":
             aux = _gelu_tanh_inner(a)
             np.tanh(aux, out=aux)
             out = aux + 1
             out *= a
             out *= 0.5
+        elif a.__class__ is np.ndarray and a.dtype == np.float32:
+            out, aux = gelu_f32(a)  # Note [float32 erf]
         else:
             aux = erf_array(a * _SQRT1_2)
             aux += 1
@@ -327,6 +337,9 @@ class GeluGrad(Function):
         ctx.approximate = approximate
         ctx._saved_aux = aux
         a = x._data
+        if (approximate == "tanh" and gelu_tanh.fits(a) and aux.__class__ is np.ndarray
+                and aux.dtype == a.dtype and grad._data.__class__ is np.ndarray):
+            return gelu_tanh.gelu_tanh_grad(grad._data, a, aux)
         if approximate == "tanh":
             # NOTE: (1 + t) / 2 + x (1 - t^2) u' / 2 = (1 + t) (1 + x (1 - t) u') / 2, computed
             # in place in two buffers (the derivative is memory-bound: passes and fresh
@@ -343,6 +356,9 @@ class GeluGrad(Function):
             slope *= 0.5
             slope *= grad._data
             return slope
+        if (a.__class__ is np.ndarray and aux.__class__ is np.ndarray
+                and a.dtype == aux.dtype == np.float32 and grad._data.__class__ is np.ndarray):
+            return gelu_grad_f32(grad._data, a, aux)
         slope = _square(a)
         slope *= -0.5
         np.exp(slope, out=slope)

@@ -18,6 +18,7 @@ from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._registry import expose
+from .erf_f32 import erf_f32
 from .promotion import float_result
 
 _ERF_SMALL = 0.5
@@ -51,8 +52,10 @@ def erf_array(a: np.ndarray) -> np.ndarray:
     """erf of a float array, elementwise, in its own precision (float16 via float32)."""
     if a.__class__ is not np.ndarray and hasattr(a, "elementwise"):  # a vmap batch (func/)
         return a.elementwise(erf_array)
+    if a.dtype == np.float32:
+        return erf_f32(a)  # Note [float32 erf]
     if a.dtype == np.float16:
-        return erf_array(a.astype(np.float32)).astype(np.float16)
+        return erf_f32(a.astype(np.float32)).astype(np.float16)
     tables = _erf_tables.get(a.dtype)
     if tables is None:
         n_taylor, degree = (13, 18) if a.dtype == np.float64 else (7, 9)

@@ -24,6 +24,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...tensor import _wrap
 from ..activation import SoftmaxGrad, softmax, softmax_grad_array
+from ..softmax_rows import row_sums
 
 __all__ = ["ScaledDotProductAttention"]
 
@@ -51,7 +52,7 @@ def _weights_array(q: np.ndarray, k: np.ndarray, mask, scale: float) -> np.ndarr
         top[np.isneginf(top)] = 0  # a row allowing nothing: its exponentials are all 0
         s -= top
     np.exp(s, out=s)
-    total = np.add.reduce(s, axis=-1, keepdims=True)
+    total = row_sums(s)
     total[total == 0] = 1
     s *= np.reciprocal(total)
     return s

@@ -13,6 +13,7 @@ import numpy as np
 from ...autograd.forward_ad import linear_jvp
 from ...autograd.function import Function
 from ...tensor import _wrap
+from .row_sums import add_rows_at
 
 __all__ = ["Embedding", "EmbeddingDenseBackward"]
 
@@ -64,7 +65,7 @@ class EmbeddingDenseBackward(Function):
         ctx.idx = idx
         ctx.scale = scale
         out = np.zeros((num, dim), dtype=a.dtype)
-        np.add.at(out, idx.reshape(-1), rows)
+        add_rows_at(out, idx.reshape(-1), rows)  # Note [Rows added by levels]
         return out
 
     @staticmethod

@@ -22,6 +22,7 @@ from ...autograd.function import Function
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
 from ..elementwise import where
+from ..softmax_rows import log_softmax_rows
 from ..unary import sigmoid
 from .fused_grads import tie
 
@@ -127,9 +128,7 @@ class CrossEntropy(_ClassLoss):
         a = x._data
         a2 = _rows(a)
         rows, classes = a2.shape
-        shifted = a2 - a2.max(axis=1, keepdims=True)
-        logp = shifted
-        logp -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        logp = log_softmax_rows(a2)  # Note [Softmax rows]
         tc, valid, wrow = CrossEntropy._targets(ctx, a2, target, weight, ignore_index)
         loss = -logp[np.arange(rows), tc]
         if wrow is not None:

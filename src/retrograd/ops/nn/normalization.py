@@ -23,6 +23,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...tensor import _wrap
 from .fused_grads import tie
+from .layer_norm_rows import backward_rows, forward_rows, rows_fit
 
 __all__ = ["BatchNorm", "LayerNorm"]
 
@@ -287,19 +288,38 @@ class LayerNorm(_Normalization):
 
     node_name = "NativeLayerNormBackward0"
     tie_name = "NativeLayerNormBackwardBackward0"
+    ctx_arrays = ("xhat",)  # the normalized rows, kept by the row kernels for fast_backward
 
     @staticmethod
     def forward(ctx, x, w, b, nd, eps):
         a = x._data
         axes = tuple(range(a.ndim - nd, a.ndim))
-        mean = a.mean(axis=axes, keepdims=True)
-        xc = a - mean
-        var = (xc * xc).mean(axis=axes, keepdims=True)
         ctx.param_axes = tuple(range(a.ndim - nd))
         ctx.b_shape = None if b is None else b._data.shape
-        out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+        if rows_fit(a, nd):  # Note [Layer norm as rows]
+            out, ctx.xhat, mean, invstd = forward_rows(a, None if w is None else w._data,
+                                                       None if b is None else b._data, nd, eps)
+            ctx.stats = (mean, invstd)
+            ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, a.shape[a.ndim - nd:], eps, True
+        else:
+            mean = a.mean(axis=axes, keepdims=True)
+            xc = a - mean
+            var = (xc * xc).mean(axis=axes, keepdims=True)
+            out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, a.shape[a.ndim - nd:], True)
+            ctx.xhat = None
         ctx.save_for_backward(x, w, b)  # b too: PyTorch saves it, so writing to it is caught
         # its saved statistics require grad when b does (Note [Fused backward's requires_grad])
         ctx.bias = b if b is not None and b.requires_grad else None
         return out
+
+    @staticmethod
+    def fast_backward(ctx, grad):
+        if ctx.xhat is None:
+            return _Normalization.fast_backward(ctx, grad)
+        x, w = ctx.saved_tensors[:2]  # (checks their versions)
+        dx, dw, db = backward_rows(grad._data, ctx.xhat, ctx.stats[1],
+                                   None if w is None else w._data, ctx.needs_input_grad[:3])
+        return (None if dx is None else _wrap(dx.reshape(x.shape)),
+                None if dw is None else _wrap(dw.reshape(w.shape)),
+                None if db is None else _wrap(db.reshape(ctx.b_shape)), None, None)
 
