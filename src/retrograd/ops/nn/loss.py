@@ -24,6 +24,7 @@ from ..activation import Softmax, logsigmoid
 from ..elementwise import where
 from ..unary import sigmoid
 from .fused_grads import tie
+from .regression_grads import HuberLossBackward, SmoothL1LossBackward
 
 NONE, MEAN, SUM = 0, 1, 2
 
@@ -296,6 +297,14 @@ class MseLoss(_DifferenceLoss):
     jvp = reduction_jvp
 
 
+def _regression_grads(ctx, grad, x, y, fn) -> tuple:
+    """Smooth L1's or Huber's gradients: PyTorch's backward op once per input, the other
+    input's role swapped (Note [Regression loss double backward] in regression_grads.py)."""
+    need_x, need_y = ctx.needs_input_grad[:2]
+    return (fn.apply(grad, x, y, ctx.reduction, ctx.param) if need_x else None,
+            fn.apply(grad, y, x, ctx.reduction, ctx.param) if need_y else None, None, None)
+
+
 class SmoothL1Loss(_DifferenceLoss):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
     dx = clamp(d / beta, -1, 1) grad,  dy = -dx  (beta > 0)"""
@@ -310,8 +319,7 @@ class SmoothL1Loss(_DifferenceLoss):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        beta = ctx.param
-        return SmoothL1Loss._grads(ctx, ((x - y) / beta).clamp(-1, 1) * _scale(grad, ctx))
+        return _regression_grads(ctx, grad, x, y, SmoothL1LossBackward)
 
     jvp = reduction_jvp
 
@@ -330,8 +338,7 @@ class HuberLoss(_DifferenceLoss):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        delta = ctx.param
-        return HuberLoss._grads(ctx, (x - y).clamp(-delta, delta) * _scale(grad, ctx))
+        return _regression_grads(ctx, grad, x, y, HuberLossBackward)
 
     jvp = reduction_jvp
 
