@@ -154,8 +154,13 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        save_crossed(ctx, x, y)
         a, b = x._data, y._data
+        if type(ctx)._function is Matmul and True in ctx.needs_input_grad:
+            need_x, need_y = ctx.needs_input_grad
+            ctx.save_for_backward(None if not need_y else _as_saved(x, a, b, True),
+                                  None if not need_x else _as_saved(y, a, b, False))
+        else:
+            save_crossed(ctx, x, y)
         ctx.shapes = (a.shape, b.shape)  # (for the side that is not saved)
         if b.ndim <= 2 < a.ndim:
             # Fold the batch dims of x into its rows: one large matmul instead of many small.
@@ -196,6 +201,41 @@ class Matmul(Function):
         return gx, gy
 
     jvp = multilinear_jvp
+
+
+def _merges_as_view(shape: tuple, strides: tuple, k: int) -> bool:
+    """Whether dims [0, k) of an array with these sizes and strides merge into one without a
+    copy (dims of size 1 skipped, as a view's strides allow)."""
+    if 0 in shape:
+        return True
+    dims = [(n, st) for n, st in zip(shape[:k], strides[:k]) if n != 1]
+    return all(st == n2 * st2 for (_, st), (n2, st2) in zip(dims, dims[1:]))
+
+
+def _as_saved(t: Tensor, a: np.ndarray, b: np.ndarray, first: bool) -> Tensor:
+    """The operand ``t`` of a batched matmul (``a @ b``, ``first`` when t is a) as PyTorch
+    saves it, which decides whether writing it in place before backward is an error.
+
+    Note [What matmul saves]
+        PyTorch reshapes each operand into the matrix or stack of matrices it multiplies
+        (``tensor1.expand(batch + (n, m)).reshape(B, n, m)``; with a 1-D or 2-D other side
+        whose gradient is needed, the larger side's batch dims folded into rows, after a
+        transpose when it is the right one) and saves that. The reshape is a view unless the
+        batch dims cannot merge (a transposed or partly broadcast operand): then PyTorch saves
+        a copy, and the operand may be written in place afterwards. So we save a copy
+        (``clone``, which keeps its gradient path) exactly then, and the operand otherwise.
+    """
+    da, db = a.ndim, b.ndim
+    if (da > 2) != (db > 2):  # one side has batch dims, the other is a vector or a matrix
+        if (da > 2) != first:  # the smaller side: a view in PyTorch (its batch is a broadcast)
+            return t
+        # saved only when the smaller side needs a gradient: then PyTorch folds the larger
+        m = t._data if first else np.swapaxes(t._data, -1, -2)
+        return t if _merges_as_view(m.shape, m.strides, m.ndim - 1) else t.clone()
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m = t._data
+    m = np.broadcast_to(m, batch + m.shape[-2:])
+    return t if _merges_as_view(m.shape, m.strides, len(batch)) else t.clone()
 
 
 class Bmm(Matmul):
