@@ -154,13 +154,8 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        save_crossed(ctx, x, y)
         a, b = x._data, y._data
-        if type(ctx)._function is Matmul and True in ctx.needs_input_grad:
-            need_x, need_y = ctx.needs_input_grad
-            ctx.save_for_backward(None if not need_y else _as_saved(x, a, b, True),
-                                  None if not need_x else _as_saved(y, a, b, False))
-        else:
-            save_crossed(ctx, x, y)
         ctx.shapes = (a.shape, b.shape)  # (for the side that is not saved)
         if b.ndim <= 2 < a.ndim:
             # Fold the batch dims of x into its rows: one large matmul instead of many small.
@@ -212,30 +207,38 @@ def _merges_as_view(shape: tuple, strides: tuple, k: int) -> bool:
     return all(st == n2 * st2 for (_, st), (n2, st2) in zip(dims, dims[1:]))
 
 
-def _as_saved(t: Tensor, a: np.ndarray, b: np.ndarray, first: bool) -> Tensor:
-    """The operand ``t`` of a batched matmul (``a @ b``, ``first`` when t is a) as PyTorch
-    saves it, which decides whether writing it in place before backward is an error.
+def matmul_operands(x: Tensor, y: Tensor) -> tuple:
+    """The operands of a batched matmul as PyTorch saves them for backward: each one, or a
+    copy of it where PyTorch's saved tensor is a copy (so writing the operand in place before
+    backward is no error). Called while grad mode is on and one of them requires grad.
 
     Note [What matmul saves]
         PyTorch reshapes each operand into the matrix or stack of matrices it multiplies
-        (``tensor1.expand(batch + (n, m)).reshape(B, n, m)``; with a 1-D or 2-D other side
-        whose gradient is needed, the larger side's batch dims folded into rows, after a
-        transpose when it is the right one) and saves that. The reshape is a view unless the
-        batch dims cannot merge (a transposed or partly broadcast operand): then PyTorch saves
-        a copy, and the operand may be written in place afterwards. So we save a copy
-        (``clone``, which keeps its gradient path) exactly then, and the operand otherwise.
+        (``expand(batch + (n, m)).reshape(B, n, m)``; with a 1-D or 2-D other side that
+        requires grad, the larger side's batch dims folded into rows, after a transpose when
+        it is the right one) and saves that for the other side's gradient. The reshape is a
+        view unless those dims cannot merge (a transposed or partly broadcast operand): then
+        PyTorch saves a copy. Matmul then gets a ``clone`` of the operand exactly there (a
+        node of the graph, so gradients and tangents pass through it) and saves that.
     """
-    da, db = a.ndim, b.ndim
-    if (da > 2) != (db > 2):  # one side has batch dims, the other is a vector or a matrix
-        if (da > 2) != first:  # the smaller side: a view in PyTorch (its batch is a broadcast)
-            return t
-        # saved only when the smaller side needs a gradient: then PyTorch folds the larger
-        m = t._data if first else np.swapaxes(t._data, -1, -2)
-        return t if _merges_as_view(m.shape, m.strides, m.ndim - 1) else t.clone()
+    a, b = x._data, y._data
+    x_saved = y._requires_grad and not _merges(a, b, True)
+    y_saved = x._requires_grad and not _merges(a, b, False)
+    return (x.clone() if x_saved else x), (y.clone() if y_saved else y)
+
+
+def _merges(a: np.ndarray, b: np.ndarray, first: bool) -> bool:
+    """Whether PyTorch's reshape of operand ``a`` (``first``) or ``b`` of ``a @ b`` into the
+    matrices it multiplies is a view (see Note [What matmul saves])."""
+    if (a.ndim > 2) != (b.ndim > 2):  # one side has batch dims, the other is 1-D or 2-D
+        if (a.ndim > 2) != first:  # the smaller side: a view (its batch is a broadcast)
+            return True
+        m = a if first else np.swapaxes(b, -1, -2)  # folded into (rows, k)
+        return _merges_as_view(m.shape, m.strides, m.ndim - 1)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    m = t._data
+    m = a if first else b
     m = np.broadcast_to(m, batch + m.shape[-2:])
-    return t if _merges_as_view(m.shape, m.strides, len(batch)) else t.clone()
+    return _merges_as_view(m.shape, m.strides, len(batch))
 
 
 class Bmm(Matmul):

@@ -121,7 +121,7 @@ class CrossEntropy(_ClassLoss):
     weighted target distribution"""
 
     node_name = "NllLossBackward0"
-    ctx_arrays = ("tc", "valid", "wrow", "logp")
+    ctx_arrays = ("tc", "valid", "wrow", "logp", "logits")
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
@@ -140,7 +140,11 @@ class CrossEntropy(_ClassLoss):
             if valid is not None:
                 smooth *= valid
             loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
-        ctx.save_for_backward(x)
+        # NOTE: x itself is not saved (nor version-checked): PyTorch's log_softmax saves its
+        # result, so x may be written in place before backward (see _ForwardLogits). Only
+        # the class weights are (nll_loss saves them).
+        ctx.save_for_backward(weight)
+        ctx.logits, ctx.shape = x, a.shape
         ctx.logp = logp
         ctx.eps = label_smoothing
         return CrossEntropy._finish(ctx, loss, target, reduction, a.dtype)
@@ -164,11 +168,12 @@ class CrossEntropy(_ClassLoss):
     def backward(ctx, grad):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
-        (x,) = ctx.saved_tensors
-        shape = x.shape
+        _ = ctx.saved_tensors  # (the weights' version check)
+        shape = ctx.shape
         cdim = 1 if len(shape) > 1 else 0
-        p = Softmax.apply(x, cdim)  # recomputed as an op of x, so the result differentiates
-        dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, x._data.dtype)
+        # softmax recomputed as an op of x, at forward's values, so the result differentiates
+        p = Softmax.apply(_ForwardLogits.apply(ctx.logits, _unrows(ctx.logp, shape)), cdim)
+        dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, ctx.logp.dtype)
         if mass is not None:
             p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
         d = p - _wrap(_unrows(dist, shape))
@@ -185,6 +190,7 @@ class CrossEntropy(_ClassLoss):
         # fault in) a new array per op and recompute the softmax.
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
+        _ = ctx.saved_tensors  # (the weights' version check)
         d = np.exp(ctx.logp)
         rows, classes = d.shape
         if ctx.eps == 0 and ctx.wrow is None:  # T is one-hot: subtract 1 at the targets
@@ -196,7 +202,26 @@ class CrossEntropy(_ClassLoss):
         d *= CrossEntropy._coef(ctx, grad)._data
         if ctx.valid is not None:  # see _drop_ignored
             d[~ctx.valid] = 0
-        return _wrap(_unrows(d, ctx.saved_tensors[0].shape)), None, None, None, None, None
+        return _wrap(_unrows(d, ctx.shape)), None, None, None, None, None
+
+
+class _ForwardLogits(Function):
+    """out = values, the logits x had in forward (log_softmax(x) stands for them), as a
+    function of x now;  dx = grad. Cross entropy's backward differentiates its softmax through
+    this, so that x written in place after forward changes neither value nor gradient (as in
+    PyTorch, whose log_softmax saves its result, not x)."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+    @staticmethod
+    def jvp(ctx, t, _values):
+        return t
 
 
 def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:

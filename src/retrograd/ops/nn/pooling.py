@@ -103,7 +103,7 @@ def _max_over_taps(taps: list, want_tap: bool) -> tuple:
     is None unless wanted."""
     best = taps[0].copy()
     for tap in taps[1:]:
-        np.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
+        np.maximum(tap, best, out=best)  # NaN propagates; a tie keeps best (its zero sign)
     if not want_tap:
         return best, None
     n = len(taps)
