@@ -60,10 +60,11 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("raises",), ("setitem", "masked_fill_", "index_put_"),
           "index assignment or masked_fill_ into an expand()ed tensor whose elements share "
           "memory: refused", "expand-write"),
-    Known(("value",), ("pow_-1", "div", "reciprocal", "rsqrt", "log", "sqrt", "F.batch_norm"),
-          "a result that is zero up to rounding (a sum, a normalized value) or an infinity "
-          "reached by another order of operations: its sign, or inf vs NaN, differs",
-          "rounding"),
+    Known(("value",), ("pow_-1", "div", "reciprocal", "rsqrt", "log", "sqrt", "F.batch_norm",
+                       "floor", "ceil", "round"),
+          "a result that is zero up to rounding (a sum, a normalized value, batch_norm's "
+          "multiply-add that PyTorch fuses) or an infinity reached by another order of "
+          "operations: its sign, inf vs NaN, or floor's unit differs", "rounding"),
     Known(("no-raise",), ("F.binary_cross_entropy",),
           "binary_cross_entropy_with_logits differentiates pos_weight (PyTorch refuses)",
           "bce-weight-grads"),
@@ -88,10 +89,9 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
           ("*relu*", "F.leaky_relu", "F.relu6", "F.hardtanh"),
           "double backward through relu/leaky_relu/relu6/hardtanh: None or 'does not require "
           "grad' where PyTorch gives zeros", "double-backward-kinks"),
-    Known(("grad-nan", "grad2-nan"), MASKING + ("F.conv2d", "prod", "mul", "div*",
-                                                 "F.regression_loss"),
+    Known(("grad-nan", "grad2-nan"), MASKING + ("F.conv2d", "mul", "div*", "F.batch_norm"),
           "NaN where PyTorch's backward selects instead of multiplying by a mask (0 * inf), "
-          "or the reverse", "nan-select"),
+          "or the reverse (or PyTorch's zero tensor annihilates a NaN)", "nan-select"),
 ]
 
 
