@@ -10,7 +10,8 @@ one); layer_norm, batch_norm and conv backward with an infinite weight, and batc
 (x * alpha + beta); max_pool2d keeping the first zero's sign; scatter's shape checks in
 PyTorch's order; version checks: cross_entropy (not x, its weights), pow(number, tensor) (the
 exponent), batch_norm in training (the running statistics, not bumped by the update); a write
-into a view whose CopySlices gets a non-contiguous gradient.
+into a view whose CopySlices gets a non-contiguous gradient; embedding's padding rows skipped;
+var without degrees of freedom; norm's gradient in PyTorch's three forms.
 """
 
 from __future__ import annotations
@@ -448,3 +449,59 @@ def test_copy_slices_backward_of_a_broadcast_gradient():
     g, gg = _run(retrograd, _write_into_reshaped_sum)
     np.testing.assert_allclose(g[[0, 2]].ravel(), [1 / 3 + 1 + 1 / 4, INF])  # sum of 1 / (v + 2)
     assert np.isneginf(gg[2, 0])
+
+
+# ---- 9. embedding's padding rows, var without degrees of freedom, norm's three forms ----------
+
+
+def _embedding_padding(L):
+    x = _t(L, [[0.0], [1.0], [1.0]], True)
+    L.nn.functional.embedding(L.tensor([1, 0, 2]), x, padding_idx=0).sqrt_().backward(
+        L.ones(3, 1, dtype=L.float64))  # the padding lookup's gradient is inf: skipped
+    w = _t(L, [[0.5, 1.0], [2.0, -1.0], [1.0, 3.0]], True)
+    gy = L.ones(2, 2, 2, dtype=L.float64, requires_grad=True)
+    (g,) = L.autograd.grad(L.nn.functional.embedding(L.tensor([[1, 0], [2, 0]]), w, padding_idx=0),
+                           w, gy, create_graph=True)
+    (gg,) = L.autograd.grad((g * _t(L, [[1.0, 2.0], [INF, 1.0], [3.0, -1.0]])).sum(), gy)
+    return x.grad, gg
+
+
+def _var_no_dof(L):
+    x0 = _t(L, [-0.3, 1.7], True)
+    (x0 ** 0.5).mean(0).var(0, keepdim=True).backward()  # var of a NaN: grad * inf
+    x = _t(L, [2.0, NAN], True)
+    (g,) = L.autograd.grad(x.var(correction=2), x, _t(L, -2.0))
+    return x0.grad, g
+
+
+def _norm_forms(L):
+    out = []
+    for p in (-1.0, 0.5, 1.5, 3.0):
+        for vals in ([-1.0, 0.0], [0.0, 0.0], [INF, 1.0], [2.0, -0.5]):
+            x = _t(L, vals, True)
+            (g,) = L.autograd.grad(x.norm(p), x, create_graph=True)
+            (gg,) = L.autograd.grad((g * _t(L, [1.0, 2.0])).sum(), x, allow_unused=True)
+            out += [g, gg]
+    return tuple(out)
+
+
+MORE = {"embedding-padding": _embedding_padding, "var-no-dof": _var_no_dof,
+        "norm-forms": _norm_forms}
+
+
+@pytest.mark.parametrize("name", MORE)
+def test_more_selections_match_torch(torch_ref, name):
+    _compare(torch_ref, MORE[name])
+
+
+def test_more_selections():
+    gx, gg = _run(retrograd, _embedding_padding)
+    np.testing.assert_array_equal(gx.ravel(), [0.0, 0.5, 0.5])
+    np.testing.assert_array_equal(gg[:, 1], 0.0)  # padding lookups: 0, not inf * 0
+    g0, g = _run(retrograd, _var_no_dof)
+    assert np.isnan(g0[0]) and g0[1] == INF
+    np.testing.assert_array_equal(g, [-INF, -INF])
+    out = _run(retrograd, _norm_forms)
+    g, gg = out[0], out[1]  # p = -1 at [-1, 0]: norm 0, its gradient 0 and finite
+    np.testing.assert_array_equal(g, [0.0, 0.0])
+    assert np.isfinite(gg[0])
