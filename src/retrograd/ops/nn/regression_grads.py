@@ -22,7 +22,7 @@ NONE, MEAN, SUM = 0, 1, 2
 
 
 class _DifferenceLossBackward(Function):
-    """out = norm * grad * f(x - y), f clamping to [-p, p] (Huber) or [-1, 1] after / p
+    """out = norm * grad * f(x - y), f clamping to [-p, p] (Huber) or to [-1, 1] after / p
     (smooth L1), norm = 1/numel for the mean;  dgrad = the same op of the incoming gradient,
     dx = grad_in * grad * (|x - y| < p) [/ p] [* norm],  dy = -dx"""
 
@@ -30,17 +30,21 @@ class _DifferenceLossBackward(Function):
 
     @staticmethod
     def forward(ctx, grad, x, y, reduction, p):
-        d = x._data - y._data
+        d = np.asarray(x._data - y._data)  # (a 0-d difference is a NumPy scalar)
+        n = d.size
         g = grad._data
-        norm = 1.0 / max(d.size, 1) if reduction == MEAN else 1.0
-        if type(ctx)._function.scale_inside:  # smooth L1: slope 1 outside, d / beta inside
-            edge, inside = norm * g, norm * d * g / p
-        else:  # Huber: slope delta outside, d inside
-            edge, inside = norm * g * p, norm * d * g
-        out = np.where(d <= -p, -edge, np.where(d >= p, edge, inside))
+        # clamp(d, -p, p) (Huber) or clamp(d / p, -1, 1) (smooth L1) times norm * grad: PyTorch's
+        # three branches up to the last bit (NaN stays NaN, an infinite d its edge)
+        if type(ctx)._function.scale_inside:
+            d /= p
+            np.clip(d, -1, 1, out=d)
+        else:
+            np.clip(d, -p, p, out=d)
+        out = np.multiply(d, g * (1.0 / max(n, 1)) if reduction == MEAN else g, out=d
+                          if d.shape == np.broadcast_shapes(d.shape, g.shape) else None)
         ctx.save_for_backward(grad, x, y)
-        ctx.reduction, ctx.p, ctx.n = reduction, p, d.size
-        return out.astype(d.dtype, copy=False)
+        ctx.reduction, ctx.p, ctx.n = reduction, p, n
+        return out.astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gg):
