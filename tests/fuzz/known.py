@@ -21,6 +21,7 @@ from dataclasses import dataclass
 INPLACE = ("*_", "setitem")  # op names of in-place steps end with "_"
 VIEWS = ("getitem", "view", "reshape_-1", "flatten", "squeeze", "unsqueeze", "transpose", "t",
          "mT", "permute", "expand", "narrow", "select", "split", "unbind", "detach")
+# (the ops of the nan-select class, whose entry went when seed 0 stopped showing it)
 MASKING = ("floor", "ceil", "round", "trunc", "sign", "*relu*", "clamp*", "maximum", "minimum",
            "where*", "pow_0", "max_all", "max_dim", "amax", "amin", "F.hardtanh", "abs",
            "norm*", "std", "var*", "sqrt*", "rsqrt", "pow*", "rpow*", "log*", "F.cross_entropy")
@@ -89,9 +90,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
           ("*relu*", "F.leaky_relu", "F.relu6", "F.hardtanh"),
           "double backward through relu/leaky_relu/relu6/hardtanh: None or 'does not require "
           "grad' where PyTorch gives zeros", "double-backward-kinks"),
-    Known(("grad-nan", "grad2-nan"), MASKING + ("F.conv2d", "mul", "div*", "F.batch_norm"),
-          "NaN where PyTorch's backward selects instead of multiplying by a mask (0 * inf), "
-          "or the reverse (or PyTorch's zero tensor annihilates a NaN)", "nan-select"),
 ]
 
 
