@@ -30,18 +30,13 @@ class _DifferenceLossBackward(Function):
 
     @staticmethod
     def forward(ctx, grad, x, y, reduction, p):
-        d = np.asarray(x._data - y._data)  # (a 0-d difference is a NumPy scalar)
+        d = x._data - y._data
         n = d.size
         g = grad._data
         # clamp(d, -p, p) (Huber) or clamp(d / p, -1, 1) (smooth L1) times norm * grad: PyTorch's
         # three branches up to the last bit (NaN stays NaN, an infinite d its edge)
-        if type(ctx)._function.scale_inside:
-            d /= p
-            np.clip(d, -1, 1, out=d)
-        else:
-            np.clip(d, -p, p, out=d)
-        out = np.multiply(d, g * (1.0 / max(n, 1)) if reduction == MEAN else g, out=d
-                          if d.shape == np.broadcast_shapes(d.shape, g.shape) else None)
+        c = np.clip(d / p, -1, 1) if type(ctx)._function.scale_inside else np.clip(d, -p, p)
+        out = c * (g * (1.0 / max(n, 1)) if reduction == MEAN else g)
         ctx.save_for_backward(grad, x, y)
         ctx.reduction, ctx.p, ctx.n = reduction, p, n
         return out.astype(x._data.dtype, copy=False)
