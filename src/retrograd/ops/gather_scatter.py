@@ -217,12 +217,17 @@ def _scatter_check(shape: tuple, d: int, idx: np.ndarray, src_shape) -> None:
     n = max(len(shape), 1)
     if max(idx.ndim, 1) != n:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    ishape, xs = idx.shape or (1,), shape or (1,)
+    wrong = any(j != d and ishape[j] > xs[j] for j in range(n))
+    # PyTorch's order: src's sizes are read (an IndexError past its last dim) before its
+    # number of dims is checked, unless index was already found too large for self
+    for j in range(n if src_shape is not None and not wrong else 0):
+        if ishape[j] > (src_shape[_wrap_dim(j, len(src_shape))] if src_shape else 1):
+            wrong = True
+            break
     if src_shape is not None and max(len(src_shape), 1) != n:
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-    ishape, xs = idx.shape or (1,), shape or (1,)
-    ss = (src_shape or (1,)) if src_shape is not None else None
-    if any((j != d and ishape[j] > xs[j]) or (ss is not None and ishape[j] > ss[j])
-           for j in range(n)):
+    if wrong:
         raise RuntimeError(
             f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} apart "
             f"from dimension {d}" + (f" and to be no larger size than src {list(src_shape)}"
@@ -241,6 +246,8 @@ def _scatter_args(x: Tensor, dim: int, index: Tensor, src, fn: str):
     if tensor_src and src._data.ndim == 0:  # counted as 1-d of size 1, as PyTorch
         src = src.reshape(1)
     idx = idx.reshape(idx.shape or (1,))
+    if tensor_src and idx.size == 0 and src._data.ndim != idx.ndim:  # (unchecked: any src)
+        src = src.reshape(-1)[:0].reshape(idx.shape)
     if tensor_src:
         key = _gather_key(x, d, idx, src._data.shape)
         if src._data.shape != idx.shape:  # only the part of src under index is used

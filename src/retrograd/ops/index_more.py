@@ -14,7 +14,7 @@ from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._registry import expose
-from .gather_scatter import _index_tensor, _out_of_range
+from .gather_scatter import _index_tensor, _out_of_range, _scatter_check
 from .inplace import apply_inplace
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -491,14 +491,9 @@ def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str,
         raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
     a = x._data
     d = _wrap_dim(dim, a.ndim)
-    if idx.ndim != a.ndim or idx.ndim != src._data.ndim:
+    _scatter_check(a.shape, d, idx, src._data.shape)  # (PyTorch's checks, in its order)
+    if idx.ndim != a.ndim or idx.ndim != src._data.ndim:  # 0-d or empty ones it lets pass
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
-    for j in range(a.ndim):
-        if (j != d and idx.shape[j] > a.shape[j]) or idx.shape[j] > src._data.shape[j]:
-            raise RuntimeError(
-                f"Expected index {list(idx.shape)} to be no larger than self {list(a.shape)} "
-                f"apart from dimension {d} and to be no larger size than src "
-                f"{list(src._data.shape)}")
     if _out_of_range(idx, a.shape[d] if a.ndim else 1):
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "

@@ -485,6 +485,8 @@ class CopyViewIntoBase(Function):
     def backward(ctx, grad):
         need_base, need_v = ctx.needs_input_grad[:2]
         gbase = gv = None
+        if not grad._data.flags.c_contiguous:  # the layout forward replayed the views on
+            grad = grad.contiguous()  # (PyTorch copies grad into the base's strides first)
         if need_base:
             if ctx.overlaps:  # which write won, where elements share memory? (PyTorch too)
                 raise _overlap_error()

@@ -11,11 +11,24 @@ import math
 
 import numpy as np
 
+from .. import grad_mode
 from ..tensor import Tensor
 from ._registry import expose
 from .elementwise import mul
 from .out_arg import write_out
-from .products import Addmm, Bmm, Dot, Linear, LinearNoBias, Matmul, Mm, Mv, VecMat, _mT
+from .products import (
+    Addmm,
+    Bmm,
+    Dot,
+    Linear,
+    LinearNoBias,
+    Matmul,
+    Mm,
+    Mv,
+    VecMat,
+    _mT,
+    matmul_operands,
+)
 from .promotion import broadcast_error
 from .reduce import type_name
 
@@ -23,6 +36,9 @@ from .reduce import type_name
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
             "int32": "int", "int16": "short int", "int8": "signed char",
             "uint8": "unsigned char", "bool": "bool"}
+
+
+_grad_state = grad_mode.state
 
 
 # ---- checks: PyTorch's messages, naming the shapes ------------------------------------------
@@ -138,6 +154,8 @@ def matmul(x: Tensor, y: Tensor, *, out=None) -> Tensor:
                                 b.shape[1])
         return (VecMat if da == 1 else Mm).apply(x, y)
     _nd_checks(a, b)
+    if _grad_state.enabled and (x._requires_grad or y._requires_grad):
+        x, y = matmul_operands(x, y)  # Note [What matmul saves]
     return Matmul.apply(x, y)
 
 

@@ -147,7 +147,7 @@ class RPowScalar(Function):
     """out = c ** y (c a number);  dy = grad * out * log(c)"""
 
     node_name = "PowBackward2"
-    saved_names = ('result',)
+    saved_names = ('result', 'exponent')
 
     @staticmethod
     def forward(ctx, c, y):
@@ -157,12 +157,12 @@ class RPowScalar(Function):
         if out.dtype != b.dtype and b.dtype.kind == "f":
             out = out.astype(b.dtype)
         ctx.base = c
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(out, y)  # y for its version check only, as PyTorch saves it
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
+        out, _ = ctx.saved_tensors
         c = ctx.base
         if c == 0:
             # NOTE: d/dy 0 ** y is taken as 0 for y >= 0, where out is 0 or 1 (PyTorch's choice)

@@ -198,6 +198,49 @@ class Matmul(Function):
     jvp = multilinear_jvp
 
 
+def _merges_as_view(shape: tuple, strides: tuple, k: int) -> bool:
+    """Whether dims [0, k) of an array with these sizes and strides merge into one without a
+    copy (dims of size 1 skipped, as a view's strides allow)."""
+    if 0 in shape:
+        return True
+    dims = [(n, st) for n, st in zip(shape[:k], strides[:k]) if n != 1]
+    return all(st == n2 * st2 for (_, st), (n2, st2) in zip(dims, dims[1:]))
+
+
+def matmul_operands(x: Tensor, y: Tensor) -> tuple:
+    """The operands of a batched matmul as PyTorch saves them for backward: each one, or a
+    copy of it where PyTorch's saved tensor is a copy (so writing the operand in place before
+    backward is no error). Called while grad mode is on and one of them requires grad.
+
+    Note [What matmul saves]
+        PyTorch reshapes each operand into the matrix or stack of matrices it multiplies
+        (``expand(batch + (n, m)).reshape(B, n, m)``; with a 1-D or 2-D other side that
+        requires grad, the larger side's batch dims folded into rows, after a transpose when
+        it is the right one) and saves that for the other side's gradient. The reshape is a
+        view unless those dims cannot merge (a transposed or partly broadcast operand): then
+        PyTorch saves a copy. Matmul then gets a ``clone`` of the operand exactly there (a
+        node of the graph, so gradients and tangents pass through it) and saves that.
+    """
+    a, b = x._data, y._data
+    x_saved = y._requires_grad and not _merges(a, b, True)
+    y_saved = x._requires_grad and not _merges(a, b, False)
+    return (x.clone() if x_saved else x), (y.clone() if y_saved else y)
+
+
+def _merges(a: np.ndarray, b: np.ndarray, first: bool) -> bool:
+    """Whether PyTorch's reshape of operand ``a`` (``first``) or ``b`` of ``a @ b`` into the
+    matrices it multiplies is a view (see Note [What matmul saves])."""
+    if (a.ndim > 2) != (b.ndim > 2):  # one side has batch dims, the other is 1-D or 2-D
+        if (a.ndim > 2) != first:  # the smaller side: a view (its batch is a broadcast)
+            return True
+        m = a if first else np.swapaxes(b, -1, -2)  # folded into (rows, k)
+        return _merges_as_view(m.shape, m.strides, m.ndim - 1)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m = a if first else b
+    m = np.broadcast_to(m, batch + m.shape[-2:])
+    return _merges_as_view(m.shape, m.strides, len(batch))
+
+
 class Bmm(Matmul):
     """out[b] = x[b] @ y[b] (two stacks of matrices);  dx = grad @ y^T,  dy = x^T @ grad"""
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import grad_mode
 from ..autograd.forward_ad import linear_jvp, reduction_jvp
 from ..autograd.function import Function
 from ..backend import broadcast_view
 from ..tensor import Tensor, _wrap, _wrap_dim
 from ._registry import expose
-from .elementwise import where
 from .shape import Expand
+
+_state = grad_mode.state
 
 # ---- helpers shared by all reductions ---------------------------------------------------------
 
@@ -259,31 +261,42 @@ def _prod_grad(ctx, grad: Tensor) -> Tensor:
     """d prod / dx_i = product of the other elements of x_i's slice.
 
     Note [Products with zeros]
-        Without zeros that is out / x_i. With zeros out / x_i is 0/0, so each slice is treated
-        by its count c of zeros. Let P be the product of the slice's nonzero elements and T the
-        sum of its zero elements (T is 0, but its derivative is 1 at each zero):
-          c = 1:  at the zero P;  elsewhere P / x_i * T
-          c = 2:  at a zero P * (T - x_i) (the other zero);  elsewhere 0
-          c > 2:  0
-        The factors T keep the values right (0) and also the derivatives of this gradient, so
-        second derivatives through zeros are exact too.
+        Without zeros that is out / x_i. With zeros out / x_i is 0/0, so, as PyTorch does, each
+        gradient is the product of the elements before x_i times the product of those after
+        it (two cumulative products, no division: ``_others_prod``). That keeps the IEEE
+        values of PyTorch where a slice holds both a zero and an infinity (0 * inf = NaN only
+        where both are among the others), and differentiates through cumprod, whose own
+        backward is exact at zeros, so second derivatives through zeros are exact too. Like
+        PyTorch, the full product's gradient without a graph is plain zeros when two or more
+        elements are zero (with a graph it is the products, NaN next to an infinity).
     """
     x, out = ctx.saved_tensors
     if x.ndim == 0:  # the product of one number is that number: grad, with no graph (PyTorch)
         return grad
-    axes = ctx.axes
     g = kept(ctx, grad)
-    if not (x._data == 0).any():
+    zeros = x._data == 0
+    if not zeros.any():
         return g * (kept(ctx, out) / x)
-    z = x == 0
-    c = z.sum(axes, keepdim=True)
-    x_nz = where(z, 1.0, x)
-    p = ProdDim.apply(x_nz, axes, True)
-    t = where(z, x, 0.0).sum(axes, keepdim=True)
-    weight = where(c == 0, 1.0,
-                   where(c == 1, where(z, 1.0, t),
-                         where((c == 2) & z, t - x, 0.0)))
-    return g * (p / x_nz) * weight
+    if type(ctx)._function is ProdAll:
+        if not _state.enabled and np.count_nonzero(zeros) > 1:
+            return _wrap(np.zeros_like(x._data))
+        return (grad * _others_prod(x.reshape(-1), 0)).view(x.shape)
+    return g * _others_prod(x, ctx.axes[0])
+
+
+def _others_prod(x: Tensor, axis: int) -> Tensor:
+    """prod_{j != i} x_j along ``axis``: (prod_{j < i} x_j) * (prod_{j > i} x_j), each an
+    exclusive cumulative product (see Note [Products with zeros])."""
+    from .join import cat  # (join and scans import this module)
+    from .scans import Cumprod
+
+    n = x.shape[axis]
+    shape = list(x.shape)
+    shape[axis] = 1
+    ones = _wrap(np.ones(shape, dtype=x._data.dtype))
+    before = Cumprod.apply(cat([ones, x.narrow(axis, 0, n - 1)], axis), axis)
+    after = Cumprod.apply(cat([ones, x.narrow(axis, 1, n - 1).flip(axis)], axis), axis)
+    return before * after.flip(axis)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

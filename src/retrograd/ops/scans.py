@@ -82,6 +82,13 @@ class Cumprod(Function):
         return _back(gx, axis), None
 
     @staticmethod
+    def fast_backward(ctx, grad):  # without a graph: O(n) even with zeros, as PyTorch
+        (x,) = ctx.saved_tensors
+        if x.ndim == 0:
+            return grad, None
+        return _wrap(_cumprod_grad(x._data, grad._data, ctx.axis)), None
+
+    @staticmethod
     def jvp(ctx, t, _axis):  # sum_{j <= k} t_j prod_{i <= k, i != j} x_i, via the transpose
         (x,) = ctx.saved_tensors
         if x.ndim == 0:
@@ -94,6 +101,33 @@ class Cumprod(Function):
         prods = Cumprod.apply(rows, rows.ndim - 1)  # [..., j, k]: the product with t_j
         lower = _wrap(np.triu(np.ones((n, n), dtype=bool)))  # j <= k
         return _back(where(lower, prods, 0.0).sum(-2), axis)
+
+
+def _cumprod_grad(a: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    """Cumprod's gradient on arrays, the way PyTorch computes it without a graph (its values
+    where the slice holds zeros and infinities are PyTorch's). Along each slice, with z the
+    first zero: dx_i = sum_{i <= k < z} out_k grad_k / x_i before z; at z, out_{z-1} times
+    sum_{z <= k < z'} grad_k prod_{z < j <= k} x_j (z' the second zero); 0 after z."""
+    a = np.moveaxis(a, axis, -1)
+    g = np.moveaxis(g, axis, -1)
+    out = np.cumprod(a, axis=-1)
+    w = out * g
+    zero = a == 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if not zero.any():
+            return np.moveaxis(np.flip(np.flip(w, -1).cumsum(-1), -1) / a, -1, axis)
+        count = zero.cumsum(-1)
+        before = count == 0
+        gx = np.flip(np.flip(np.where(before, w, 0), -1).cumsum(-1), -1) / a
+        gx[~before] = 0
+        one = count == 1
+        first = zero & one  # the first zero of each slice
+        between = one & ~first
+        s = (np.cumprod(np.where(between, a, 1), -1) * np.where(one, g, 0)).sum(-1, keepdims=True)
+        z = first.argmax(-1)[..., None]
+        prev = np.where(z == 0, 1, np.take_along_axis(out, np.maximum(z - 1, 0), -1))
+        gx = np.where(first, s * prev, gx)
+    return np.moveaxis(gx.astype(a.dtype, copy=False), -1, axis)
 
 
 def cumprod(x: Tensor, dim, *, dtype=None) -> Tensor:

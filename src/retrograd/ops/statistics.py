@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..autograd.forward_ad import linear_jvp, reduction_jvp
 from ..autograd.function import Function
 from ..backend import quiet
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from ._registry import expose
 from .elementwise import where
 from .minmax import share_evenly
@@ -80,8 +80,11 @@ class Var(Function):
         c = _centered(x, ctx.axes)
         if ctx.dof <= 0 and (ctx.whole or x.ndim == 0):
             # NOTE: PyTorch answers a whole-tensor variance with no degrees of freedom by grad
-            # times a constant: +-inf by grad's sign where x is off its mean, NaN where on it.
-            return kept(ctx, grad) * (c.detach().abs() * float("inf")), None, None, None
+            # times a constant: NaN where x == mean(x), else inf (also where either is NaN)
+            a = x._data
+            on_mean = a == (a.mean() if a.size else np.nan)
+            factor = np.where(on_mean, np.nan, np.inf).astype(a.dtype)
+            return kept(ctx, grad) * _wrap(factor), None, None, None
         scale = 2.0 / ctx.dof if ctx.dof else float("inf")
         return kept(ctx, grad) * c * scale, None, None, None
 
@@ -201,8 +204,12 @@ def norm_grad(x: Tensor, g: Tensor, o: Tensor, p: float, axes) -> Tensor:
         return g * x.sign()
     if p in (float("inf"), float("-inf")):
         return x.sign() * share_evenly(g, x.abs(), o, axes)
-    scaled = g * x.sign() * x.abs() ** (p - 1) / o ** (p - 1)
-    return where((x == 0) | (o == 0), 0.0, scaled)
+    # PyTorch's three forms (their infinities and NaNs, in values and second derivatives)
+    if p < 1:
+        scaled = where(x == 0, 0.0, x.sign() * x.abs() ** (p - 1))
+        return scaled * g * o ** (1 - p)
+    scaled = x.sign() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+    return scaled * where(o == 0, 0.0, g / o ** (p - 1))
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *,  # noqa: A002

@@ -173,7 +173,9 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarr
     if geo.cl:
         return _input_grad_cl(g, w, geo)
     N, C, Hp, Wp, kh, kw, dh, dw = geo.N, geo.C, geo.Hp, geo.Wp, geo.kh, geo.kw, geo.dh, geo.dw
-    row = Wp if geo.flat else geo.Wo
+    # NOTE: the zero columns of the flat layout times an infinite weight would add NaNs
+    flat = geo.flat and (Wp == geo.Wo or bool(np.isfinite(w).all()))
+    row = Wp if flat else geo.Wo
     gcols = np.matmul(_weights(w, geo).transpose(0, 2, 1), _to_rows(g, geo, row))
     L = geo.Ho * row
     # per tap (i, j): the (N, C, L) gradient of the input values that tap met
@@ -182,7 +184,7 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarr
     else:
         taps = gcols.reshape(N, C, kh, kw, L).transpose(2, 3, 0, 1, 4)
     # NOTE: one add per kernel tap (kh * kw of them), each over the whole batch at once.
-    if geo.flat:
+    if flat:
         out = np.zeros((N, C, Hp * Wp + dw * (kw - 1)), dtype=gcols.dtype)
         for i in range(kh):
             for j in range(kw):

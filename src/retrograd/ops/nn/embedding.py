@@ -13,6 +13,7 @@ import numpy as np
 from ...autograd.forward_ad import linear_jvp
 from ...autograd.function import Function
 from ...tensor import _wrap
+from ..elementwise import where
 from .row_sums import add_rows_at
 
 __all__ = ["Embedding", "EmbeddingDenseBackward"]
@@ -37,16 +38,16 @@ class Embedding(Function):
 
 
 def _row_scale(idx: np.ndarray, num: int, padding_idx, scale_grad_by_freq: bool):
-    """Per lookup, the factor its gradient row is added with: 0 at padding_idx and, with
-    scale_grad_by_freq, 1 / (how often its index occurs in the batch); None if all are 1."""
+    """(scale, keep) per lookup: the factor its gradient row is added with, with
+    scale_grad_by_freq 1 / (how often its index occurs in the batch), else None; and whether
+    it is added at all (False at padding_idx; None if every lookup is)."""
     flat = idx.reshape(-1)
-    scale = None
+    scale = keep = None
     if scale_grad_by_freq:
         scale = 1.0 / np.bincount(flat, minlength=num)[flat]
     if padding_idx is not None:
         keep = flat != padding_idx
-        scale = keep.astype(np.float64) if scale is None else scale * keep
-    return scale
+    return scale, keep
 
 
 class EmbeddingDenseBackward(Function):
@@ -59,13 +60,16 @@ class EmbeddingDenseBackward(Function):
         a = g._data
         dim = a.shape[-1]
         rows = a.reshape(idx.size, dim)  # (not -1: dim may be 0)
-        scale = _row_scale(idx, num, padding_idx, scale_grad_by_freq)
+        scale, keep = _row_scale(idx, num, padding_idx, scale_grad_by_freq)
         if scale is not None:
             rows = rows * scale.astype(a.dtype)[:, None]
         ctx.idx = idx
-        ctx.scale = scale
+        ctx.scale, ctx.keep = scale, keep
         out = np.zeros((num, dim), dtype=a.dtype)
-        add_rows_at(out, idx.reshape(-1), rows)  # Note [Rows added by levels]
+        flat = idx.reshape(-1)
+        if keep is not None:  # padding lookups are skipped (their rows may be inf or NaN)
+            flat, rows = flat[keep], rows[keep]
+        add_rows_at(out, flat, rows)  # Note [Rows added by levels]
         return out
 
     @staticmethod
@@ -74,6 +78,8 @@ class EmbeddingDenseBackward(Function):
         if ctx.scale is not None:
             picked = picked * _wrap(ctx.scale.astype(grad._data.dtype).reshape(
                 ctx.idx.shape + (1,)))
+        if ctx.keep is not None:  # a select, as PyTorch's masked_fill (no 0 * inf)
+            picked = where(_wrap(ctx.keep.reshape(ctx.idx.shape + (1,))), picked, 0.0)
         return picked, None, None, None, None
 
     jvp = linear_jvp

@@ -57,7 +57,9 @@ def backward_rows(grad: np.ndarray, xhat: np.ndarray, invstd: np.ndarray, w,
                   need: tuple) -> tuple:
     """(dx, dw, db) of layer norm from forward's xhat rows (Note [Layer norm as rows]), each
     None where ``need`` (x, w, b) says so; dx as (R, K) rows, dw and db flat. Nothing given
-    is changed (a retained graph runs backward again)."""
+    is changed (a retained graph runs backward again). None when a row's sums are not finite
+    (an infinite weight or gradient): then the caller takes PyTorch's kernel form, whose
+    infinities and NaNs differ from this centred form's."""
     need_x, need_w, need_b = need
     k = xhat.shape[1]
     g2 = np.ascontiguousarray(grad).reshape(-1, k)
@@ -74,6 +76,8 @@ def backward_rows(grad: np.ndarray, xhat: np.ndarray, invstd: np.ndarray, w,
         mg *= 1 / k
         mgx = np.einsum("rk,rk->r", gs, xhat)
         mgx *= 1 / k
+        if not (np.isfinite(mg).all() and np.isfinite(mgx).all()):
+            return None
         t = np.multiply(xhat, mgx[:, None])
         t += mg[:, None]
         gs -= t

@@ -25,6 +25,7 @@ from ..elementwise import where
 from ..softmax_rows import log_softmax_rows
 from ..unary import sigmoid
 from .fused_grads import tie
+from .regression_grads import HuberLossBackward, SmoothL1LossBackward
 
 NONE, MEAN, SUM = 0, 1, 2
 
@@ -121,7 +122,7 @@ class CrossEntropy(_ClassLoss):
     weighted target distribution"""
 
     node_name = "NllLossBackward0"
-    ctx_arrays = ("tc", "valid", "wrow", "logp")
+    ctx_arrays = ("tc", "valid", "wrow", "logp", "logits")
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
@@ -138,7 +139,11 @@ class CrossEntropy(_ClassLoss):
             if valid is not None:
                 smooth *= valid
             loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
-        ctx.save_for_backward(x)
+        # NOTE: x itself is not saved (nor version-checked): PyTorch's log_softmax saves its
+        # result, so x may be written in place before backward (see _ForwardLogits). Only
+        # the class weights are (nll_loss saves them).
+        ctx.save_for_backward(weight)
+        ctx.logits, ctx.shape = x, a.shape
         ctx.logp = logp
         ctx.eps = label_smoothing
         return CrossEntropy._finish(ctx, loss, target, reduction, a.dtype)
@@ -162,11 +167,12 @@ class CrossEntropy(_ClassLoss):
     def backward(ctx, grad):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
-        (x,) = ctx.saved_tensors
-        shape = x.shape
+        _ = ctx.saved_tensors  # (the weights' version check)
+        shape = ctx.shape
         cdim = 1 if len(shape) > 1 else 0
-        p = Softmax.apply(x, cdim)  # recomputed as an op of x, so the result differentiates
-        dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, x._data.dtype)
+        # softmax recomputed as an op of x, at forward's values, so the result differentiates
+        p = Softmax.apply(_ForwardLogits.apply(ctx.logits, _unrows(ctx.logp, shape)), cdim)
+        dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, ctx.logp.dtype)
         if mass is not None:
             p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
         d = p - _wrap(_unrows(dist, shape))
@@ -183,6 +189,7 @@ class CrossEntropy(_ClassLoss):
         # fault in) a new array per op and recompute the softmax.
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
+        _ = ctx.saved_tensors  # (the weights' version check)
         d = np.exp(ctx.logp)
         rows, classes = d.shape
         if ctx.eps == 0 and ctx.wrow is None:  # T is one-hot: subtract 1 at the targets
@@ -194,7 +201,26 @@ class CrossEntropy(_ClassLoss):
         d *= CrossEntropy._coef(ctx, grad)._data
         if ctx.valid is not None:  # see _drop_ignored
             d[~ctx.valid] = 0
-        return _wrap(_unrows(d, ctx.saved_tensors[0].shape)), None, None, None, None, None
+        return _wrap(_unrows(d, ctx.shape)), None, None, None, None, None
+
+
+class _ForwardLogits(Function):
+    """out = values, the logits x had in forward (log_softmax(x) stands for them), as a
+    function of x now;  dx = grad. Cross entropy's backward differentiates its softmax through
+    this, so that x written in place after forward changes neither value nor gradient (as in
+    PyTorch, whose log_softmax saves its result, not x)."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+    @staticmethod
+    def jvp(ctx, t, _values):
+        return t
 
 
 def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:
@@ -295,6 +321,14 @@ class MseLoss(_DifferenceLoss):
     jvp = reduction_jvp
 
 
+def _regression_grads(ctx, grad, x, y, fn) -> tuple:
+    """Smooth L1's or Huber's gradients: PyTorch's backward op once per input, the other
+    input's role swapped (Note [Regression loss double backward] in regression_grads.py)."""
+    need_x, need_y = ctx.needs_input_grad[:2]
+    return (fn.apply(grad, x, y, ctx.reduction, ctx.param) if need_x else None,
+            fn.apply(grad, y, x, ctx.reduction, ctx.param) if need_y else None, None, None)
+
+
 class SmoothL1Loss(_DifferenceLoss):
     """out = reduce(0.5 d^2 / beta where |d| < beta else |d| - beta / 2), d = x - y;
     dx = clamp(d / beta, -1, 1) grad,  dy = -dx  (beta > 0)"""
@@ -309,8 +343,7 @@ class SmoothL1Loss(_DifferenceLoss):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        beta = ctx.param
-        return SmoothL1Loss._grads(ctx, ((x - y) / beta).clamp(-1, 1) * _scale(grad, ctx))
+        return _regression_grads(ctx, grad, x, y, SmoothL1LossBackward)
 
     jvp = reduction_jvp
 
@@ -329,8 +362,7 @@ class HuberLoss(_DifferenceLoss):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        delta = ctx.param
-        return HuberLoss._grads(ctx, (x - y).clamp(-delta, delta) * _scale(grad, ctx))
+        return _regression_grads(ctx, grad, x, y, HuberLossBackward)
 
     jvp = reduction_jvp
 

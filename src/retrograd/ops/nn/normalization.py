@@ -29,25 +29,38 @@ __all__ = ["BatchNorm", "LayerNorm"]
 
 
 def _normalize(ctx, x, w, b, xc, mean, var, eps: float, axes: tuple, shape: tuple,
-               from_x: bool) -> np.ndarray:
+               from_x: bool, fold: bool = False) -> np.ndarray:
     """Forward of both: y from the centred input xc = x - mean and the statistics (arrays
     shaped to broadcast against x; ``shape`` is how weight and bias broadcast)."""
     invstd = 1.0 / np.sqrt(var + eps)
     out = xc  # (a new array each caller made: updated in place)
-    if w is None:
+    if fold:  # batch norm: x * alpha + beta per channel, PyTorch's kernel's form
+        _fold_affine(out, x._data, w, b, mean, invstd, shape)
+    elif w is None:
         out *= invstd
     elif invstd.size * w._data.size <= out.size:  # per channel (batch norm): scale first
         out *= invstd * w._data.reshape(shape)
     else:  # per sample and per feature (layer norm): no full-size scale array
         out *= invstd
         out *= w._data.reshape(shape)
-    if b is not None:
+    if b is not None and not fold:
         out += b._data.reshape(shape)
     ctx.save_for_backward(x, w)
     ctx.bias = None  # LayerNorm's backward also ties its gradients to b (below)
     ctx.stats = (mean, invstd)
     ctx.axes, ctx.shape, ctx.eps, ctx.from_x = axes, shape, eps, from_x
     return out
+
+
+def _fold_affine(out: np.ndarray, a: np.ndarray, w, b, mean, invstd, shape: tuple) -> None:
+    """out = a * alpha + beta with per-channel alpha = invstd * w, beta = b - mean * alpha:
+    batch norm's affine map folded as PyTorch computes it, so its roundings (a constant
+    channel normalizes to 0 or to a last-bit difference) and its infinities and NaNs (an
+    infinite weight) are PyTorch's."""
+    alpha = invstd if w is None else invstd * w._data.reshape(shape)
+    beta = -(mean * alpha) if b is None else b._data.reshape(shape) - mean * alpha
+    np.multiply(a, alpha, out=out)
+    out += beta
 
 
 def _sum_over(t, axes: tuple):
@@ -69,6 +82,8 @@ def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     axes = ctx.axes
     if ctx.from_x and ctx.param_axes == axes:
         return _batch_norm_backward(ctx, grad, x - mean, invstd, w)
+    if ctx.from_x:
+        return _layer_norm_backward(ctx, grad, x, mean, invstd, w)
     xhat = _times(x - mean, invstd)
     gx = gw = gb = None
     if need_w:
@@ -83,6 +98,56 @@ def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
         else:
             gx = g * invstd
     return gx, gw, gb
+
+
+def _layer_norm_backward(ctx, grad, x, mean, invstd, w) -> tuple:
+    """``_normalize_backward`` of layer norm, in the form PyTorch's kernel computes it. Per row
+    (the N values of the normalized dims), with a = invstd and g = grad * w:
+        dx = a g + b x + c,  b = (sum(g) mean - sum(g x)) a^3 / N,  c = -b mean - sum(g) a / N
+    (Note [Normalization backward]'s formula expanded), dw = sum over rows of
+    grad (a x - a mean), db = sum over rows of grad. The values agree with the centred form
+    up to rounding; where the weight is infinite this form's infinities and NaNs are PyTorch's
+    (an infinite g reaches every element of its row through b and c)."""
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    axes = ctx.axes
+    gx = gw = gb = None
+    if need_w:
+        gw = _sum_over(grad * (x * invstd - invstd * mean), ctx.param_axes).reshape(w.shape)
+    if need_b:
+        gb = _sum_over(grad, ctx.param_axes).reshape(ctx.b_shape)
+    if need_x:
+        g = grad if w is None else grad * w.reshape(ctx.shape)
+        n = 1
+        for d in axes:
+            n *= x.shape[d]
+        scale = 1.0 / n if n else np.inf
+        sum_g = _sum_kept(g, axes)
+        b = (sum_g * mean - _sum_kept_product(g, x, axes)) * invstd * invstd * invstd * scale
+        c = -b * mean - sum_g * invstd * scale
+        if isinstance(g, np.ndarray):
+            gx = g * invstd
+            gx += b * x
+            gx += c
+        else:
+            gx = g * invstd + b * x + c
+    return gx, gw, gb
+
+
+def _sum_kept(t, axes: tuple):
+    """The sum over ``axes``, kept as size-1 dims, of a tensor or an array."""
+    if isinstance(t, np.ndarray):
+        return t.sum(axes, keepdims=True)
+    return t.sum(axes, keepdim=True)
+
+
+def _sum_kept_product(a, b, axes: tuple):
+    """sum(a * b) over ``axes`` (the last dims) kept as size-1 dims; for arrays as row dot
+    products, without the product's temporary."""
+    if isinstance(a, np.ndarray) and a.size:
+        k = int(np.prod(a.shape[a.ndim - len(axes):]))
+        rows = np.einsum("rk,rk->r", a.reshape(-1, k), b.reshape(-1, k))
+        return rows.reshape(a.shape[:a.ndim - len(axes)] + (1,) * len(axes))
+    return _sum_kept(a * b, axes)
 
 
 def _times(a, b):
@@ -120,9 +185,9 @@ def _batch_norm_backward(ctx, grad, xc, invstd, w) -> tuple:
     """``_normalize_backward`` when weight's dims are the normalized ones' complement (batch
     norm with the batch's statistics), from xc = x - mean. Then gw = invstd * sum(grad * xc)
     and gb = sum(grad) are the sums the input gradient needs: mean(g) = w gb / M and
-    mean(g xhat) = w gw / M, so dx = grad * A - (xc * B + C) with per-channel
-    A = w invstd, B = w invstd^2 gw / M, C = w invstd gb / M (two passes fewer than the
-    general formula, and no full-size xhat)."""
+    mean(g xhat) = w gw / M, so dx = (grad - gb / M - xc * K) * A with per-channel
+    K = invstd gw / M, A = w invstd (PyTorch's kernel's form: two passes fewer than the
+    general formula, no full-size xhat, and PyTorch's infinities where w is infinite)."""
     need_x, need_w, need_b = ctx.needs_input_grad[:3]
     axes = ctx.axes
     m = xc.numel() // invstd.numel() if not isinstance(xc, np.ndarray) else xc.size // invstd.size
@@ -132,9 +197,8 @@ def _batch_norm_backward(ctx, grad, xc, invstd, w) -> tuple:
     if need_x:
         scale = invstd.reshape(gb.shape) if w is None else w.reshape(gb.shape) * invstd.reshape(
             gb.shape)
-        b_coef = (scale * invstd.reshape(gb.shape) * gw / m).reshape(ctx.shape)
-        gx = _scale_sub_affine(grad, scale.reshape(ctx.shape), xc, b_coef,
-                               (scale * gb / m).reshape(ctx.shape))
+        k = (gw * invstd.reshape(gb.shape) / m).reshape(ctx.shape)
+        gx = _sub_scale(grad, (gb / m).reshape(ctx.shape), xc, k, scale.reshape(ctx.shape))
     return (gx, gw.reshape(w.shape) if need_w else None,
             gb.reshape(ctx.b_shape) if need_b else None)
 
@@ -157,15 +221,17 @@ def _sum_over_product(a, b, axes: tuple):
     return (a * b).sum(axes)
 
 
-def _scale_sub_affine(g, a, xc, b, c):
-    """g * a - (xc * b + c), of tensors or arrays (xc, a temporary, updated in place)."""
+def _sub_scale(g, gm, xc, k, a):
+    """(g - gm - xc * k) * a, of tensors or arrays (xc, a temporary, updated in place): the
+    order of PyTorch's kernel, whose infinities and NaNs it then has where a weight is
+    infinite (an infinite a times a finite difference, not inf - inf)."""
     if isinstance(g, np.ndarray):
-        xc *= b
-        xc += c
-        out = g * a
+        xc *= k
+        out = g - gm
         out -= xc
+        out *= a
         return out
-    return g * a - (xc * b + c)
+    return (g - gm - xc * k) * a
 
 
 def _stats_of_x(ctx, x) -> tuple:
@@ -246,9 +312,9 @@ class BatchNorm(_Normalization):
             xc = a - mean
         ctx.param_axes = axes
         ctx.b_shape = None if b is None else b._data.shape
-        out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, shape, training)
-        if not training:  # PyTorch saves the running statistics it normalized with: writing
-            ctx.save_for_backward(x, w, running_mean, running_var)  # them is then reported
+        out = _normalize(ctx, x, w, b, xc, mean, var, eps, axes, shape, training, fold=True)
+        # PyTorch saves the running statistics (training or not): writing them is reported
+        ctx.save_for_backward(x, w, running_mean, running_var)
         return out
 
 
@@ -275,11 +341,11 @@ def _channel_stats(a: np.ndarray, axes: tuple) -> tuple:
 
 def _blend(running, batch: np.ndarray, momentum: float) -> None:
     """running = (1 - momentum) * running + momentum * batch, in place (a buffer update, not
-    recorded; it counts as an in-place change of the buffer)."""
+    recorded; like PyTorch's kernel, it leaves the buffer's version alone, so a node that saved
+    the buffer, this one included, does not refuse backward after later training steps)."""
     r = running._data
     r *= 1 - momentum
     r += (momentum * batch.reshape(-1)).astype(r.dtype, copy=False)
-    running._bump_version()
 
 
 class LayerNorm(_Normalization):
@@ -314,11 +380,14 @@ class LayerNorm(_Normalization):
 
     @staticmethod
     def fast_backward(ctx, grad):
-        if ctx.xhat is None:
+        rows = None
+        if ctx.xhat is not None:
+            x, w = ctx.saved_tensors[:2]  # (checks their versions)
+            rows = backward_rows(grad._data, ctx.xhat, ctx.stats[1],
+                                 None if w is None else w._data, ctx.needs_input_grad[:3])
+        if rows is None:  # no rows kept, or infinities: PyTorch's kernel form
             return _Normalization.fast_backward(ctx, grad)
-        x, w = ctx.saved_tensors[:2]  # (checks their versions)
-        dx, dw, db = backward_rows(grad._data, ctx.xhat, ctx.stats[1],
-                                   None if w is None else w._data, ctx.needs_input_grad[:3])
+        dx, dw, db = rows
         return (None if dx is None else _wrap(dx.reshape(x.shape)),
                 None if dw is None else _wrap(dw.reshape(w.shape)),
                 None if db is None else _wrap(db.reshape(ctx.b_shape)), None, None)

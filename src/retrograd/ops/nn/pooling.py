@@ -101,9 +101,10 @@ def _lowest(dtype):
 def _max_over_taps(taps: list, want_tap: bool) -> tuple:
     """(max, index of the tap holding it) over the taps (Note [Max pooling ties]); the index
     is None unless wanted."""
-    best = np.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
+    # a tie keeps best (its zero sign, as PyTorch's first maximum); NaN propagates
+    best = np.maximum(taps[1], taps[0]) if len(taps) > 1 else taps[0].copy()
     for tap in taps[2:]:
-        np.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
+        np.maximum(tap, best, out=best)
     if not want_tap:
         return best, None
     n = len(taps)
