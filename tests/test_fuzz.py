@@ -4,8 +4,8 @@ Runs ``RETROGRAD_FUZZ_PROGRAMS`` random programs (default 200, a few seconds) fr
 ``RETROGRAD_FUZZ_SEED`` (default 0; ``RETROGRAD_FUZZ_JOBS`` worker processes) on retrograd and
 on PyTorch, and fails listing the shrunk reproducers of every mismatch whose class is not in
 ``fuzz/known.py``. A run of at least ``STALE_CHECK_MIN`` programs also fails when a listed
-class no longer occurs, so the list can only shrink as fixes land. ``python -m tests.fuzz
--n 10000`` prints the counts by class.
+class no longer occurs (except ``rare`` ones, which only other seeds reach), so the list can
+only shrink as fixes land. ``python -m tests.fuzz -n 10000`` prints the counts by class.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_fuzz_budget(torch_ref):
     assert not new, (f"{len(new)} of {PROGRAMS} programs disagree with PyTorch in a way "
                      f"fuzz/known.py does not list; shrunk reproducers:\n\n{_report(new)}")
     unseen = [k.pattern for k in KNOWN_MISMATCHES
-              if not any(match_known(label) is k for label in counts)]
+              if not k.rare and not any(match_known(label) is k for label in counts)]
     if PROGRAMS >= STALE_CHECK_MIN:
         assert not unseen, (f"known mismatch classes that no longer occur in {PROGRAMS} "
                             f"programs; remove them from tests/fuzz/known.py: {unseen}")

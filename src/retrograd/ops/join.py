@@ -39,12 +39,17 @@ class Cat(Function):
         ctx.dim = dim
         ctx.keep = keep
         ctx.sizes = [a.shape[dim] for a in arrays]
+        # 1-D empty inputs get a fresh empty gradient, outside any graph (as PyTorch)
+        ctx.flat_empty = [a.shape == (0,) for a in arrays] if 0 in ctx.sizes else None
         return np.concatenate(arrays, axis=dim, dtype=_result_dtype(tensors))
 
     @staticmethod
     def backward(ctx, grad):
         parts = SplitWithSizes.apply(grad, ctx.sizes, ctx.dim) if len(ctx.sizes) > 1 \
             else (grad,)
+        if ctx.flat_empty is not None:
+            parts = [_wrap(np.zeros((0,), grad._data.dtype)) if empty else part
+                     for part, empty in zip(parts, ctx.flat_empty)]
         if ctx.keep is None:
             return (*parts, None, None)
         # A skipped empty tensor gets an empty gradient, as in PyTorch.

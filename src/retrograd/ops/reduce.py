@@ -277,7 +277,12 @@ def _prod_grad(ctx, grad: Tensor) -> Tensor:
     zeros = x._data == 0
     if not zeros.any():
         return g * (kept(ctx, out) / x)
-    if type(ctx)._function is ProdAll:
+    whole = type(ctx)._function is ProdAll
+    if (x._data.size if whole else x.shape[ctx.axes[0]]) == 1:
+        # a zero alone in its slice: the others' product is empty (1), so the gradient is
+        # grad itself, with no graph (as PyTorch)
+        return grad.reshape(x.shape) if whole else g
+    if whole:
         if not _state.enabled and np.count_nonzero(zeros) > 1:
             return _wrap(np.zeros_like(x._data))
         return (grad * _others_prod(x.reshape(-1), 0)).view(x.shape)

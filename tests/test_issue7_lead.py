@@ -1,0 +1,59 @@
+"""Fuzzer classes fixed by the lead in the 2026-12-02 session (issue 7), each against PyTorch
+(``torch_ref``) and against values written out here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd
+
+
+def _prod_grad(lib, data, whole):
+    x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+    v = x * 1
+    p = v.prod() if whole else v.prod(-1, keepdim=True)
+    (g,) = lib.autograd.grad(p, [x], lib.ones_like(p), create_graph=True)
+    return g.detach().numpy(), g.requires_grad
+
+
+PROD_CASES = [([0.0], False), ([[0.0], [2.0]], False), ([[0.0]], True), ([0.0, 3.0], True),
+              ([-2.0], True)]
+
+
+@pytest.mark.parametrize("data,whole", PROD_CASES)
+def test_prod_of_a_lone_zero_passes_grad_without_a_graph(torch_ref, data, whole):
+    mine, theirs = _prod_grad(retrograd, data, whole), _prod_grad(torch_ref, data, whole)
+    np.testing.assert_array_equal(mine[0], theirs[0])
+    assert mine[1] == theirs[1]
+
+
+def test_prod_of_a_lone_zero_values():
+    g, needs = _prod_grad(retrograd, [[0.0], [2.0]], False)
+    np.testing.assert_array_equal(g, [[1.0], [1.0]])  # each slice holds one element
+    assert not needs
+    g, needs = _prod_grad(retrograd, [0.0, 3.0], True)
+    np.testing.assert_array_equal(g, [3.0, 0.0])
+    assert needs  # two elements: the others' product is a function of x
+
+
+def _cat_empty_grad(lib):
+    x0 = lib.zeros(0, dtype=lib.float64)
+    x2 = lib.zeros(0, dtype=lib.float64, requires_grad=True)
+    v = lib.cat([x0, x2], 0).sigmoid().sum()
+    (g,) = lib.autograd.grad(v, [x2], create_graph=True)
+    return g.shape, g.requires_grad
+
+
+def test_cat_gives_a_1d_empty_input_a_fresh_gradient(torch_ref):
+    assert _cat_empty_grad(retrograd) == (retrograd.Size([0]), False)
+    assert tuple(_cat_empty_grad(torch_ref)[0]) == (0,)
+    assert _cat_empty_grad(torch_ref)[1] is False
+
+
+def test_cat_of_nonempty_inputs_keeps_the_graph():
+    a = retrograd.tensor([1.0, 2.0], dtype=retrograd.float64, requires_grad=True)
+    b = retrograd.zeros(0, dtype=retrograd.float64)
+    (g,) = retrograd.autograd.grad((retrograd.cat([a, b]) ** 2).sum(), [a], create_graph=True)
+    assert g.requires_grad
+    np.testing.assert_array_equal(g.detach().numpy(), [2.0, 4.0])
