@@ -57,3 +57,17 @@ def test_cat_of_nonempty_inputs_keeps_the_graph():
     (g,) = retrograd.autograd.grad((retrograd.cat([a, b]) ** 2).sum(), [a], create_graph=True)
     assert g.requires_grad
     np.testing.assert_array_equal(g.detach().numpy(), [2.0, 4.0])
+
+
+def _unbatched_losses(lib):
+    x = lib.tensor([2.0], dtype=lib.float64)
+    t = lib.tensor(0)
+    F = lib.nn.functional
+    return [float(1 / F.cross_entropy(x, t, reduction="none")),
+            float(1 / F.nll_loss(F.log_softmax(x, -1), t, reduction="none")),
+            float(1 / F.cross_entropy(x[None], t[None], reduction="none")[0])]
+
+
+def test_unbatched_class_loss_of_zero_is_positive_zero(torch_ref):
+    assert _unbatched_losses(retrograd) == [np.inf, np.inf, -np.inf]
+    assert _unbatched_losses(torch_ref) == _unbatched_losses(retrograd)

@@ -91,7 +91,9 @@ class _ClassLoss(Function):
     def _finish(ctx, loss_rows: np.ndarray, target: Tensor, reduction: int, dtype):
         ctx.reduction = reduction
         if reduction == NONE:
-            return loss_rows.reshape(target._data.shape).astype(dtype, copy=False)
+            out = loss_rows.reshape(target._data.shape).astype(dtype, copy=False)
+            # an unbatched loss is PyTorch's sum over its one row: -0.0 comes out as +0.0
+            return out + out.dtype.type(0) if out.ndim == 0 else out
         total = loss_rows.sum()
         if reduction == SUM:
             return np.asarray(total, dtype=dtype)
