@@ -123,4 +123,5 @@ def test_known_classes_are_the_readme_list():
     used = {k.key for k in KNOWN_MISMATCHES}
     assert used <= set(deliberate) | set(open_defects), used - set(deliberate) - set(open_defects)
     assert set(open_defects) - set(unseen) <= used, set(open_defects) - set(unseen) - used
-    assert not set(unseen) & used, set(unseen) & used
+    common = {k.key for k in KNOWN_MISMATCHES if not k.rare}  # rare ones: other seeds only
+    assert not set(unseen) & common, set(unseen) & common
