@@ -71,3 +71,36 @@ def _unbatched_losses(lib):
 def test_unbatched_class_loss_of_zero_is_positive_zero(torch_ref):
     assert _unbatched_losses(retrograd) == [np.inf, np.inf, -np.inf]
     assert _unbatched_losses(torch_ref) == _unbatched_losses(retrograd)
+
+
+def _overlap_outcomes(lib):
+    def attempt(f):
+        try:
+            f()
+            return "ok"
+        except RuntimeError:
+            return "RuntimeError"
+
+    def same_memory_other_strides():
+        x = lib.tensor([-0.0], dtype=lib.float64)
+        x.add_(x[None, -1])  # the same element, through a view with another stride
+
+    def index_put_itself_empty():
+        x = lib.zeros(2, 0, dtype=lib.float64)
+        x[:, lib.tensor([], dtype=lib.long)] = x
+
+    def index_put_view_empty():
+        x = lib.zeros(2, 0, dtype=lib.float64)
+        x[:, lib.tensor([], dtype=lib.long)] = x[:]
+
+    def mask_put_itself_empty():
+        v = lib.tensor([-0.0], dtype=lib.float64)[..., :0]
+        v[v < 0.5] = v
+
+    return [attempt(f) for f in (same_memory_other_strides, index_put_itself_empty,
+                                 index_put_view_empty, mask_put_itself_empty)]
+
+
+def test_overlap_checks_as_pytorch(torch_ref):
+    assert _overlap_outcomes(retrograd) == ["ok", "RuntimeError", "ok", "RuntimeError"]
+    assert _overlap_outcomes(torch_ref) == _overlap_outcomes(retrograd)

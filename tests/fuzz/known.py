@@ -96,6 +96,11 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("grad2-nan",), ("abs",),
           "abs's double backward: PyTorch's sgn derivative is a zero tensor that turns a NaN "
           "downstream into 0", "nan-select", rare=True),
+    Known(("grad2-nan",), ("F.batch_norm",),
+          "batch_norm's double backward with an infinite weight", "nan-select", rare=True),
+    Known(("grad-nan",), ("rnn_cell",),
+          "an RNN cell's fused backward with an infinite incoming gradient: inf against NaN "
+          "from another order of products", "nan-select", rare=True),
 ]
 
 

@@ -21,7 +21,13 @@ from .index_functions import (
     _put,
 )
 from .index_key import _Key, parse_key
-from .inplace import apply_inplace, check_source_overlap, needs_record, writable_array
+from .inplace import (
+    apply_inplace,
+    check_source_overlap,
+    needs_record,
+    overlap_error,
+    writable_array,
+)
 
 # ---- x[key] and x[key] = value ---------------------------------------------------------------
 
@@ -42,6 +48,8 @@ def setitem(x: Tensor, key, value) -> None:
     if isinstance(value, Tensor) and (k.adv is None or value._data.size != 1
                                       or not _has_mask(key) or x._data.ndim == 0):
         dst = x._data if k.basic is None else x._data[k.basic]
+        if k.adv is not None and value is x:  # index_put_ of x into itself: PyTorch counts
+            raise overlap_error()  # the same tensor as a full overlap, even an empty one
         check_source_overlap(dst, value._data, full_ok=k.adv is None)
     if needs_record(x, value):
         # PyTorch's node: copy_ on the whole tensor, index_put_ on it, or either on a view.

@@ -111,10 +111,15 @@ def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
             _steps(dst) == _steps(src)):
         return
     if lo_d < hi_s and lo_s < hi_d:
-        raise RuntimeError(
-            "unsupported operation: some elements of the input tensor and the written-to tensor "
-            "refer to a single memory location. Please clone() the tensor before performing the "
-            "operation.")
+        raise overlap_error()
+
+
+def overlap_error() -> RuntimeError:
+    """PyTorch's error for an operand that overlaps the memory an in-place op writes."""
+    return RuntimeError(
+        "unsupported operation: some elements of the input tensor and the written-to tensor "
+        "refer to a single memory location. Please clone() the tensor before performing the "
+        "operation.")
 
 
 def _writable(a: np.ndarray, overlap_ok: bool = False) -> np.ndarray | None:

@@ -16,6 +16,7 @@ from .elementwise import add, div, mul, sub
 from .index_functions import CopyWhole, FillScalar, FillWhole
 from .index_key import parse_key
 from .inplace import (
+    _steps,
     apply_inplace,
     check_broadcasts_to,
     check_source_overlap,
@@ -68,7 +69,7 @@ def _check_operand(x: Tensor, other) -> None:
     owner_b = b if b.base is None else b.base
     if owner_a is owner_b or not isinstance(owner_a, np.ndarray) or not isinstance(
             owner_b, np.ndarray):
-        check_source_overlap(a, b, full_ok=a.shape == b.shape and a.strides == b.strides)
+        check_source_overlap(a, b, full_ok=a.shape == b.shape and _steps(a) == _steps(b))
 
 
 def add_(x: Tensor, other, *, alpha=1) -> Tensor:
