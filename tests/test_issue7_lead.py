@@ -104,3 +104,39 @@ def _overlap_outcomes(lib):
 def test_overlap_checks_as_pytorch(torch_ref):
     assert _overlap_outcomes(retrograd) == ["ok", "RuntimeError", "ok", "RuntimeError"]
     assert _overlap_outcomes(torch_ref) == _overlap_outcomes(retrograd)
+
+
+def _more_outcomes(lib):
+    def attempt(f):
+        try:
+            f()
+            return "ok"
+        except (RuntimeError, IndexError) as e:
+            return type(e).__name__
+
+    x1 = lib.tensor(1.0, dtype=lib.float64)
+    empty = lib.zeros(2, 0, dtype=lib.float64)
+    return [attempt(lambda: x1[None].copy_(x1)),  # same memory, another number of dims
+            attempt(lambda: x1.view(1).copy_(x1.view(1))),
+            attempt(lambda: empty.index_select(0, lib.tensor([2]))),
+            attempt(lambda: lib.zeros(2, 1).index_select(0, lib.tensor([2])))]
+
+
+def test_copy_overlap_and_index_select_errors_as_pytorch(torch_ref):
+    assert _more_outcomes(retrograd) == ["RuntimeError", "ok", "RuntimeError", "IndexError"]
+    assert _more_outcomes(torch_ref) == _more_outcomes(retrograd)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_convolution_backward_over_an_empty_batch(torch_ref, dims):
+    def grads(lib):
+        conv = lib.nn.functional.conv1d if dims == 1 else lib.nn.functional.conv2d
+        x = lib.zeros((0, 2) + (5,) * dims, dtype=lib.float64, requires_grad=True)
+        w = lib.ones((3, 2) + (2,) * dims, dtype=lib.float64, requires_grad=True)
+        conv(x, w, stride=2).sum().backward()
+        return tuple(x.grad.shape), w.grad.detach().numpy()
+
+    (xs, gw), (xs_t, gw_t) = grads(retrograd), grads(torch_ref)
+    assert xs == tuple(xs_t) == (0, 2) + (5,) * dims
+    np.testing.assert_array_equal(gw, gw_t)
+    assert not gw.any()

@@ -123,7 +123,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if _out_of_range(idx, size):
         # NOTE: PyTorch's error depends on its kernel: along dim 1 of a tensor of 2 or more dims
         # a RuntimeError naming the first bad index, else an IndexError
-        if x._data.ndim > 1 and d == 1:
+        if x._data.ndim > 1 and d == 1 or x._data.size == 0:  # (an empty source: also)
             bad = int(idx[(idx < 0) | (idx >= size)][0])
             raise RuntimeError(
                 f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}: "

@@ -108,7 +108,7 @@ def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
     lo_d, hi_d = _byte_bounds(dst)
     lo_s, hi_s = _byte_bounds(src)
     if lo_d == lo_s and hi_d == hi_s and dst.size == src.size and full_ok and (
-            _steps(dst) == _steps(src)):
+            dst.ndim == src.ndim and _steps(dst) == _steps(src)):  # (0-d against (1,): not)
         return
     if lo_d < hi_s and lo_s < hi_d:
         raise overlap_error()

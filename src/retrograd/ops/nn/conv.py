@@ -135,8 +135,8 @@ def _to_rows(g: np.ndarray, geo: ConvGeometry, row: int) -> np.ndarray:
         ge[..., :geo.Wo] = g4
     else:
         ge = np.ascontiguousarray(g4)
-    n = 1 if geo.fold else geo.N
-    return ge.reshape(n, geo.groups, geo.O // geo.groups, -1)
+    n, last = (1, geo.N * ge.shape[2] * row) if geo.fold else (geo.N, ge.shape[2] * row)
+    return ge.reshape(n, geo.groups, geo.O // geo.groups, last)  # (no -1: N may be 0)
 
 
 def _weights(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
