@@ -93,6 +93,19 @@ def _dense(a: np.ndarray) -> bool:
     return True
 
 
+def torch_strides(a: np.ndarray) -> tuple:
+    """``a``'s strides as PyTorch would give the same view: a size-1 dim made by indexing
+    with None has stride 0 in NumPy, and unsqueeze's (the next dim's size times its stride)
+    in PyTorch, whose overlap checks compare strides as given."""
+    out = list(a.strides)
+    nxt = a.itemsize
+    for i in range(a.ndim - 1, -1, -1):
+        if a.shape[i] == 1 and out[i] == 0:
+            out[i] = nxt
+        nxt = out[i] * a.shape[i]
+    return tuple(out)
+
+
 def _steps(a: np.ndarray) -> tuple:
     return tuple(st for n, st in zip(a.shape, a.strides) if n > 1)
 
@@ -108,7 +121,7 @@ def check_source_overlap(dst: np.ndarray, src, full_ok: bool = True) -> None:
     lo_d, hi_d = _byte_bounds(dst)
     lo_s, hi_s = _byte_bounds(src)
     if lo_d == lo_s and hi_d == hi_s and dst.size == src.size and full_ok and (
-            dst.ndim == src.ndim and _steps(dst) == _steps(src)):  # (0-d against (1,): not)
+            _steps(dst) == _steps(src)):
         return
     if lo_d < hi_s and lo_s < hi_d:
         raise overlap_error()
