@@ -11,9 +11,11 @@ Note [Views of a base that needs no grad]
     ``_views``, filled by ``Function.apply``'s view outputs), and the few places that make a
     base start (or stop) requiring grad set the flag of those views with ``follow_base``: an
     in-place op taking its new history (``_take_history`` in ops/inplace.py), a custom
-    Function's ``mark_dirty``, ``requires_grad_()``. A view that has a node of its own
-    (``_view_fn``) keeps its flag. A non-leaf never stops requiring grad, so its list is then
-    dropped; a list is pruned of dead references each time its length reaches a power of two.
+    Function's ``mark_dirty``, ``requires_grad_()``, ``detach_()``. A view that has a node of
+    its own (``_view_fn``) keeps its flag. The list is kept once the base requires grad (no view is
+    added to it then), since ``detach_()`` makes the base stop requiring grad and its views
+    that have no node of their own follow it there too; a list is pruned of dead references
+    each time its length reaches a power of two.
 """
 
 from __future__ import annotations
@@ -42,5 +44,3 @@ def follow_base(root) -> None:
         v = r()
         if v is not None and v._view_fn is None and v._base is root:
             v._requires_grad = flag
-    if flag and root._grad_fn is not None:  # a non-leaf never stops requiring grad
-        root._views = None

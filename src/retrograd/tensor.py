@@ -307,6 +307,8 @@ class Tensor:
         self.grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
+        if self._views is not None:  # Note [Views of a base that needs no grad]
+            follow_base(self)
         return self
 
     @property
