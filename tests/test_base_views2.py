@@ -90,6 +90,63 @@ def test_view_made_to_require_grad_then_base_written_in_place(L):
     assert w.grad.tolist() == [2.0, 4.0, 6.0]
 
 
+def test_view_made_to_require_grad_accumulates_its_gradient_once_its_base_does(L):
+    x = _t(L, [1.0, 2.0, 3.0])
+    v = x.view(3)
+    v.requires_grad_()
+    x.requires_grad_()
+    (v * 2).sum().backward()
+    (v[1:] * 2).sum().backward()  # through a view of it too
+    assert v.grad.tolist() == [2.0, 4.0, 4.0] and x.grad is None
+
+
+@pytest.mark.parametrize("how", ["detach_", "requires_grad_(False)"])
+def test_view_made_to_require_grad_keeps_it_when_its_base_stops(L, how):
+    x = _t(L, [1.0, 2.0, 3.0])
+    v = x.view(3)
+    v.requires_grad_()
+    x.requires_grad_()
+    if how == "detach_":
+        x.detach_()
+    else:
+        x.requires_grad_(False)
+    assert v.requires_grad and v.is_leaf
+
+
+def test_view_switched_off_follows_its_base(L):
+    x = _t(L, [1.0, 2.0, 3.0])
+    v = x.view(3)
+    v.requires_grad_()
+    v.requires_grad_(False)
+    x.requires_grad_()
+    assert v.requires_grad  # through its base
+    v.requires_grad_(False)
+    assert v.requires_grad  # still: its base requires grad
+
+
+@pytest.mark.filterwarnings("ignore:The .grad")
+def test_view_made_to_require_grad_takes_its_base_history_after_in_place(L):
+    x = _t(L, [1.0, 2.0, 3.0])
+    w = _t(L, [1.0, 1.0, 1.0], True)
+    v = x.view(3)
+    v.requires_grad_()
+    (v * 2).sum().backward()
+    x.mul_(w)
+    y = v * 3
+    assert _name(v) == "AsStridedBackward0"
+    y.sum().backward()
+    assert v.grad.tolist() == [2.0, 2.0, 2.0] and w.grad.tolist() == [3.0, 6.0, 9.0]
+
+
+def test_view_made_to_require_grad_refuses_an_in_place_write(L):
+    x = _t(L, [1.0, 2.0, 3.0])
+    v = x.view(3)
+    v.requires_grad_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        v.mul_(_t(L, [1.0, 1.0, 1.0], True))
+    assert x.tolist() == [1.0, 2.0, 3.0]
+
+
 # ---- the fuzzer's reproducers (each a view taken before its base started requiring grad) ----
 
 
