@@ -11,9 +11,17 @@ Note [Views of a base that needs no grad]
     ``_views``, filled by ``Function.apply``'s view outputs), and the few places that make a
     base start (or stop) requiring grad set the flag of those views with ``follow_base``: an
     in-place op taking its new history (``_take_history`` in ops/inplace.py), a custom
-    Function's ``mark_dirty``, ``requires_grad_()``. A view that has a node of its own
-    (``_view_fn``) keeps its flag. A non-leaf never stops requiring grad, so its list is then
-    dropped; a list is pruned of dead references each time its length reaches a power of two.
+    Function's ``mark_dirty``, ``requires_grad_()``, ``detach_()``. A view that has a node of
+    its own (``_view_fn``) keeps its flag. So does a view that ``requires_grad_()`` made
+    require grad (``_own_grad``): it is a leaf of its own until its base is written in place,
+    and a gradient reaching it is accumulated in its ``.grad`` rather than dropped
+    (``requires_grad_(False)`` on a view leaves it requiring grad while its base does; its
+    AccumulateGrad is dropped when the base takes a history in place, but not when a base that
+    is a leaf requiring grad is written under no_grad, where PyTorch rebuilds its node). The
+    list is kept once the base requires grad (no view is added to it then), since
+    ``detach_()`` makes the base stop requiring grad and its views that have no node of their
+    own follow it there too; a list is pruned of dead references each time its length reaches
+    a power of two.
 """
 
 from __future__ import annotations
@@ -38,9 +46,10 @@ def note_view(root, view) -> None:
 def follow_base(root) -> None:
     """The views ``note_view`` remembered for ``root`` take its ``requires_grad``."""
     flag = root._requires_grad
+    history = root._grad_fn is not None  # taken in place: each view's node is now rebuilt
     for r in root._views:
         v = r()
         if v is not None and v._view_fn is None and v._base is root:
-            v._requires_grad = flag
-    if flag and root._grad_fn is not None:  # a non-leaf never stops requiring grad
-        root._views = None
+            v._requires_grad = flag or v._own_grad
+            if history and v._accumulator is not None:  # a leaf by requires_grad_() until now
+                v._accumulator = None

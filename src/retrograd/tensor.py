@@ -52,6 +52,7 @@ class Tensor:
     _no_grad_view = False  # for views: made with grad mode off (or from such a view)
     _fw_grad = None  # the tangent, while a forward-mode dual level is active (forward_ad.py)
     _views = None  # for bases that need no grad: weak references to their views (_base_views.py)
+    _own_grad = False  # for views: made to require grad by requires_grad_() (_base_views.py)
 
     def __init__(self, *args, dtype=None, requires_grad: bool = False) -> None:
         if len(args) == 1 and not isinstance(args[0], int):
@@ -166,8 +167,9 @@ class Tensor:
             fn = _view_grad_fn(self)
             if fn is not None:
                 return fn
-            if self._no_grad_view or self._base._requires_grad:  # no node, no AccumulateGrad:
-                return None  # its gradient is dropped (Note [Views of a base that needs no grad])
+            if (self._no_grad_view or self._base._requires_grad) and not self._own_grad:
+                return None  # no node, no AccumulateGrad: its gradient is dropped (Note [Views
+                # of a base that needs no grad]), unless requires_grad_() made it a leaf
         return self._accumulator or self._get_accumulator()
 
     @property
@@ -192,7 +194,10 @@ class Tensor:
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(this one is {self.dtype}); convert it first, e.g. with .float().")
         self._requires_grad = bool(requires_grad)
-        if self._views is not None:  # Note [Views of a base that needs no grad]
+        if self._base is not None:  # Note [Views of a base that needs no grad]
+            self._own_grad = self._requires_grad
+            self._requires_grad |= self._base._requires_grad
+        if self._views is not None:
             follow_base(self)
         return self
 
@@ -307,6 +312,8 @@ class Tensor:
         self.grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
+        if self._views is not None:  # Note [Views of a base that needs no grad]
+            follow_base(self)
         return self
 
     @property

@@ -39,6 +39,11 @@ def _check_leaf(x: Tensor) -> None:
         if fn is None and base._grad_fn is None and base._requires_grad:
             return
     if fn is None and x._requires_grad:
+        if base is not None and base._grad_fn is None:  # made a leaf by requires_grad_()
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation (requires_grad_() made this view a leaf). Do the update under "
+                "`with torch.no_grad():`, or clone() the view first.")
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. Do the "
             "update under `with torch.no_grad():` (as optimizers do), or use an out-of-place "

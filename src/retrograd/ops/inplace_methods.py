@@ -171,9 +171,10 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     check_broadcasts_to(src._data.shape, x._data.shape)
-    # the same memory seen with another number of dims counts as a partial overlap (PyTorch
-    # compares the strides as given): x[None].copy_(x) is refused, x[None] = x is not
-    check_source_overlap(x._data, src._data, full_ok=x._data.ndim == src._data.ndim)
+    # the same memory read back in another shape or layout (x[None].copy_(x)) is a partial
+    # overlap: PyTorch compares shapes and strides as given (x[None] = x is allowed)
+    a, b = x._data, src._data
+    check_source_overlap(a, b, full_ok=a.shape == b.shape and torch_strides(a) == torch_strides(b))
     if needs_record(x, src):
         key = parse_key(x, Ellipsis)
         return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
