@@ -140,3 +140,11 @@ def test_convolution_backward_over_an_empty_batch(torch_ref, dims):
     assert xs == tuple(xs_t) == (0, 2) + (5,) * dims
     np.testing.assert_array_equal(gw, gw_t)
     assert not gw.any()
+
+
+def test_copy_of_a_tensor_onto_itself_does_nothing(torch_ref):
+    for lib in (retrograd, torch_ref):
+        x = lib.tensor(2.0, dtype=lib.float64).expand(1, 3, 2)
+        version = x._version
+        assert x.copy_(x) is x  # an expanded tensor too: no overlap error
+        assert x._version == version + 1  # still counted as a write

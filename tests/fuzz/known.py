@@ -62,7 +62,7 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("raises",), ("setitem", "masked_fill_", "index_put_"),
           "index assignment or masked_fill_ into an expand()ed tensor whose elements share "
           "memory: refused", "expand-write"),
-    Known(("value",), ("pow_-1", "div", "reciprocal", "rsqrt", "log", "sqrt", "F.batch_norm",
+    Known(("value",), ("pow_-1", "div", "reciprocal", "rsqrt", "log*", "sqrt*", "F.batch_norm",
                        "floor", "ceil", "round"),
           "a result that is zero up to rounding (a sum, a normalized value, batch_norm's "
           "multiply-add that PyTorch fuses) or an infinity reached by another order of "
@@ -95,6 +95,13 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("grad",), ("F.conv1d", "F.conv2d", "matmul", "mm", "F.linear"),
           "a sum that is zero up to rounding: its sign (norm(1), abs) picks another subgradient",
           "rounding", also=("norm*", "abs", "sign", "sgn"), rare=True),
+    Known(("grad",), ("amax", "amin", "max*", "min*"),
+          "the maximum of 0.0 and -0.0: which zero is kept (then sqrt or 1/x of it)",
+          "rounding", also=("pow*", "sqrt*", "rsqrt", "reciprocal", "div*", "rdiv*", "log*"),
+          rare=True),
+    Known(("requires_grad",), ("contiguous",),
+          "an elementwise result of a transposed input is C-contiguous here (NumPy's layout), "
+          "so contiguous() returns it where PyTorch copies", "layout", rare=True),
     # ---- open defects (README: what is left to fix) ----
     Known(("grad2-nan",), ("abs", "norm_p1"),
           "abs's double backward: PyTorch's sgn derivative is a zero tensor that turns a NaN "
@@ -108,6 +115,12 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
           "the fused GRU cell saves its state h for the version check; PyTorch's chain saves "
           "it only through the hidden product when w_hh requires grad", "rnn-cell-saves-state",
           also=INPLACE, rare=True),
+    Known(("grad-nan",), ("F.binary_cross_entropy",),
+          "binary_cross_entropy_with_logits with an infinite pos_weight: -inf against NaN",
+          "nan-select", rare=True),
+    Known(("no-raise",), ("sum_to_size",),
+          "sum_to_size under no_grad returns a new tensor; PyTorch's is a view of its sum, so "
+          "writing it in place with grad enabled raises", "layout", also=INPLACE, rare=True),
 ]
 
 

@@ -178,7 +178,8 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     if needs_record(x, src):
         key = parse_key(x, Ellipsis)
         return apply_inplace(x, lambda s, v: CopyWhole.apply(s, v, key, False), src)
-    np.copyto(writable_array(x), src._data, casting="unsafe")
+    if src is not x:  # x onto itself writes nothing (even when expanded); still a write
+        np.copyto(writable_array(x), src._data, casting="unsafe")
     x._bump_version()
     return x
 
