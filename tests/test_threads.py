@@ -134,7 +134,20 @@ def test_chunked_is_bitwise_the_one_call(chunked, fn, n):
     arrays = [rng.standard_normal(n).astype(np.float32) for _ in range(
         fn.nin if isinstance(fn, np.ufunc) else 2)]
     with np.errstate(all="ignore"):
-        assert _same(_parallel.elementwise(fn, *arrays), fn(*arrays))
+        assert _same(_parallel.elementwise(fn, *arrays, any_kernel=True), fn(*arrays))
+
+
+def test_other_kernels_run_as_one_call(chunked):
+    """A function that is not a ufunc may use its inputs' shapes: not chunked unless vouched."""
+    a = np.arange(6000.0).reshape(2, 3000)
+    seen = []
+
+    def kernel(x, y):
+        seen.append(x.shape)
+        return x * y.reshape(2, 3000).sum(1, keepdims=True)
+
+    assert _same(_parallel.elementwise(kernel, a, a), kernel(a, a))
+    assert seen == [(2, 3000)] * 2
 
 
 def test_chunked_shapes_views_scalars_and_promotion(chunked):

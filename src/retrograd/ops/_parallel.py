@@ -79,14 +79,17 @@ def _run(work, k: int) -> None:
         raise errors[0]
 
 
-def elementwise(kernel, *arrays):
+def elementwise(kernel, *arrays, any_kernel: bool = False):
     """``kernel(*arrays)``, chunked over the threads when the arrays are large C-contiguous
     NumPy arrays of one shape, zero-dim ones aside (else one call). ``kernel`` is a ufunc (written
-    with ``out=``) or any elementwise function of arrays (its chunks are copied in)."""
+    with ``out=``), or with ``any_kernel=True`` any function of arrays the caller knows to be
+    elementwise (its chunks are copied in); other kernels may use their inputs' shapes (a
+    channel weight's reshape), so they run as one call."""
     first = max(arrays, key=np.ndim)
     shape = first.shape
     n = first.size
-    if n < min_size or _threads < 2 or not _simple(arrays, shape):
+    is_ufunc = type(kernel) is np.ufunc
+    if n < min_size or _threads < 2 or not (is_ufunc or any_kernel) or not _simple(arrays, shape):
         return kernel(*arrays)
     flat = [x.reshape(-1) if x.ndim else x for x in arrays]
     k = _threads
@@ -97,7 +100,7 @@ def elementwise(kernel, *arrays):
     if not isinstance(probe, np.ndarray):
         return kernel(*arrays)
     out = np.empty(n, probe.dtype)
-    if isinstance(kernel, np.ufunc) and kernel.nout == 1:
+    if is_ufunc and kernel.nout == 1:
         def work(i):
             lo, hi = bounds[i]
             kernel(*(x[lo:hi] if x.ndim else x for x in flat), out=out[lo:hi])

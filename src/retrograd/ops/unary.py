@@ -34,7 +34,7 @@ class _ElementwiseGrad(Function):
     def forward(cls, ctx, grad, saved):
         ctx.save_for_backward(grad, saved)
         if grad._data.size >= _parallel.min_size:
-            return _parallel.elementwise(cls.kernel, grad._data, saved._data)
+            return _parallel.elementwise(cls.kernel, grad._data, saved._data, any_kernel=True)
         return cls.kernel(grad._data, saved._data)
 
     @classmethod
@@ -43,7 +43,8 @@ class _ElementwiseGrad(Function):
         if grad._data.dtype is not saved._data.dtype:
             return cls.apply(grad, saved)
         if grad._data.size >= _parallel.min_size:
-            return _wrap(_parallel.elementwise(cls.kernel, grad._data, saved._data))
+            return _wrap(_parallel.elementwise(cls.kernel, grad._data, saved._data,
+                                               any_kernel=True))
         return _wrap(cls.kernel(grad._data, saved._data))
 
 
