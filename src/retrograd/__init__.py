@@ -12,6 +12,12 @@ Reading order: tensor.py, autograd/function.py, ops/elementwise.py, autograd/eng
 from . import autograd, cuda, nn, ops  # noqa: F401  (importing ops binds the Tensor methods)
 from ._default_device import get_default_device, set_default_device
 from ._tensor_str import get_printoptions, set_printoptions
+from ._threads import (
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from ._types import Size, device
 from .creation import (
     BoolTensor,

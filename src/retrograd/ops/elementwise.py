@@ -20,6 +20,7 @@ from ..autograd.forward_ad import elementwise_jvp, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
+from . import _parallel
 from ._registry import expose
 from .out_arg import write_out
 from .promotion import binary_forward, float_result, lift, promote
@@ -114,14 +115,16 @@ class Mul(Function):
             b = y._data
             if b.dtype is not g.dtype:
                 return Mul.backward(ctx, grad)  # (which promotes)
-            gx = _wrap(g * b)
+            gx = _wrap(g * b if g.size < _parallel.min_size
+                       else _parallel.elementwise(np.multiply, g, b))
         else:
             gx = None
         if need_y:
             a = x._data
             if a.dtype is not g.dtype:
                 return Mul.backward(ctx, grad)
-            return gx, _wrap(g * a)
+            return gx, _wrap(g * a if g.size < _parallel.min_size
+                             else _parallel.elementwise(np.multiply, g, a))
         return gx, None
 
 

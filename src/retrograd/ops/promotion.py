@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..tensor import Tensor, _wrap
+from . import _parallel
 
 _from_np = _dt.FROM_NUMPY
 
@@ -74,6 +75,8 @@ def binary_forward(np_fn, *, save_inputs: bool | str = False):
         if a.dtype is not b.dtype:  # (identical dtypes, the common case, skip promote's call)
             a, b = promote(x, y)
         try:
+            if a.size >= _parallel.min_size:  # (large: chunked over the threads)
+                return _parallel.elementwise(np_fn, a, b)
             return np_fn(a, b)
         except ValueError:
             raise broadcast_error(a.shape, b.shape) from None

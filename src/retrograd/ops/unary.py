@@ -10,6 +10,7 @@ from ..autograd.forward_ad import elementwise_jvp
 from ..autograd.function import Function
 from ..backend import quiet
 from ..tensor import Tensor, _wrap
+from . import _parallel
 from ._registry import expose
 from .elementwise import keep_where, where
 from .promotion import broadcast_error, float_result, lift
@@ -32,6 +33,8 @@ class _ElementwiseGrad(Function):
     @classmethod
     def forward(cls, ctx, grad, saved):
         ctx.save_for_backward(grad, saved)
+        if grad._data.size >= _parallel.min_size:
+            return _parallel.elementwise(cls.kernel, grad._data, saved._data, any_kernel=True)
         return cls.kernel(grad._data, saved._data)
 
     @classmethod
@@ -39,6 +42,9 @@ class _ElementwiseGrad(Function):
         (saved,) = ctx.saved_tensors
         if grad._data.dtype is not saved._data.dtype:
             return cls.apply(grad, saved)
+        if grad._data.size >= _parallel.min_size:
+            return _wrap(_parallel.elementwise(cls.kernel, grad._data, saved._data,
+                                               any_kernel=True))
         return _wrap(cls.kernel(grad._data, saved._data))
 
 
@@ -126,7 +132,10 @@ def _unary(name: str, node_name: str, np_fn, backward_fn, saves: str, doc: str,
         a = x._data
         if a.dtype.kind != "f":
             a = float_result(a)
-        out = quiet(np_fn, a) if can_warn else np_fn(a)
+        if a.size >= _parallel.min_size:  # (large: chunked over the threads)
+            out = quiet(_parallel.elementwise, np_fn, a)
+        else:
+            out = quiet(np_fn, a) if can_warn else np_fn(a)
         ctx.save_for_backward(x if saves == "x" else out)
         return out
 
