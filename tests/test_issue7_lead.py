@@ -148,3 +148,12 @@ def test_copy_of_a_tensor_onto_itself_does_nothing(torch_ref):
         version = x._version
         assert x.copy_(x) is x  # an expanded tensor too: no overlap error
         assert x._version == version + 1  # still counted as a write
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_of_a_transposed_input_is_contiguous(torch_ref, fn):
+    for lib in (retrograd, torch_ref):
+        x = lib.tensor([[1.0, -1.0], [-1.0, -1.0]], dtype=lib.float64).mT
+        out = getattr(x, fn)(1)
+        assert out.is_contiguous()
+        assert out.view(-1).shape == (4,)  # (view needs the contiguous layout)

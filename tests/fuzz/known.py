@@ -118,9 +118,15 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("grad-nan",), ("F.binary_cross_entropy",),
           "binary_cross_entropy_with_logits with an infinite pos_weight: -inf against NaN",
           "nan-select", rare=True),
-    Known(("no-raise",), ("sum_to_size",),
+    Known(("no-raise",), INPLACE,
           "sum_to_size under no_grad returns a new tensor; PyTorch's is a view of its sum, so "
-          "writing it in place with grad enabled raises", "layout", also=INPLACE, rare=True),
+          "writing it in place with grad enabled raises", "layout", only=True, rare=True),
+    Known(("grad-requires_grad",), ("sum_to_size",),
+          "sum_to_size returns a new tensor, PyTorch a view of its sum: an in-place write then "
+          "keeps the sum's history there", "layout", also=INPLACE, rare=True),
+    Known(("grad2",), ("setitem",),
+          "index assignment through an empty index: retrograd's second-order gradient of the "
+          "value is 0 where PyTorch's is None", "empty-index-put", rare=True),
 ]
 
 

@@ -147,7 +147,10 @@ class _SoftmaxLike(Function):
     @classmethod
     def forward(cls, ctx, x, axis):
         ctx.axis = axis
+        # PyTorch's softmax writes a contiguous result whatever the input's layout
         out = quiet(cls.array_fn, x._data, axis)
+        if out.__class__ is np.ndarray and not out.flags.c_contiguous:
+            out = out.copy()  # (C order; np.ascontiguousarray would make a 0-d result 1-d)
         ctx.save_for_backward(out)
         return out
 
