@@ -278,34 +278,27 @@ class Copysign(Function):
 
 class Fmax(Function):
     """out = max(x, y), ignoring NaN;  dx = grad where x >= y or y is NaN (ties go to x),
-    dy = grad elsewhere"""
+    dy = grad elsewhere (``Fmin`` the same with <=: ``keeps_x`` names the comparison)"""
 
     saved_names = ("self", "other")
     forward = staticmethod(binary_forward(np.fmax, save_inputs=True))
+    keeps_x = staticmethod(lambda x, y: x >= y)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        pick_x = (x >= y) | y.isnan()
+        pick_x = ctx._function.keeps_x(x, y) | y.isnan()
         return where(pick_x, grad, 0.0), where(pick_x, 0.0, grad)
 
     jvp = elementwise_jvp
 
 
-class Fmin(Function):
+class Fmin(Fmax):
     """out = min(x, y), ignoring NaN;  dx = grad where x <= y or y is NaN (ties go to x),
     dy = grad elsewhere"""
 
-    saved_names = ("self", "other")
     forward = staticmethod(binary_forward(np.fmin, save_inputs=True))
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        pick_x = (x <= y) | y.isnan()
-        return where(pick_x, grad, 0.0), where(pick_x, 0.0, grad)
-
-    jvp = elementwise_jvp
+    keeps_x = staticmethod(lambda x, y: x <= y)
 
 
 # ---- functions of three tensors ----------------------------------------------------------------
