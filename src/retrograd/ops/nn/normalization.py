@@ -84,6 +84,7 @@ def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
         return _batch_norm_backward(ctx, grad, x - mean, invstd, w)
     if ctx.from_x:
         return _layer_norm_backward(ctx, grad, x, mean, invstd, w)
+    # fixed statistics (batch norm in eval mode): an affine map of x
     xhat = _times(x - mean, invstd)
     gx = gw = gb = None
     if need_w:
@@ -91,12 +92,7 @@ def _normalize_backward(ctx, grad, x, mean, invstd, w) -> tuple:
     if need_b:
         gb = _sum_over(grad, ctx.param_axes).reshape(ctx.b_shape)
     if need_x:
-        g = grad if w is None else grad * w.reshape(ctx.shape)
-        if ctx.from_x:
-            gx = _centre_and_scale(g, _mean_over(g, axes), xhat,
-                                   _mean_over_product(g, xhat, axes), invstd)
-        else:
-            gx = g * invstd
+        gx = (grad if w is None else grad * w.reshape(ctx.shape)) * invstd
     return gx, gw, gb
 
 
@@ -156,29 +152,6 @@ def _times(a, b):
         a *= b
         return a
     return a * b
-
-
-def _mean_over_product(a, b, axes: tuple):
-    """mean(a * b) over ``axes`` kept as size-1 dims; for arrays reduced over the last
-    dims (layer norm's) as row dot products, without the product's temporary."""
-    if (isinstance(a, np.ndarray) and a.size  # (an empty tensor: no rows to reshape into)
-            and axes == tuple(range(a.ndim - len(axes), a.ndim))):
-        k = int(np.prod(a.shape[a.ndim - len(axes):]))
-        rows = np.einsum("rk,rk->r", a.reshape(-1, k), b.reshape(-1, k))
-        rows *= 1 / k
-        return rows.reshape(a.shape[:a.ndim - len(axes)] + (1,) * len(axes))
-    return _mean_over(a * b, axes)
-
-
-def _centre_and_scale(g, mg, xhat, mgx, invstd):
-    """(g - mg - xhat * mgx) * invstd, of tensors or, in one buffer, arrays."""
-    if isinstance(g, np.ndarray):
-        out = xhat * mgx
-        out += mg
-        np.subtract(g, out, out=out)
-        out *= invstd
-        return out
-    return (g - mg - xhat * mgx) * invstd
 
 
 def _batch_norm_backward(ctx, grad, xc, invstd, w) -> tuple:
