@@ -1,5 +1,5 @@
-"""The ``out=`` wrapper of ``retrograd.<name>`` is written with the function's own parameters
-(ops/out_arg.py ``_with_out_exact``); it must behave as the generic one."""
+"""The ``out=`` wrapper of ``retrograd.<name>`` (ops/out_arg.py ``_with_out``) keeps the
+function's name, signature, defaults and errors, and keeps ``out`` keyword-only."""
 
 import inspect
 

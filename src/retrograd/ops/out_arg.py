@@ -118,56 +118,13 @@ OUT_FUNCTIONS = (
 
 
 def _with_out(fn):
-    with_out = _with_out_exact(fn)
-    if with_out is None:
-        def with_out(*args, out=None, **kwargs):
-            if out is None:
-                return fn(*args, **kwargs)
-            return write_out(fn, out, *args, **kwargs)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return write_out(fn, out, *args, **kwargs)
 
     functools.update_wrapper(with_out, fn)
     return with_out
-
-
-_PLAIN = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-
-
-def _with_out_exact(fn):
-    """The ``out=`` wrapper of ``fn`` written with fn's own parameters (and default values), so
-    a call without ``out`` costs one plain call more, not the packing of ``*args, **kwargs``
-    (this runs on every ``retrograd.<name>(...)`` call of the functions above). None where fn's
-    signature is not a plain one (then the generic wrapper serves)."""
-    try:
-        params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    if not fn.__name__.isidentifier() or any(
-            p.kind not in _PLAIN or p.name == "out" or p.name.startswith("_rg_") for p in params):
-        return None
-    env = {"_rg_fn": fn, "_rg_write_out": write_out}
-    sig, call = [], []
-    star = False
-    for i, p in enumerate(params):
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
-            sig.append("*")
-            star = True
-        if p.default is inspect.Parameter.empty:
-            sig.append(p.name)
-        else:
-            env[f"_rg_d{i}"] = p.default
-            sig.append(f"{p.name}=_rg_d{i}")
-        call.append(p.name if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-                    else f"{p.name}={p.name}")
-    if not star:
-        sig.append("*")
-    sig.append("out=None")
-    args = ", ".join(call)
-    src = (f"def {fn.__name__}({', '.join(sig)}):\n"
-           f"    if out is None:\n"
-           f"        return _rg_fn({args})\n"
-           f"    return _rg_write_out(_rg_fn, out{', ' if args else ''}{args})\n")
-    exec(src, env)  # noqa: S102  (our own text, from fn's parameter names)
-    return env[fn.__name__]
 
 
 def install_out(functions: dict) -> None:
