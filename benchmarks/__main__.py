@@ -4,6 +4,12 @@
 
 Each thread count runs in its own process, started with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS
 and MKL_NUM_THREADS set (BLAS reads them when NumPy loads it) and ``torch.set_num_threads``.
+Both libraries share that process, so GOMP_SPINCOUNT is set to 10000 (unless already set):
+PyTorch's OpenMP threads otherwise spin for about 20 ms after each parallel region (300,000
+PAUSEs), and while they spin they hold the second core that retrograd's chunked kernels (and
+hand-written NumPy's BLAS) then run in. A program using one library never meets this. Measured:
+PyTorch's own times unchanged (elementwise at 2 threads 11.4-12.4 ms either way); retrograd's
+elementwise case 19.5-21.5 ms beside spinning threads, 17-17.5 ms without.
 Times are medians of interleaved rounds; ratios are retrograd / PyTorch (or / NumPy), the
 median of the per-round ratios, so both sides of a ratio met the same machine noise.
 ``--markdown FILE`` writes the table with the machine, threads and BLAS named (RESULTS.md).
@@ -38,6 +44,7 @@ def run_worker(threads: int, quick: bool, only: str, memory: bool) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
+    env.setdefault("GOMP_SPINCOUNT", "10000")  # (see the module's docstring)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     cmd = [sys.executable, "-m", "benchmarks.worker", "--threads", str(threads)]
     if quick:

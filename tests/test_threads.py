@@ -73,7 +73,7 @@ def test_one_thread_never_chunks(restore_threads):
 
 def test_threshold_from_the_environment(monkeypatch):
     monkeypatch.delenv("RETROGRAD_PARALLEL_MIN_ELEMENTS", raising=False)
-    assert _parallel._threshold() == _parallel._NEVER
+    assert _parallel._threshold() == _parallel.DEFAULT_MIN_ELEMENTS == 262144
     monkeypatch.setenv("RETROGRAD_PARALLEL_MIN_ELEMENTS", "262144")
     assert _parallel._threshold() == 262144
     monkeypatch.setenv("RETROGRAD_PARALLEL_MIN_ELEMENTS", "0")
@@ -229,3 +229,65 @@ def test_against_torch_at_the_same_threads(chunked, torch_ref):
     _step(tx, ty).backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_kernels_with_several_results_and_unwanted_ones(chunked):
+    rng = np.random.default_rng(3)
+    g, a, b = (rng.standard_normal(6007).astype(np.float32) for _ in range(3))
+    both = _parallel.elementwise(lambda g, a, b: (g / b, -g * (a / b / b)), g, a, b,
+                                 any_kernel=True)
+    assert _same(both[0], g / b) and _same(both[1], -g * (a / b / b))
+    first = _parallel.elementwise(lambda g, b: (g / b, None), g, b, any_kernel=True)
+    assert _same(first[0], g / b) and first[1] is None
+    for out in both + first[:1]:  # each result owns its memory (the engine may keep it)
+        assert out.base is None and out.flags.c_contiguous
+
+
+def test_division_backward_chunked_is_bitwise_one_call(chunked):
+    rng = np.random.default_rng(4)
+    xa, ya = rng.standard_normal(5003), rng.standard_normal(5003) + 3
+    grads = []
+    for min_size in (1000, _parallel._NEVER):
+        _parallel.min_size = min_size
+        for need in ((True, True), (True, False), (False, True)):
+            x = retrograd.tensor(xa, requires_grad=need[0])
+            y = retrograd.tensor(ya, requires_grad=need[1])
+            (x / y).sum().backward()
+            grads.append((x.grad, y.grad))
+    for (gx, gy), (hx, hy) in zip(grads[:3], grads[3:]):
+        for chunked_grad, one in ((gx, hx), (gy, hy)):
+            assert (chunked_grad is None) == (one is None)
+            if one is not None:
+                assert _same(chunked_grad.numpy(), one.numpy())
+
+
+def test_add_into_sums_in_place(chunked):
+    rng = np.random.default_rng(5)
+    total, more = rng.standard_normal((71, 73)), rng.standard_normal((71, 73))
+    expected = total + more
+    _parallel.add_into(total, more)
+    assert _same(total, expected)
+    view = np.zeros((80, 80))[:71, :73]  # not contiguous: one call, same sum
+    _parallel.add_into(view, more)
+    assert _same(view, more)
+
+
+def test_a_forked_child_starts_its_own_pool(chunked):
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    retrograd.set_num_threads(2)  # (one pool thread: idle in the parent when forked)
+    _parallel.min_size = 1000
+    a = np.arange(5000.0)
+    _parallel.elementwise(np.multiply, a, a)  # the parent's pool exists now
+    assert _parallel._pool is not None
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # (a child reusing the parent's pool would wait forever)
+        result = pool.apply_async(_chunked_square_sum, (5000,)).get(timeout=20)
+    assert result == float((a * a).sum())
+
+
+def _chunked_square_sum(n: int) -> float:
+    a = np.arange(float(n))
+    return float(_parallel.elementwise(np.multiply, a, a).sum())

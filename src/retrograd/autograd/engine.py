@@ -68,6 +68,7 @@ import numpy as np
 from .. import grad_mode
 from ..backend import quiet_begin, quiet_end
 from ..dtypes import FROM_NUMPY
+from ..ops import _parallel
 from ..ops.shape import SumToSize, sum_to_array
 from ..tensor import Tensor, _wrap
 from . import anomaly_mode as _anomaly
@@ -307,7 +308,10 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 elif create_graph or dual.level:  # (a tangent rides on the sum)
                     buf[nr] = prev + g
                 elif id(prev) in owned:  # Note [Summing gradients in place]
-                    np.add(prev._data, g._data, out=prev._data)
+                    if prev._data.size < _parallel.min_size:
+                        np.add(prev._data, g._data, out=prev._data)
+                    else:  # (large: chunked over the threads)
+                        _parallel.add_into(prev._data, g._data)
                 else:
                     prev = buf[nr] = prev + g
                     owned.add(id(prev))

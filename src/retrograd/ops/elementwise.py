@@ -165,7 +165,15 @@ class Div(Function):
         g, b = grad._data, y._data
         if g.dtype is not b.dtype or (x is not None and x._data.dtype is not b.dtype):
             return Div.backward(ctx, grad)  # (which promotes)
-        gx, gy = Div.grads(g, None if x is None else x._data, b, ctx.needs_input_grad)
+        need = ctx.needs_input_grad
+        if g.size < _parallel.min_size:
+            gx, gy = Div.grads(g, None if x is None else x._data, b, need)
+        elif x is None:  # (large: chunked over the threads)
+            gx, gy = _parallel.elementwise(lambda g, b: Div.grads(g, None, b, need), g, b,
+                                           any_kernel=True)
+        else:
+            gx, gy = _parallel.elementwise(lambda g, a, b: Div.grads(g, a, b, need),
+                                           g, x._data, b, any_kernel=True)
         return (None if gx is None else _wrap(gx)), (None if gy is None else _wrap(gy))
 
 
