@@ -1,10 +1,21 @@
 """Run every benchmark against PyTorch at 1 and 2 threads and print the table.
 
     python -m benchmarks [--quick] [--threads 1,2] [--only gpt,lstm] [--markdown FILE]
+                         [--alone-from 2] [--rounds 3]
 
 Each thread count runs in its own process, started with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS
 and MKL_NUM_THREADS set (BLAS reads them when NumPy loads it) and ``torch.set_num_threads``.
-Both libraries share that process, so GOMP_SPINCOUNT is set to 10000 (unless already set):
+From ``--alone-from`` threads on (default 2) the libraries run apart instead ("alone" mode):
+each round starts one process per library (in alternating order) that runs every case, and a
+case's ratio is the median over ``--rounds`` rounds of the per-round ratio; the first process
+stores each case's initial weights and batches for the others, and losses are compared step by
+step across processes. Side by side, each library's helper threads disturb the other's: after
+a BLAS call OpenBLAS's threads spin for a while, and PyTorch's OpenMP threads after each
+parallel region, each on the core the other library then needs (measured at 2 threads:
+PyTorch's GPT step took 40-45 ms beside retrograd and 16 ms alone). One thread has no helper
+threads, so there the paired in-process timing is kept.
+
+In the shared process, GOMP_SPINCOUNT is set to 10000 (unless already set):
 PyTorch's OpenMP threads otherwise spin for about 20 ms after each parallel region (300,000
 PAUSEs), and while they spin they hold the second core that retrograd's chunked kernels (and
 hand-written NumPy's BLAS) then run in. A program using one library never meets this. Measured:
@@ -22,8 +33,12 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
+import tempfile
+
+from .harness import loss_agreement
 
 # Targets of issue 11, retrograd / PyTorch (median ratio); memory: peak bytes ratio.
 TARGETS = {"gpt": 1.2, "gpt_manual": 1.2, "cnn": 1.1, "lstm": 1.5, "elementwise": 1.5,
@@ -37,14 +52,18 @@ def _parse():
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--only", default="", help="comma-separated case keys (see worker.py)")
     p.add_argument("--markdown", default=None, help="also write the tables to this file")
+    p.add_argument("--alone-from", type=int, default=2,
+                   help="from this thread count on, each library runs in its own processes")
+    p.add_argument("--rounds", type=int, default=3, help="alone mode: processes per library")
     return p.parse_args()
 
 
-def run_worker(threads: int, quick: bool, only: str, memory: bool) -> dict:
+def run_worker(threads: int, quick: bool, only: str, memory: bool, extra: tuple = ()) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    env.setdefault("GOMP_SPINCOUNT", "10000")  # (see the module's docstring)
+    if not extra:  # one shared process (alone, each library keeps its defaults)
+        env.setdefault("GOMP_SPINCOUNT", "10000")  # (see the module's docstring)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     cmd = [sys.executable, "-m", "benchmarks.worker", "--threads", str(threads)]
     if quick:
@@ -53,8 +72,38 @@ def run_worker(threads: int, quick: bool, only: str, memory: bool) -> dict:
         cmd += ["--only", only]
     if memory:
         cmd.append("--memory")
+    cmd += list(extra)
     res = subprocess.run(cmd, env=env, cwd=root, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run_alone(threads: int, quick: bool, only: str, rounds: int) -> dict:
+    """Each library in its own fresh processes, ``rounds`` of them in alternating order; the
+    per-case results merged into one run (the format of ``run_worker``'s)."""
+    per_lib: dict = {"retrograd": [], "torch": []}
+    with tempfile.TemporaryDirectory() as state_dir:
+        for r in range(rounds):
+            for lib in (("retrograd", "torch") if r % 2 == 0 else ("torch", "retrograd")):
+                extra = ("--lib", lib, "--state-dir", state_dir, "--rounds", str(rounds))
+                per_lib[lib].append(run_worker(threads, quick, only, False, extra))
+    mine, ref = per_lib["retrograd"], per_lib["torch"]
+    results = {}
+    for key, first in mine[0]["results"].items():
+        rounds_mine = [run["results"][key] for run in mine]
+        rounds_ref = [run["results"][key] for run in ref]
+        sec = {"retrograd": statistics.median(r["seconds"]["retrograd"] for r in rounds_mine),
+               "torch": statistics.median(r["seconds"]["torch"] for r in rounds_ref)}
+        ratio = {"torch": statistics.median(m["seconds"]["retrograd"] / t["seconds"]["torch"]
+                                            for m, t in zip(rounds_mine, rounds_ref))}
+        if "numpy" in first["seconds"]:
+            sec["numpy"] = statistics.median(r["seconds"]["numpy"] for r in rounds_mine)
+            ratio["numpy"] = statistics.median(r["ratio"]["numpy"] for r in rounds_mine)
+        losses_mine = rounds_mine[0]["losses"]["retrograd"]
+        losses_ref = rounds_ref[0]["losses"]["torch"]
+        results[key] = {"title": first["title"], "seconds": sec, "ratio": ratio,
+                        "loss": loss_agreement(losses_mine, losses_ref)}
+    return {"threads": threads, "results": results, "blas": mine[0]["blas"],
+            "numpy": mine[0]["numpy"], "torch": ref[0]["torch"], "alone": rounds}
 
 
 def _fmt_time(s: float) -> str:
@@ -66,7 +115,9 @@ def _numpy(ratio: dict) -> str:
 
 
 def table(run: dict) -> list:
-    lines = [f"### {run['threads']} thread(s)", "",
+    how = (f"each library alone in fresh processes, median of {run['alone']} rounds"
+           if run.get("alone") else "both libraries in one process, interleaved")
+    lines = [f"### {run['threads']} thread(s) ({how})", "",
              "| case | retrograd | PyTorch | vs PyTorch | target | vs NumPy | losses agree |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for key, r in run["results"].items():
@@ -117,7 +168,10 @@ def main() -> None:
     runs = []
     for i, n in enumerate(int(t) for t in args.threads.split(",") if t):
         print(f"running at {n} thread(s)...", file=sys.stderr, flush=True)
-        runs.append(run_worker(n, args.quick, args.only, memory=(i == 0)))
+        if n >= args.alone_from:
+            runs.append(run_alone(n, args.quick, args.only, args.rounds))
+        else:
+            runs.append(run_worker(n, args.quick, args.only, memory=(i == 0)))
     lines = machine(runs) + [""]
     for run in runs:
         lines += table(run) + [""]
@@ -128,7 +182,8 @@ def main() -> None:
             fh.write("# Benchmark results (`python -m benchmarks"
                      f"{' --quick' if args.quick else ''}`)\n\n"
                      "retrograd / PyTorch on the CPU, same weights, batches and thread count; "
-                     "medians of interleaved rounds (see benchmarks/harness.py).\n\n"
+                     "medians of interleaved rounds (see benchmarks/harness.py), or of rounds "
+                     "of separate processes (alone mode: see benchmarks/__main__.py).\n\n"
                      + text + "\n")
 
 

@@ -51,7 +51,7 @@ from retrograd.datasets import load_digits  # noqa: E402
 try:
     import torch
 except ImportError:
-    sys.exit("bench_train.py compares with PyTorch: install torch (CPU) to run it")
+    torch = None  # (imported by python -m benchmarks' retrograd-only processes: main needs it)
 
 TARGETS = {"MLP": 1.1, "CNN": 1.5}
 
@@ -160,6 +160,8 @@ def run_case(name, make, x, y, rounds, batch_size):
 
 
 def main() -> None:
+    if torch is None:
+        sys.exit("bench_train.py compares with PyTorch: install torch (CPU) to run it")
     torch.set_num_threads(ARGS.threads)
     rounds = 3 if ARGS.quick else ARGS.rounds
     x, y = make_data()

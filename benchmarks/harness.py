@@ -18,6 +18,7 @@ import statistics
 import time
 
 MIN_SAMPLE_S = 0.02
+LOSSES_KEPT = 40  # first steps' losses returned, to compare libraries run in separate processes
 
 
 def _timed(step, loops: int, losses: list) -> float:
@@ -49,11 +50,15 @@ def compare(impls: dict, budget_s: float, quick: bool, inner: int = 1) -> dict:
             times[n].append(_timed(impls[n], loops, losses[n]) / (loops * inner))
     result = {"rounds": rounds, "loops": loops,
               "seconds": {n: statistics.median(ts) for n, ts in times.items()}}
-    base = times["retrograd"]
-    result["ratio"] = {n: statistics.median(b / o for b, o in zip(base, times[n]))
-                       for n in names if n != "retrograd"}
-    if "torch" in names:
+    result["ratio"] = {}
+    if "retrograd" in names:
+        base = times["retrograd"]
+        result["ratio"] = {n: statistics.median(b / o for b, o in zip(base, times[n]))
+                           for n in names if n != "retrograd"}
+    if "torch" in names and "retrograd" in names:
         result["loss"] = loss_agreement(losses["retrograd"], losses["torch"])
+    # (alone mode: each library's losses step by step, compared across processes)
+    result["losses"] = {n: [x for x in losses[n][:LOSSES_KEPT]] for n in names if n != "numpy"}
     return result
 
 
