@@ -124,9 +124,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("grad-requires_grad",), ("sum_to_size",),
           "sum_to_size returns a new tensor, PyTorch a view of its sum: an in-place write then "
           "keeps the sum's history there", "layout", also=INPLACE, rare=True),
-    Known(("grad2",), ("setitem",),
-          "index assignment through an empty index: retrograd's second-order gradient of the "
-          "value is 0 where PyTorch's is None", "empty-index-put", rare=True),
 ]
 
 
