@@ -111,10 +111,6 @@ KNOWN_MISMATCHES: list = [  # the first entry that matches a label takes it
     Known(("grad-nan",), ("rnn_cell",),
           "an RNN cell's fused backward with an infinite incoming gradient: inf against NaN "
           "from another order of products", "nan-select", rare=True),
-    Known(("backward-raises",), ("rnn_cell",),
-          "the fused GRU cell saves its state h for the version check; PyTorch's chain saves "
-          "it only through the hidden product when w_hh requires grad", "rnn-cell-saves-state",
-          also=INPLACE, rare=True),
     Known(("grad-nan",), ("F.binary_cross_entropy",),
           "binary_cross_entropy_with_logits with an infinite pos_weight: -inf against NaN",
           "nan-select", rare=True),

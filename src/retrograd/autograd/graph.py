@@ -68,6 +68,25 @@ class RemovableHandle:
         self.remove()
 
 
+def as_forward_met(ctx: Node, i: int, t: Tensor) -> Tensor:
+    """Input ``i`` of ``ctx``'s forward, the tensor ``t``, with the place in the graph it had
+    then: ``t`` itself, or, when ``t`` was written in place since (its node is another now), a
+    tensor of t's data on forward's node (a leaf's: its accumulator). For inputs a Function
+    does not save, and so does not version-check, because PyTorch's chain of ops does not save
+    them either; the caller takes the values from what forward kept. (A node forward did not
+    record, run for forward-mode AD, has no edges: ``t`` then.)"""
+    if i >= len(ctx._edges):
+        return t
+    then, nr = ctx._edges[i], ctx._edge_nrs[i]
+    if (t._grad_fn or t._accumulator or t._gradient_edge()) is then:
+        return t
+    if then.__class__ is AccumulateGrad:
+        leaf = _wrap(t._data, None, True)
+        leaf._accumulator = then
+        return leaf
+    return _wrap(t._data, then, True, nr)
+
+
 class SavedOutput:
     """A node's own output saved for backward: its array, not the tensor (Note [Saved outputs])."""
 

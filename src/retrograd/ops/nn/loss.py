@@ -19,7 +19,7 @@ import numpy as np
 
 from ...autograd.forward_ad import elementwise_jvp, reduction_jvp
 from ...autograd.function import Function
-from ...autograd.graph import AccumulateGrad
+from ...autograd.graph import as_forward_met
 from ...tensor import Tensor, _wrap
 from ..activation import Softmax, logsigmoid
 from ..elementwise import where
@@ -174,8 +174,8 @@ class CrossEntropy(_ClassLoss):
         shape = ctx.shape
         cdim = 1 if len(shape) > 1 else 0
         # softmax recomputed as an op of x, at forward's values, so the result differentiates
-        p = Softmax.apply(_ForwardLogits.apply(_logits_then(ctx), _unrows(ctx.logp, shape)),
-                          cdim)
+        x = as_forward_met(ctx, 0, ctx.logits)  # (x may have been written in place since)
+        p = Softmax.apply(_ForwardLogits.apply(x, _unrows(ctx.logp, shape)), cdim)
         dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, ctx.logp.dtype)
         if mass is not None:
             p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
@@ -225,22 +225,6 @@ class _ForwardLogits(Function):
     @staticmethod
     def jvp(ctx, t, _values):
         return t
-
-
-def _logits_then(ctx) -> Tensor:
-    """The logits x as forward met them in the graph: x itself, or, when x was written in place
-    since (its node is another now), a tensor with x's node from forward time, so the gradient
-    does not flow into what the write brought in (PyTorch's saved log_softmax result keeps
-    its own history)."""
-    x = ctx.logits
-    then, nr = ctx._edges[0], ctx._edge_nrs[0]
-    if (x._grad_fn or x._accumulator or x._gradient_edge()) is then:
-        return x
-    if then.__class__ is AccumulateGrad:  # a leaf then: its gradient goes to its accumulator
-        leaf = _wrap(x._data, None, True)
-        leaf._accumulator = then
-        return leaf
-    return _wrap(x._data, then, True, nr)
 
 
 def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:

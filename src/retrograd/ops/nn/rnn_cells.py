@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
+from ...autograd.graph import as_forward_met
 from ...tensor import Tensor, _wrap
 from .._registry import expose
 from ..activation import _check_float
@@ -163,14 +164,14 @@ def _array(t):
     return None if t is None else t._data
 
 
-def _gru_grads(rz, n, h, hn, grad, needs, sigmoid_grad, tanh_grad, cat) -> tuple:
+def _gru_grads(rz, n, h_minus_n, hn, grad, needs, sigmoid_grad, tanh_grad, cat) -> tuple:
     """GruCell's derivative (Note [Cell backward]): (d gx, d gh, d h) from the activations
-    rz = (r, z) and n, the old state h, the hidden projection's n block hn and the incoming
-    grad; ``cat`` joins column blocks."""
+    rz = (r, z) and n, the old state minus n, the hidden projection's n block hn and the
+    incoming grad; ``cat`` joins column blocks."""
     hidden = n.shape[-1]
     r, z = rz[:, :hidden], rz[:, hidden:]
     d_n = tanh_grad(grad * (1 - z), n)
-    d_rz = sigmoid_grad(cat(d_n * hn, grad * (h - n)), rz)
+    d_rz = sigmoid_grad(cat(d_n * hn, grad * h_minus_n), rz)
     need_gx, need_gh, need_h = needs
     return (cat(d_rz, d_n) if need_gx else None,
             cat(d_rz, d_n * r) if need_gh else None,
@@ -185,7 +186,7 @@ class GruCell(Function):
     (Note [Cell backward])"""
 
     node_name = "AddBackward0"  # see Note [Node names of the cells]
-    ctx_arrays = ("_saved_arrays",)
+    ctx_arrays = ("_saved_arrays", "h")
 
     @staticmethod
     def forward(ctx, gx, gh, h):
@@ -196,36 +197,43 @@ class GruCell(Function):
         n = rz[:, :hidden] * b[:, 2 * hidden:]
         n += a[:, 2 * hidden:]
         np.tanh(n, out=n)
-        out = hd - n
-        out *= rz[:, hidden:]
+        h_minus_n = hd - n
+        out = h_minus_n * rz[:, hidden:]
         out += n
-        ctx.save_for_backward(gx, gh, h)
-        ctx._saved_arrays = (rz, n)
+        # NOTE: h is neither saved nor version-checked, only h - n is kept: PyTorch's chain of
+        # ops saves h only in the hidden product (when w_hh needs a gradient), so h may be
+        # written in place before backward
+        ctx.save_for_backward(gx, gh)
+        ctx.h = h
+        ctx._saved_arrays = (rz, n, h_minus_n)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        gx, gh, h = ctx.saved_tensors
-        hidden = h.shape[-1]
+        gx, gh = ctx.saved_tensors
+        hidden = ctx.h.shape[-1]
         x_rz, x_n = Split.apply(gx, [2 * hidden, hidden], 1)
         h_rz, hn = Split.apply(gh, [2 * hidden, hidden], 1)
         rz = sigmoid(x_rz + h_rz)
         n = tanh(x_n + rz[:, :hidden] * hn)
-        return _gru_grads(rz, n, h, hn, grad, ctx.needs_input_grad, SigmoidGrad.apply,
+        h = as_forward_met(ctx, 2, ctx.h)  # (h may have been written in place since)
+        h_minus_n = _Difference.apply(h, n, ctx._saved_arrays[2])
+        return _gru_grads(rz, n, h_minus_n, hn, grad, ctx.needs_input_grad, SigmoidGrad.apply,
                           TanhGrad.apply, lambda *parts: Cat.apply(*parts, 1, None))
 
     @staticmethod
     def fast_backward(ctx, grad):
-        gx, gh, h = ctx.saved_tensors
-        rz, n = ctx._saved_arrays
-        grads = _gru_grads(rz, n, h._data, gh._data[:, 2 * n.shape[-1]:], grad._data,
+        gx, gh = ctx.saved_tensors
+        rz, n, h_minus_n = ctx._saved_arrays
+        grads = _gru_grads(rz, n, h_minus_n, gh._data[:, 2 * n.shape[-1]:], grad._data,
                            ctx.needs_input_grad, SigmoidGrad.kernel, TanhGrad.kernel,
                            lambda *parts: np.concatenate(parts, 1))
         return tuple(None if d is None else _wrap(d) for d in grads)
 
     @staticmethod
     def jvp(ctx, t_gx, t_gh, t_h):  # drz; dn through r and gh_n; dh' = dn + dz (h-n) + z (dh-dn)
-        gx, gh, h = ctx.saved_tensors
+        gx, gh = ctx.saved_tensors
+        h = ctx.h  # (forward has just run: h is as forward met it)
         hidden = h.shape[-1]
         x_rz, x_n = Split.apply(gx, [2 * hidden, hidden], 1)
         h_rz, hn = Split.apply(gh, [2 * hidden, hidden], 1)
@@ -242,6 +250,25 @@ class GruCell(Function):
         dn = TanhGrad.apply(tx_n + dr * hn + r * th_n, n)
         out = dn + dz * (h - n) - z * dn
         return out if t_h is None else out + z * t_h
+
+
+class _Difference(Function):
+    """out = values, which forward computed as x - y (GruCell's h - n from forward time), as a
+    function of x and y now;  dx = grad,  dy = -grad"""
+
+    @staticmethod
+    def forward(ctx, x, y, values):
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad, None
+
+    @staticmethod
+    def jvp(ctx, t_x, t_y, _values):
+        if t_y is None:
+            return t_x
+        return -t_y if t_x is None else t_x - t_y
 
 
 # ---- the functions users call ----------------------------------------------------------------
