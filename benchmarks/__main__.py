@@ -77,7 +77,7 @@ def run_worker(threads: int, quick: bool, only: str, memory: bool, extra: tuple 
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def run_alone(threads: int, quick: bool, only: str, rounds: int) -> dict:
+def run_alone(threads: int, quick: bool, only: str, rounds: int, memory: bool = False) -> dict:
     """Each library in its own fresh processes, ``rounds`` of them in alternating order; the
     per-case results merged into one run (the format of ``run_worker``'s)."""
     per_lib: dict = {"retrograd": [], "torch": []}
@@ -85,7 +85,8 @@ def run_alone(threads: int, quick: bool, only: str, rounds: int) -> dict:
         for r in range(rounds):
             for lib in (("retrograd", "torch") if r % 2 == 0 else ("torch", "retrograd")):
                 extra = ("--lib", lib, "--state-dir", state_dir, "--rounds", str(rounds))
-                per_lib[lib].append(run_worker(threads, quick, only, False, extra))
+                first = memory and r == 0 and lib == "retrograd"  # (its own subprocesses)
+                per_lib[lib].append(run_worker(threads, quick, only, first, extra))
     mine, ref = per_lib["retrograd"], per_lib["torch"]
     results = {}
     for key, first in mine[0]["results"].items():
@@ -102,8 +103,11 @@ def run_alone(threads: int, quick: bool, only: str, rounds: int) -> dict:
         losses_ref = rounds_ref[0]["losses"]["torch"]
         results[key] = {"title": first["title"], "seconds": sec, "ratio": ratio,
                         "loss": loss_agreement(losses_mine, losses_ref)}
-    return {"threads": threads, "results": results, "blas": mine[0]["blas"],
-            "numpy": mine[0]["numpy"], "torch": ref[0]["torch"], "alone": rounds}
+    run = {"threads": threads, "results": results, "blas": mine[0]["blas"],
+           "numpy": mine[0]["numpy"], "torch": ref[0]["torch"], "alone": rounds}
+    if "memory" in mine[0]:
+        run["memory"] = mine[0]["memory"]
+    return run
 
 
 def _fmt_time(s: float) -> str:
@@ -169,7 +173,7 @@ def main() -> None:
     for i, n in enumerate(int(t) for t in args.threads.split(",") if t):
         print(f"running at {n} thread(s)...", file=sys.stderr, flush=True)
         if n >= args.alone_from:
-            runs.append(run_alone(n, args.quick, args.only, args.rounds))
+            runs.append(run_alone(n, args.quick, args.only, args.rounds, memory=(i == 0)))
         else:
             runs.append(run_worker(n, args.quick, args.only, memory=(i == 0)))
     lines = machine(runs) + [""]
