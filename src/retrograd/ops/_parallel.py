@@ -88,6 +88,12 @@ def _simple(arrays: tuple, shape: tuple) -> bool:
     return True
 
 
+def _bounds(n: int, k: int) -> list:
+    """(lo, hi) of k contiguous chunks of n elements, the last one possibly shorter."""
+    step = -(-n // k)
+    return [(i * step, min(n, (i + 1) * step)) for i in range(k)]
+
+
 def _run(work, k: int) -> None:
     """work(0) ... work(k - 1): k - 1 on the pool, the first on this thread, in NumPy's error
     state of the caller (np.errstate is a context variable: copied into each task)."""
@@ -124,8 +130,7 @@ def elementwise(kernel, *arrays, any_kernel: bool = False):
         return kernel(*arrays)
     flat = [x.reshape(-1) if x.ndim else x for x in arrays]
     k = _threads
-    step = -(-n // k)
-    bounds = [(i * step, min(n, (i + 1) * step)) for i in range(k)]
+    bounds = _bounds(n, k)
     # the result dtypes, from one element (NumPy 2 types results by dtypes only, NEP 50)
     probe = kernel(*(x[:1] if x.ndim else x for x in flat))
     several = probe.__class__ is tuple
@@ -160,10 +165,10 @@ def add_into(total: np.ndarray, more: np.ndarray) -> None:
         np.add(total, more, out=total)
         return
     flat_total, flat_more = total.reshape(-1), more.reshape(-1)
-    step = -(-n // _threads)
+    bounds = _bounds(n, _threads)
 
     def work(i):
-        lo, hi = i * step, min(n, (i + 1) * step)
+        lo, hi = bounds[i]
         np.add(flat_total[lo:hi], flat_more[lo:hi], out=flat_total[lo:hi])
 
     _run(work, _threads)
