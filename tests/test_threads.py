@@ -226,6 +226,10 @@ def test_against_torch_at_the_same_threads(chunked, torch_ref):
     tx = torch_ref.tensor(xa, requires_grad=True)
     ty = torch_ref.tensor(ya, requires_grad=True)
     _step(x, y).backward()
+    # (a warm-up first: after test_errors_as_pytorch, PyTorch's first call of this step came
+    # out wrong by up to 6e-8 in about one run of ten, its second call right; measured)
+    _step(tx, ty).backward()
+    tx.grad = ty.grad = None
     _step(tx, ty).backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-12, atol=1e-12)
