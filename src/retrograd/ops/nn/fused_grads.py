@@ -85,3 +85,23 @@ def tie(grads: tuple, inputs: tuple, node_name: str) -> tuple:
     cls = _TIES[node_name]
     return tuple(g if g is None or (g.requires_grad and not cls.zeros) else cls.apply(g, *inputs)
                  for g in grads)
+
+
+class ForwardValues(Function):
+    """out = values, what forward computed x to be, as a function of x now;  dx = grad.
+
+    A fused backward that recomputes from an input it did not save (so PyTorch's chain of ops
+    lets it be written in place before backward) goes through this: the values stay forward's,
+    and the gradient reaches the node x had then (``autograd.graph.as_forward_met``)."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+    @staticmethod
+    def jvp(ctx, t, _values):
+        return t

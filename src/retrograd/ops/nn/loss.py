@@ -25,7 +25,7 @@ from ..activation import Softmax, logsigmoid
 from ..elementwise import where
 from ..softmax_rows import log_softmax_rows
 from ..unary import sigmoid
-from .fused_grads import tie
+from .fused_grads import ForwardValues, tie
 from .regression_grads import HuberLossBackward, SmoothL1LossBackward
 
 NONE, MEAN, SUM = 0, 1, 2
@@ -143,7 +143,7 @@ class CrossEntropy(_ClassLoss):
                 smooth *= valid
             loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
         # NOTE: x itself is not saved (nor version-checked): PyTorch's log_softmax saves its
-        # result, so x may be written in place before backward (see _ForwardLogits). Only
+        # result, so x may be written in place before backward (see backward). Only
         # the class weights are (nll_loss saves them).
         ctx.save_for_backward(weight)
         ctx.logits, ctx.shape = x, a.shape
@@ -175,7 +175,7 @@ class CrossEntropy(_ClassLoss):
         cdim = 1 if len(shape) > 1 else 0
         # softmax recomputed as an op of x, at forward's values, so the result differentiates
         x = as_forward_met(ctx, 0, ctx.logits)  # (x may have been written in place since)
-        p = Softmax.apply(_ForwardLogits.apply(x, _unrows(ctx.logp, shape)), cdim)
+        p = Softmax.apply(ForwardValues.apply(x, _unrows(ctx.logp, shape)), cdim)
         dist, mass = CrossEntropy._target_dist(ctx, *ctx.logp.shape, ctx.logp.dtype)
         if mass is not None:
             p = p * _wrap(_unrows(mass, shape[:cdim] + (1,) + shape[cdim + 1:]))
@@ -206,25 +206,6 @@ class CrossEntropy(_ClassLoss):
         if ctx.valid is not None:  # see _drop_ignored
             d[~ctx.valid] = 0
         return _wrap(_unrows(d, ctx.shape)), None, None, None, None, None
-
-
-class _ForwardLogits(Function):
-    """out = values, the logits x had in forward (log_softmax(x) stands for them), as a
-    function of x now;  dx = grad. Cross entropy's backward differentiates its softmax through
-    this, so that x written in place after forward changes neither value nor gradient (as in
-    PyTorch, whose log_softmax saves its result, not x)."""
-
-    @staticmethod
-    def forward(ctx, x, values):
-        return values
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
-
-    @staticmethod
-    def jvp(ctx, t, _values):
-        return t
 
 
 def _drop_ignored(ctx, coef: Tensor, at, shape: tuple) -> Tensor:

@@ -42,6 +42,7 @@ from ..activation import _check_float
 from ..join import Cat, Split
 from ..products import Linear, LinearNoBias
 from ..unary import Relu, SigmoidGrad, Tanh, TanhGrad, sigmoid, tanh, zeros_of
+from .fused_grads import ForwardValues
 
 
 def _sigmoid_via_tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -217,7 +218,7 @@ class GruCell(Function):
         rz = sigmoid(x_rz + h_rz)
         n = tanh(x_n + rz[:, :hidden] * hn)
         h = as_forward_met(ctx, 2, ctx.h)  # (h may have been written in place since)
-        h_minus_n = _Difference.apply(h, n, ctx._saved_arrays[2])
+        h_minus_n = ForwardValues.apply(h - n, ctx._saved_arrays[2])
         return _gru_grads(rz, n, h_minus_n, hn, grad, ctx.needs_input_grad, SigmoidGrad.apply,
                           TanhGrad.apply, lambda *parts: Cat.apply(*parts, 1, None))
 
@@ -250,25 +251,6 @@ class GruCell(Function):
         dn = TanhGrad.apply(tx_n + dr * hn + r * th_n, n)
         out = dn + dz * (h - n) - z * dn
         return out if t_h is None else out + z * t_h
-
-
-class _Difference(Function):
-    """out = values, which forward computed as x - y (GruCell's h - n from forward time), as a
-    function of x and y now;  dx = grad,  dy = -grad"""
-
-    @staticmethod
-    def forward(ctx, x, y, values):
-        return values
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, -grad, None
-
-    @staticmethod
-    def jvp(ctx, t_x, t_y, _values):
-        if t_y is None:
-            return t_x
-        return -t_y if t_x is None else t_x - t_y
 
 
 # ---- the functions users call ----------------------------------------------------------------
